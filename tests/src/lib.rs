@@ -1,0 +1,1 @@
+//! Cross-target derive fixtures.
