@@ -1,0 +1,172 @@
+//! The data the layout engine hands to diagnostics, renderers, `fix` and `snapshot`.
+//!
+//! Domain types, not wire types: `render::json` maps these to the schema of DESIGN.md.
+//! One [`StructReport`] per struct per target. Unknown numbers are `None`, with the
+//! reason in `unknown`.
+
+use std::path::PathBuf;
+
+use layout::target::TargetInfo;
+use layout::{Code, ReprInfo, Severity, StructExpect};
+
+/// Everything `report` found in the paths it was given.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// Struct layouts, grouped by file then source order, then target order.
+    pub structs: Vec<StructReport>,
+    /// Files that could not be read or parsed, types that recurse, overflow, ...
+    /// Other files are still reported.
+    pub errors: Vec<FileError>,
+}
+
+/// A problem with the input, not with a layout: `layout-cli` exits 2 when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileError {
+    /// The file (as given or found under a given directory).
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// Named `{ a: T }`, tuple `(T)` or unit struct.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StructKind {
+    /// `struct S { a: T }`.
+    Named,
+    /// `struct S(T);` — fields are named "0", "1", ...
+    Tuple,
+    /// `struct S;`.
+    Unit,
+}
+
+/// One struct on one target.
+#[derive(Clone, Debug)]
+pub struct StructReport {
+    /// The struct's name.
+    pub name: String,
+    /// Module path inside the crate, e.g. `crate::ring::Ring` (for disambiguation).
+    pub path: String,
+    /// Source file.
+    pub file: PathBuf,
+    /// 1-based line of the struct's name.
+    pub line: usize,
+    /// 1-based column of the struct's name.
+    pub column: usize,
+    /// The target this layout is for.
+    pub target: &'static TargetInfo,
+    /// Named, tuple or unit.
+    pub kind: StructKind,
+    /// `#[repr]` as the rules need it.
+    pub repr: ReprInfo,
+    /// `#[repr(...)]` as written (after `cfg_attr` for this target), e.g. `C, align(64)`;
+    /// `Rust` when there is none.
+    pub repr_text: String,
+    /// Struct-level `#[layout(...)]` after `cfg_attr` for this target.
+    pub expect: StructExpect,
+    /// `#[layout(fixed)]` or a `// layout:ignore` comment: `fix` leaves it alone.
+    pub fixed: bool,
+    /// Carries `#[derive(CacheLayout)]` or any `#[layout]` attribute.
+    pub annotated: bool,
+    /// Has generic parameters: reported only if every field's layout is known anyway.
+    pub generic: bool,
+    /// Cache-line size the rules use (`expect.line` or the target's).
+    pub line_size: usize,
+    /// `size_of`, if known.
+    pub size: Option<usize>,
+    /// `align_of`, if known.
+    pub align: Option<usize>,
+    /// Size the best field order reaches (`padding-waste`), if known.
+    pub optimal_size: Option<usize>,
+    /// That order, as indices into `fields`, if it differs from the current one.
+    pub optimal_order: Option<Vec<usize>>,
+    /// Why any number is unknown (first reason), e.g. "type `Foo` is not defined in this crate".
+    pub unknown: Option<String>,
+    /// Fields in declaration order; fields `cfg`'d out on this target are absent.
+    pub fields: Vec<FieldReport>,
+    /// Findings, filled by `diag::diagnose`.
+    pub diagnostics: Vec<Finding>,
+}
+
+/// What kind of thing a field holds, for the `possible-false-sharing` heuristic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `Atomic*` (also inside `CachePadded`/arrays).
+    Atomic,
+    /// `Mutex`, `RwLock`, `Condvar`, `Once`, parking_lot/spin locks.
+    Lock,
+    /// `Cell`, `UnsafeCell`, `RefCell`.
+    Cell,
+    /// Anything else.
+    Plain,
+}
+
+/// One field on one target.
+#[derive(Clone, Debug)]
+pub struct FieldReport {
+    /// Name; tuple fields are "0", "1", ...
+    pub name: String,
+    /// The type as written, normalised by `quote` (`[u8 ; 64]` printed as `[u8; 64]`).
+    pub ty: String,
+    /// 1-based line of the field.
+    pub line: usize,
+    /// 1-based column of the field.
+    pub column: usize,
+    /// `offset_of!`, if known.
+    pub offset: Option<usize>,
+    /// `size_of` the type, if known.
+    pub size: Option<usize>,
+    /// `align_of` the type, if known (not reduced by `packed`).
+    pub align: Option<usize>,
+    /// Field-level `#[layout(...)]` after `cfg_attr`.
+    pub intent: Intent,
+    /// For the heuristic.
+    pub kind: FieldKind,
+}
+
+/// Owned field intent (see `layout::FieldIntent`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Intent {
+    /// `offset = N`.
+    pub offset: Option<usize>,
+    /// `line = K`.
+    pub line: Option<usize>,
+    /// `group = "name"`.
+    pub group: Option<String>,
+    /// `isolated`.
+    pub isolated: bool,
+    /// `pad`.
+    pub pad: bool,
+}
+
+/// One diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable code.
+    pub code: Code,
+    /// Severity (the code's default).
+    pub severity: Severity,
+    /// One line for people, with the numbers.
+    pub message: String,
+    /// The field it is about, if any.
+    pub field: Option<String>,
+    /// 1-based line to point at (the field's, else the struct's).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl StructReport {
+    /// Bytes of compiler-inserted padding, if the layout is known.
+    pub fn padding(&self) -> Option<usize> {
+        let size = self.size?;
+        let mut used = 0usize;
+        for f in &self.fields {
+            used = used.checked_add(f.size?)?;
+        }
+        size.checked_sub(used)
+    }
+}
