@@ -1,0 +1,1 @@
+//! (engine helper) see engine/mod.rs
