@@ -1,8 +1,196 @@
 //! Runs the `layout` crate's rules (and the CLI-only heuristics) over an analysis.
+//!
+//! Every annotation rule is the `const fn` in `layout::rules`, called here at run time
+//! on a `layout::StructLayout` built from the report: one definition of each rule for
+//! the derive and the CLI. Only the two findings the compiler cannot make live here:
+//! `padding-waste` (needs the reorder search) and `possible-false-sharing` (a heuristic
+//! on field kinds).
 
-use crate::analysis::Analysis;
+use layout::rules::{self, Violation};
+use layout::{Code, FieldIntent, FieldLayout, StructLayout};
 
-/// Fills `diagnostics` of every struct report.
+use crate::analysis::{Analysis, FieldKind, Finding, StructReport};
+
+/// Fills `diagnostics` of every struct report (replacing what was there).
 pub fn diagnose(analysis: &mut Analysis) {
-    let _ = analysis;
+    for s in &mut analysis.structs {
+        s.diagnostics = diagnose_struct(s);
+    }
 }
+
+/// The findings for one struct on one target. Nothing when its layout is unknown: a
+/// rule checked against a guessed number would be a guess too.
+pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
+    let Some(fields) = known_fields(s) else {
+        return Vec::new();
+    };
+    let (Some(size), Some(align)) = (s.size, s.align) else {
+        return Vec::new();
+    };
+    if s.line_size == 0 {
+        return Vec::new();
+    }
+    let l = StructLayout {
+        name: &s.name,
+        size,
+        align,
+        line: s.line_size,
+        prefetch_span: s.target.prefetch_span,
+        target: s.target.short,
+        repr: s.repr,
+        fields: &fields,
+        expect: s.expect,
+    };
+    let mut out = Vec::new();
+    let mut push = |v: Option<Violation>| {
+        if let Some(v) = v {
+            out.push(finding(s, &l, &v));
+        }
+    };
+    push(rules::check_size(&l));
+    push(rules::check_align(&l));
+    push(rules::check_padding(&l));
+    let n = fields.len();
+    for i in 0..n {
+        push(rules::check_field(&l, i));
+        for j in 0..n {
+            if i != j {
+                push(rules::check_pair(&l, i, j));
+            }
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            push(rules::warn_adjacent(&l, i, j));
+        }
+    }
+    push(rules::warn_unaligned_base(&l));
+    push(rules::warn_unstable_padding(&l));
+    out.extend(padding_waste(s, &l));
+    out.extend(possible_false_sharing(s, &l));
+    out
+}
+
+/// Field descriptors, or `None` if any field's offset, size or alignment is unknown.
+fn known_fields(s: &StructReport) -> Option<Vec<FieldLayout<'_>>> {
+    s.fields
+        .iter()
+        .map(|f| {
+            Some(FieldLayout {
+                name: &f.name,
+                offset: f.offset?,
+                size: f.size?,
+                align: f.align?,
+                intent: FieldIntent {
+                    offset: f.intent.offset,
+                    line: f.intent.line,
+                    group: f.intent.group.as_deref(),
+                    isolated: f.intent.isolated,
+                    pad: f.intent.pad,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Turns a rule's violation into a finding with the rule's own message. The message's
+/// `[code] ` prefix is dropped: every output format shows the code on its own.
+fn finding(s: &StructReport, l: &StructLayout<'_>, v: &Violation) -> Finding {
+    let msg = v.message(l);
+    let text = msg.as_str();
+    let prefix = format!("[{}] ", v.code.as_str());
+    let message = text.strip_prefix(&prefix).unwrap_or(text).to_string();
+    at(s, v.code, message, v.field)
+}
+
+fn at(s: &StructReport, code: Code, message: String, field: Option<usize>) -> Finding {
+    let f = field.and_then(|i| s.fields.get(i));
+    Finding {
+        code,
+        severity: code.severity(),
+        message,
+        field: f.map(|f| f.name.clone()),
+        line: f.map_or(s.line, |f| f.line),
+        column: f.map_or(s.column, |f| f.column),
+    }
+}
+
+/// `padding-waste`: a `repr(C)` struct whose best order (keeping every intent) is
+/// smaller. `repr(Rust)` is skipped (rustc reorders it already) and so are structs the
+/// user marked `fixed`.
+fn padding_waste(s: &StructReport, l: &StructLayout<'_>) -> Option<Finding> {
+    if !s.repr.c || s.fixed {
+        return None;
+    }
+    let best = s.optimal_size?;
+    if best >= l.size {
+        return None;
+    }
+    let mut message = format!(
+        "{}: struct of size {} could be {}",
+        s.name, l.size, best
+    );
+    if let Some(order) = &s.optimal_order {
+        let names: Vec<&str> = order
+            .iter()
+            .filter_map(|&i| s.fields.get(i).map(|f| f.name.as_str()))
+            .collect();
+        if names.len() == s.fields.len() {
+            message.push_str(&format!(" with the order {{ {} }}", names.join(", ")));
+        }
+    }
+    message.push_str(&format!(" (target {})", l.target));
+    Some(at(s, Code::PaddingWaste, message, None))
+}
+
+/// `possible-false-sharing`: a struct without line intent that holds an atomic or a
+/// lock (so threads plausibly share it) and has two or more atomics, locks or cells on
+/// one cache line. One finding per such line, at the second field that lands there.
+fn possible_false_sharing(s: &StructReport, l: &StructLayout<'_>) -> Vec<Finding> {
+    if l.has_line_intent() {
+        return Vec::new();
+    }
+    let shared_kind = |k: FieldKind| matches!(k, FieldKind::Atomic | FieldKind::Lock);
+    if !s.fields.iter().any(|f| shared_kind(f.kind)) {
+        return Vec::new();
+    }
+    let hot: Vec<usize> = (0..l.fields.len())
+        .filter(|&i| s.fields[i].kind != FieldKind::Plain && l.fields[i].size != 0)
+        .collect();
+    let lines = l.size.div_ceil(l.line);
+    let mut out = Vec::new();
+    for line in 0..lines {
+        let mut on_line: Vec<usize> = hot
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let f = &l.fields[i];
+                f.first_line(l.line) <= line && line <= f.last_line(l.line)
+            })
+            .collect();
+        if on_line.len() < 2 {
+            continue;
+        }
+        on_line.sort_by_key(|&i| (l.fields[i].offset, i));
+        let names: Vec<String> = on_line
+            .iter()
+            .map(|&i| format!("{} at {}", l.fields[i].name, l.fields[i].offset))
+            .collect();
+        let message = format!(
+            "{}: {} atomics, locks or cells share line {} of {}-byte lines ({}); \
+             separate them, or mark one writer's fields with one #[layout(group)] \
+             (target {})",
+            s.name,
+            on_line.len(),
+            line,
+            l.line,
+            names.join(", "),
+            l.target
+        );
+        out.push(at(s, Code::PossibleFalseSharing, message, Some(on_line[1])));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
