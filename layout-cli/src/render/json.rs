@@ -1,0 +1,206 @@
+//! `--format json`: one document in the schema of DESIGN.md.
+//!
+//! Wire types live here, apart from the domain types of `analysis`, so the schema only
+//! changes on purpose (and `schema` is bumped when it does).
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Analysis, FileError, Finding, StructReport};
+use crate::render::display_path;
+
+/// Schema version written in every document.
+pub const SCHEMA: u32 = 1;
+
+/// The whole document.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Document {
+    /// Always [`SCHEMA`].
+    pub schema: u32,
+    /// One entry per struct per target.
+    pub structs: Vec<Struct>,
+    /// Input problems.
+    pub errors: Vec<Error>,
+}
+
+/// One struct on one target.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Struct {
+    /// Name as written.
+    pub name: String,
+    /// Source file, `/`-separated.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Target triple.
+    pub target: String,
+    /// `#[repr(...)]` contents as written, `Rust` without one.
+    pub repr: String,
+    /// `size_of`, `null` if unknown.
+    pub size: Option<usize>,
+    /// `align_of`, `null` if unknown.
+    pub align: Option<usize>,
+    /// Cache-line size the rules used.
+    pub cache_line: usize,
+    /// Compiler-inserted padding bytes, `null` if unknown.
+    pub padding: Option<usize>,
+    /// Size of the best field order, `null` if unknown.
+    pub optimal_size: Option<usize>,
+    /// Fields in declaration order.
+    pub fields: Vec<Field>,
+    /// Findings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One field.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Field {
+    /// Name; tuple fields are "0", "1", ...
+    pub name: String,
+    /// Type as written.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// `offset_of!`, `null` if unknown.
+    pub offset: Option<usize>,
+    /// `size_of`, `null` if unknown.
+    pub size: Option<usize>,
+    /// `align_of`, `null` if unknown.
+    pub align: Option<usize>,
+}
+
+/// One finding.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable kebab-case code.
+    pub code: String,
+    /// `warning` or `error`.
+    pub severity: String,
+    /// One line, with the numbers.
+    pub message: String,
+    /// The field it is about.
+    pub field: Option<String>,
+}
+
+/// One input problem.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Error {
+    /// The file, `/`-separated.
+    pub file: String,
+    /// 1-based line, if known.
+    pub line: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Document {
+    /// Maps the domain analysis to the wire document.
+    pub fn from_analysis(a: &Analysis) -> Document {
+        Document {
+            schema: SCHEMA,
+            structs: a.structs.iter().map(wire_struct).collect(),
+            errors: a.errors.iter().map(wire_error).collect(),
+        }
+    }
+}
+
+fn wire_struct(s: &StructReport) -> Struct {
+    Struct {
+        name: s.name.clone(),
+        file: display_path(&s.file),
+        line: s.line,
+        column: s.column,
+        target: s.target.triple.to_string(),
+        repr: s.repr_text.clone(),
+        size: s.size,
+        align: s.align,
+        cache_line: s.line_size,
+        padding: s.padding(),
+        optimal_size: s.optimal_size,
+        fields: s
+            .fields
+            .iter()
+            .map(|f| Field {
+                name: f.name.clone(),
+                ty: f.ty.clone(),
+                offset: f.offset,
+                size: f.size,
+                align: f.align,
+            })
+            .collect(),
+        diagnostics: s.diagnostics.iter().map(wire_finding).collect(),
+    }
+}
+
+fn wire_finding(f: &Finding) -> Diagnostic {
+    Diagnostic {
+        code: f.code.as_str().to_string(),
+        severity: f.severity.as_str().to_string(),
+        message: f.message.clone(),
+        field: f.field.clone(),
+    }
+}
+
+fn wire_error(e: &FileError) -> Error {
+    Error {
+        file: display_path(&e.file),
+        line: e.line,
+        message: e.message.clone(),
+    }
+}
+
+/// The document, pretty-printed, with a trailing newline.
+pub fn render(a: &Analysis) -> String {
+    let doc = Document::from_analysis(a);
+    // Serializing plain structs of strings and integers cannot fail.
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::sample;
+
+    #[test]
+    fn document_has_exactly_the_schema_keys() {
+        let v: serde_json::Value = serde_json::from_str(&render(&sample::analysis())).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&v), ["errors", "schema", "structs"]);
+        assert_eq!(v["schema"], 1);
+        let s = &v["structs"][0];
+        assert_eq!(
+            keys(s),
+            [
+                "align", "cache_line", "column", "diagnostics", "fields", "file", "line",
+                "name", "optimal_size", "padding", "repr", "size", "target"
+            ]
+        );
+        assert_eq!(keys(&s["fields"][0]), ["align", "name", "offset", "size", "type"]);
+        assert_eq!(keys(&s["diagnostics"][0]), ["code", "field", "message", "severity"]);
+        assert_eq!(keys(&v["errors"][0]), ["file", "line", "message"]);
+    }
+
+    #[test]
+    fn values_round_trip_and_unknowns_are_null() {
+        let doc: Document = serde_json::from_str(&render(&sample::analysis())).unwrap();
+        let w = &doc.structs[0];
+        assert_eq!((w.name.as_str(), w.target.as_str()), ("Waste", "x86_64-unknown-linux-gnu"));
+        assert_eq!((w.size, w.align, w.padding, w.optimal_size), (Some(24), Some(8), Some(14), Some(16)));
+        assert_eq!(w.repr, "C");
+        assert_eq!(w.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(w.diagnostics[0].code, "padding-waste");
+        assert_eq!(w.diagnostics[0].field, None);
+        let o = &doc.structs[3];
+        assert_eq!((o.size, o.align, o.padding), (None, None, None));
+        assert_eq!(o.fields[1].offset, None);
+        assert_eq!(doc.errors[0].line, Some(3));
+        let raw: serde_json::Value = serde_json::from_str(&render(&sample::analysis())).unwrap();
+        assert!(raw["structs"][3]["size"].is_null());
+    }
+}

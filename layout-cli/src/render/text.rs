@@ -1,0 +1,353 @@
+//! `--format text`: a pahole-style table per struct and target, then one
+//! betteralign-style line per finding (`file:line:col: code: message`).
+//!
+//! Fields are drawn in memory order with `offset size align`, holes and tail padding
+//! as `/* XXX N bytes hole */`, a `--- cache line N (offset M) ---` marker at every
+//! line boundary, each `#[layout]` annotation with ✓ (holds) or ✗ and the failing
+//! codes, and the totals. The marks are the same with and without colour, so what a
+//! snapshot shows is what a terminal shows.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use layout::{Code, Severity};
+
+use crate::analysis::{Analysis, FieldReport, Finding, StructReport};
+use crate::render::display_path;
+
+/// How to draw.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// ANSI colour for severities and marks.
+    pub color: bool,
+}
+
+const PASS: &str = "✓";
+const FAIL: &str = "✗";
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn severity(&self, sev: Severity, s: &str) -> String {
+        match sev {
+            Severity::Error => self.wrap("1;31", s),
+            Severity::Warning => self.wrap("1;33", s),
+        }
+    }
+    fn pass(&self) -> String {
+        self.wrap("32", PASS)
+    }
+    fn fail(&self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+}
+
+/// The whole report.
+pub fn render(a: &Analysis, opts: Options) -> String {
+    let p = Paint { on: opts.color };
+    let mut out = String::new();
+    for s in &a.structs {
+        table(&mut out, s, &p);
+        out.push('\n');
+    }
+    for s in &a.structs {
+        for f in &s.diagnostics {
+            finding_line(&mut out, s, f, &p);
+        }
+    }
+    for e in &a.errors {
+        let mut at = display_path(&e.file);
+        if let Some(l) = e.line {
+            let _ = write!(at, ":{l}");
+            if let Some(c) = e.column {
+                let _ = write!(at, ":{c}");
+            }
+        }
+        let _ = writeln!(out, "{at}: {}: {}", p.severity(Severity::Error, "error"), e.message);
+    }
+    summary(&mut out, a);
+    out
+}
+
+fn finding_line(out: &mut String, s: &StructReport, f: &Finding, p: &Paint) {
+    let _ = writeln!(
+        out,
+        "{}:{}:{}: {}: {}",
+        display_path(&s.file),
+        f.line,
+        f.column,
+        p.severity(f.severity, f.code.as_str()),
+        f.message
+    );
+}
+
+fn summary(out: &mut String, a: &Analysis) {
+    let structs: BTreeSet<(&std::path::Path, &str)> =
+        a.structs.iter().map(|s| (s.file.as_path(), s.path.as_str())).collect();
+    let targets: BTreeSet<&str> = a.structs.iter().map(|s| s.target.triple).collect();
+    let count = |sev| {
+        a.structs
+            .iter()
+            .flat_map(|s| &s.diagnostics)
+            .filter(|f| f.severity == sev)
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "{} on {}: {}, {}; {}",
+        plural(structs.len(), "struct"),
+        plural(targets.len(), "target"),
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+        plural(a.errors.len(), "input error"),
+    );
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// One row of a table, placed by byte offset.
+enum Row<'a> {
+    Field(&'a FieldReport),
+    Hole { start: usize, len: usize },
+    Tail(usize),
+    Line { k: usize, offset: usize },
+}
+
+fn table(out: &mut String, s: &StructReport, p: &Paint) {
+    let _ = writeln!(
+        out,
+        "struct {} {{  // {}:{}, target {}, repr({})",
+        s.name,
+        display_path(&s.file),
+        s.line,
+        s.target.short,
+        s.repr_text
+    );
+    if let Some(why) = &s.unknown {
+        let _ = writeln!(out, "    /* unknown: {why} */");
+    }
+    let width = s
+        .fields
+        .iter()
+        .map(|f| f.name.chars().count() + f.ty.chars().count() + 3)
+        .max()
+        .unwrap_or(0)
+        .clamp(24, 48);
+    for row in rows(s) {
+        match row {
+            Row::Field(f) => {
+                let decl = format!("{}: {},", f.name, f.ty);
+                let _ = write!(
+                    out,
+                    "    {decl:<width$} /* {:>5} {:>5} {:>5} */",
+                    num(f.offset),
+                    num(f.size),
+                    num(f.align)
+                );
+                if let Some(a) = field_annotation(s, f, p) {
+                    let _ = write!(out, "  {a}");
+                }
+                out.push('\n');
+            }
+            Row::Hole { start, len } => {
+                let _ = writeln!(out, "    /* XXX {} hole at {start} */", bytes(len));
+            }
+            Row::Tail(len) => {
+                let _ = writeln!(out, "    /* XXX {} tail padding */", bytes(len));
+            }
+            Row::Line { k, offset } => {
+                let _ = writeln!(out, "    --- cache line {k} (offset {offset}) ---");
+            }
+        }
+    }
+    totals(out, s);
+    if let Some(a) = struct_annotation(s, p) {
+        let _ = writeln!(out, "    /* {a} */");
+    }
+    out.push_str("};\n");
+}
+
+fn bytes(n: usize) -> String {
+    plural(n, "byte")
+}
+
+fn num(n: Option<usize>) -> String {
+    n.map_or_else(|| "?".to_string(), |n| n.to_string())
+}
+
+/// Fields in memory order with holes, tail and line markers; declaration order with no
+/// markers when any offset is unknown (the memory order is unknown then).
+fn rows(s: &StructReport) -> Vec<Row<'_>> {
+    let known = s
+        .fields
+        .iter()
+        .all(|f| f.offset.is_some() && f.size.is_some())
+        && s.size.is_some();
+    if !known {
+        return s.fields.iter().map(Row::Field).collect();
+    }
+    let size = s.size.unwrap_or(0);
+    let mut fields: Vec<(usize, usize, &FieldReport)> = s
+        .fields
+        .iter()
+        .map(|f| (f.offset.unwrap_or(0), f.size.unwrap_or(0), f))
+        .collect();
+    // Stable: zero-sized fields sharing an offset keep declaration order.
+    fields.sort_by_key(|&(off, _, _)| off);
+    // (position, rank, row): at one position a line marker comes first, then a hole,
+    // then the field that starts there.
+    let mut placed: Vec<(usize, u8, Row<'_>)> = Vec::new();
+    let mut end = 0usize;
+    for &(off, len, f) in &fields {
+        if off > end {
+            placed.push((end, 1, Row::Hole { start: end, len: off - end }));
+        }
+        placed.push((off, 2, Row::Field(f)));
+        end = end.max(off.saturating_add(len));
+    }
+    if size > end {
+        placed.push((end, 1, Row::Tail(size - end)));
+    }
+    if s.line_size > 0 {
+        let mut k = 1usize;
+        while let Some(offset) = k.checked_mul(s.line_size).filter(|&o| o < size) {
+            placed.push((offset, 0, Row::Line { k, offset }));
+            k += 1;
+        }
+    }
+    placed.sort_by_key(|&(pos, rank, _)| (pos, rank));
+    placed.into_iter().map(|(_, _, r)| r).collect()
+}
+
+fn totals(out: &mut String, s: &StructReport) {
+    let (Some(size), Some(align)) = (s.size, s.align) else {
+        let _ = writeln!(
+            out,
+            "    /* size: {}, align: {}, padding: ?, lines: ? */",
+            num(s.size),
+            num(s.align)
+        );
+        return;
+    };
+    let end = s
+        .fields
+        .iter()
+        .map(|f| Some(f.offset?.checked_add(f.size?)?))
+        .try_fold(0usize, |m, e| e.map(|e| m.max(e)));
+    let padding = match (s.padding(), end) {
+        (Some(pad), Some(end)) => {
+            let tail = size.saturating_sub(end);
+            format!("{pad} (holes {}, tail {tail})", pad.saturating_sub(tail))
+        }
+        (Some(pad), None) => pad.to_string(),
+        _ => "?".to_string(),
+    };
+    let lines = if s.line_size == 0 {
+        "?".to_string()
+    } else {
+        size.div_ceil(s.line_size).to_string()
+    };
+    let _ = writeln!(
+        out,
+        "    /* size: {size}, align: {align}, padding: {padding}, lines: {lines} of {} bytes */",
+        s.line_size
+    );
+}
+
+fn failing_codes<'a>(
+    s: &'a StructReport,
+    field: Option<&'a str>,
+    codes: &'a [Code],
+) -> impl Iterator<Item = &'a str> + 'a {
+    s.diagnostics
+        .iter()
+        .filter(move |d| {
+            d.severity == Severity::Error
+                && d.field.as_deref() == field
+                && (codes.is_empty() || codes.contains(&d.code))
+        })
+        .map(|d| d.code.as_str())
+}
+
+fn mark(p: &Paint, failing: Vec<&str>) -> String {
+    if failing.is_empty() {
+        p.pass()
+    } else {
+        let mut seen = failing;
+        seen.dedup();
+        p.fail(&format!("{FAIL} {}", seen.join(", ")))
+    }
+}
+
+/// `#[layout(group = "p", isolated)] ✓` or `✗ false-sharing`; `None` without intent.
+fn field_annotation(s: &StructReport, f: &FieldReport, p: &Paint) -> Option<String> {
+    let i = &f.intent;
+    let mut parts = Vec::new();
+    if let Some(o) = i.offset {
+        parts.push(format!("offset = {o}"));
+    }
+    if let Some(l) = i.line {
+        parts.push(format!("line = {l}"));
+    }
+    if let Some(g) = &i.group {
+        parts.push(format!("group = {g:?}"));
+    }
+    if i.isolated {
+        parts.push("isolated".to_string());
+    }
+    if i.pad {
+        parts.push("pad".to_string());
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let failing: Vec<&str> = failing_codes(s, Some(&f.name), &[]).collect();
+    Some(format!("#[layout({})] {}", parts.join(", "), mark(p, failing)))
+}
+
+/// `#[layout(size = 128 ✓, max_padding = 8 ✗ padding-budget, line = 64)]`.
+fn struct_annotation(s: &StructReport, p: &Paint) -> Option<String> {
+    let e = &s.expect;
+    let mut parts = Vec::new();
+    let checked = |code: Code| -> String {
+        if s.size.is_none() {
+            return "?".to_string();
+        }
+        mark(p, failing_codes(s, None, &[code]).collect())
+    };
+    if let Some(n) = e.size {
+        parts.push(format!("size = {n} {}", checked(Code::SizeMismatch)));
+    }
+    if let Some(n) = e.align {
+        parts.push(format!("align = {n} {}", checked(Code::AlignMismatch)));
+    }
+    if let Some(n) = e.max_padding {
+        parts.push(format!("max_padding = {n} {}", checked(Code::PaddingBudget)));
+    }
+    if let Some(n) = e.line {
+        parts.push(format!("line = {n}"));
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(format!("#[layout({})]", parts.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests;

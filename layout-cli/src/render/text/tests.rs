@@ -1,0 +1,97 @@
+use super::*;
+use crate::render::sample;
+
+fn plain(a: &Analysis) -> String {
+    render(a, Options { color: false })
+}
+
+#[test]
+fn waste_table_in_memory_order_with_holes() {
+    let a = Analysis {
+        structs: vec![sample::waste()],
+        errors: vec![],
+    };
+    let mut a = a;
+    crate::diag::diagnose(&mut a);
+    let got = plain(&a);
+    let want = "\
+struct Waste {  // src/lib.rs:1, target x86_64-linux, repr(C)
+    a: u8,                   /*     0     1     1 */
+    /* XXX 7 bytes hole at 1 */
+    b: u64,                  /*     8     8     8 */
+    c: u8,                   /*    16     1     1 */
+    /* XXX 7 bytes tail padding */
+    /* size: 24, align: 8, padding: 14 (holes 7, tail 7), lines: 1 of 64 bytes */
+};
+
+src/lib.rs:1:12: padding-waste: Waste: struct of size 24 could be 16 with the order { b, a, c } (target x86_64-linux)
+1 struct on 1 target: 0 errors, 1 warning; 0 input errors
+";
+    assert_eq!(got, want, "\n{got}");
+}
+
+#[test]
+fn line_markers_marks_and_memory_order() {
+    let mut s = sample::ring();
+    // Declared head, tail; tail placed first in memory, head on line 1.
+    s.fields[0].offset = Some(64);
+    s.fields[1].offset = Some(0);
+    s.fields[1].intent.isolated = true;
+    s.size = Some(192);
+    s.expect.size = Some(128);
+    let mut a = Analysis {
+        structs: vec![s],
+        errors: vec![],
+    };
+    crate::diag::diagnose(&mut a);
+    let got = plain(&a);
+    let table: Vec<&str> = got.lines().take(10).collect();
+    assert_eq!(
+        table,
+        [
+            "struct Ring {  // src/lib.rs:10, target x86_64-linux, repr(C, align(64))",
+            "    tail: AtomicU64,         /*     0     8     8 */  #[layout(group = \"c\", isolated)] ✓",
+            "    /* XXX 56 bytes hole at 8 */",
+            "    --- cache line 1 (offset 64) ---",
+            "    head: AtomicU64,         /*    64     8     8 */  #[layout(group = \"p\")] ✓",
+            "    /* XXX 120 bytes tail padding */",
+            "    --- cache line 2 (offset 128) ---",
+            "    /* size: 192, align: 64, padding: 176 (holes 56, tail 120), lines: 3 of 64 bytes */",
+            "    /* #[layout(size = 128 ✗ size-mismatch)] */",
+            "};",
+        ],
+        "\n{got}"
+    );
+    assert!(got.contains("src/lib.rs:12:5: adjacent-line: Ring::tail (group \"c\") and Ring::head (group \"p\") are in one 128-byte prefetch block (block 0) (target x86_64-linux)\n"), "{got}");
+}
+
+#[test]
+fn failing_field_gets_a_cross_with_its_codes() {
+    let a = Analysis {
+        structs: vec![sample::ring()],
+        errors: vec![],
+    };
+    let mut a = a;
+    crate::diag::diagnose(&mut a);
+    let got = plain(&a);
+    assert!(got.contains("    head: AtomicU64,         /*     0     8     8 */  #[layout(group = \"p\")] ✓\n"), "{got}");
+    assert!(got.contains("    tail: AtomicU64,         /*     8     8     8 */  #[layout(group = \"c\")] ✗ false-sharing\n"), "{got}");
+    assert!(got.contains("1 struct on 1 target: 1 error, 0 warnings; 0 input errors"));
+}
+
+#[test]
+fn unknown_layout_shows_question_marks_and_reason() {
+    let got = plain(&sample::analysis());
+    assert!(got.contains("struct Opaque {  // src/lib.rs:30, target x86_64-linux, repr(C)\n    /* unknown: type `Foreign` is not defined in this crate */\n    a: u32,                  /*     0     4     4 */\n    b: Foreign,              /*     ?     ?     ? */\n    /* size: ?, align: ?, padding: ?, lines: ? */\n};\n"), "{got}");
+    assert!(got.contains("src/broken.rs:3:1: error: expected `;`\n"));
+    assert!(got.ends_with("4 structs on 1 target: 1 error, 2 warnings; 1 input error\n"), "{got}");
+    assert!(!got.contains('\x1b'));
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let got = render(&sample::analysis(), Options { color: true });
+    assert!(got.contains("\x1b[1;31mfalse-sharing\x1b[0m"), "{got}");
+    assert!(got.contains("\x1b[1;33mpadding-waste\x1b[0m"));
+    assert!(got.contains("\x1b[32m✓\x1b[0m"));
+}
