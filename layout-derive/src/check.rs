@@ -1,0 +1,49 @@
+//! Contradictions between keys that only the whole struct shows. Layout facts are
+//! rustc's to decide (and the generated `const` items check them); this module only
+//! rejects intent that no layout could satisfy.
+
+use layout_syntax::Ctxt;
+
+use crate::ast::Container;
+
+pub fn check(cx: &Ctxt, c: &Container<'_>) {
+    let line = c.attrs.line.map(|l| l.value);
+    let size = c.attrs.size.map(|s| s.value);
+    for f in &c.fields {
+        if let (Some(off), Some(size)) = (f.attrs.offset, size)
+            && off.value > size
+        {
+            let msg = format!(
+                "`offset = {}` is past the end of a struct of `size = {size}`",
+                off.value
+            );
+            cx.error_at(off.span, msg);
+        }
+        let (Some(k), Some(n)) = (f.attrs.line, line) else {
+            continue;
+        };
+        if let Some(off) = f.attrs.offset
+            && off.value / n != k.value
+        {
+            let msg = format!(
+                "`line = {}` contradicts `offset = {}`: with `line = {n}` on the struct, \
+                 offset {} is on line {}",
+                k.value,
+                off.value,
+                off.value,
+                off.value / n
+            );
+            cx.error_at(k.span, msg);
+        }
+        if let Some(size) = size
+            && k.value.checked_mul(n).is_none_or(|start| start >= size)
+        {
+            let msg = format!(
+                "`line = {}` starts past the end of a struct of `size = {size}` with \
+                 {n}-byte lines",
+                k.value
+            );
+            cx.error_at(k.span, msg);
+        }
+    }
+}
