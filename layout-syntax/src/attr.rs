@@ -139,6 +139,8 @@ enum Value {
     None,
     Eq(Token![=], Box<Expr>),
     Paren(Span),
+    /// `key =` with nothing after it.
+    Missing(Token![=]),
 }
 
 impl Parse for Item {
@@ -154,12 +156,10 @@ impl Parse for Item {
         let value = if input.peek(Token![=]) {
             let eq = input.parse()?;
             if input.is_empty() || input.peek(Token![,]) {
-                return Err(syn::Error::new_spanned(
-                    eq,
-                    format!("`{key}` needs a value after `=`"),
-                ));
+                Value::Missing(eq)
+            } else {
+                Value::Eq(eq, input.parse()?)
             }
-            Value::Eq(eq, input.parse()?)
         } else if input.peek(syn::token::Paren) {
             let content;
             let paren = syn::parenthesized!(content in input);
@@ -236,29 +236,15 @@ fn unknown(cx: &Ctxt, item: &Item, level: Level) {
 }
 
 fn flag(cx: &Ctxt, item: &Item) -> Option<Span> {
+    let key = &item.key;
+    let msg = format!("`{key}` is a flag and takes no value: write `{key}`");
     match &item.value {
-        Value::None => Some(item.key.span()),
-        Value::Eq(eq, e) => {
-            cx.error_spanned_by(
-                quote::quote!(#eq #e),
-                format!(
-                    "`{}` is a flag and takes no value: write `{}`",
-                    item.key, item.key
-                ),
-            );
-            None
-        }
-        Value::Paren(t) => {
-            cx.error_at(
-                *t,
-                format!(
-                    "`{}` is a flag and takes no value: write `{}`",
-                    item.key, item.key
-                ),
-            );
-            None
-        }
+        Value::None => return Some(key.span()),
+        Value::Eq(eq, e) => cx.error_spanned_by(quote::quote!(#eq #e), msg),
+        Value::Missing(eq) => cx.error_spanned_by(eq, msg),
+        Value::Paren(t) => cx.error_at(*t, msg),
     }
+    None
 }
 
 fn lit_kind(lit: &Lit) -> &'static str {
@@ -288,6 +274,13 @@ fn int(cx: &Ctxt, item: &Item, pow2: bool) -> Option<Spanned<u64>> {
         }
         Value::Paren(t) => {
             cx.error_at(*t, format!("write `{key} = N`, not `{key}(N)`"));
+            return None;
+        }
+        Value::Missing(eq) => {
+            cx.error_spanned_by(
+                eq,
+                format!("`{key}` needs a value after `=`: write `{key} = N`"),
+            );
             return None;
         }
     };
@@ -343,6 +336,11 @@ fn string(cx: &Ctxt, item: &Item) -> Option<Spanned<String>> {
         }
         Value::Paren(t) => {
             cx.error_at(*t, format!("write `{key} = \"name\"`, not `{key}(...)`"));
+            return None;
+        }
+        Value::Missing(eq) => {
+            let msg = format!("`{key}` needs a value after `=`: write `{key} = \"name\"`");
+            cx.error_spanned_by(eq, msg);
             return None;
         }
     };
