@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every check CI runs, in order, failing fast:
+#   setup, fmt, clippy, host tests, cross-target tests (qemu / wine / check-only),
+#   Miri, loom, and the layout report of eventloop for every built-in target.
+# Usage: bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+total_start=$SECONDS
+timings=()
+
+step() {
+    local name="$1"
+    shift
+    echo
+    echo "================================================================"
+    echo "=== step: $name"
+    echo "=== \$ $*"
+    echo "================================================================"
+    local start=$SECONDS rc=0
+    "$@" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        echo
+        echo "*** FAILED: step '$name' ($* -> exit status $rc) after $((SECONDS - start)) s" >&2
+        print_timings
+        exit 1
+    fi
+    local took=$((SECONDS - start))
+    timings+=("$(printf '%6d s  %s' "$took" "$name")")
+    echo "=== step ok: $name (${took} s)"
+}
+
+print_timings() {
+    echo
+    echo "=== timings"
+    local t
+    for t in "${timings[@]}"; do echo "$t"; done
+    echo "=== total: $((SECONDS - total_start)) s"
+}
+
+step "setup" bash scripts/setup.sh
+step "fmt" cargo fmt --all --check
+step "clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "test (host)" cargo test --workspace
+step "cross-target tests" bash scripts/cross-test.sh
+step "miri" bash scripts/miri.sh
+step "loom" bash scripts/loom.sh
+step "layout report (deny warnings)" \
+    cargo run -p layout-cli -- report eventloop --all-targets --deny warning
+
+print_timings
+echo "=== all checks passed"
