@@ -3,11 +3,13 @@
 #   setup, fmt, clippy, host tests, cross-target tests (qemu / wine / check-only),
 #   Miri, loom, and the layout report of eventloop for every built-in target.
 # Usage: bash scripts/test.sh
+# TEST_KEEP_GOING=1 runs every step even after a failure and fails at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 total_start=$SECONDS
 timings=()
+failed=()
 
 step() {
     local name="$1"
@@ -22,8 +24,13 @@ step() {
     if [[ $rc -ne 0 ]]; then
         echo
         echo "*** FAILED: step '$name' ($* -> exit status $rc) after $((SECONDS - start)) s" >&2
-        print_timings
-        exit 1
+        failed+=("$name")
+        timings+=("$(printf '%6d s  %s  (FAILED)' "$((SECONDS - start))" "$name")")
+        if [[ "${TEST_KEEP_GOING:-0}" != 1 ]]; then
+            print_timings
+            exit 1
+        fi
+        return 0
     fi
     local took=$((SECONDS - start))
     timings+=("$(printf '%6d s  %s' "$took" "$name")")
@@ -49,4 +56,8 @@ step "layout report (deny warnings)" \
     cargo run -p layout-cli -- report eventloop --all-targets --deny warning
 
 print_timings
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "*** FAILED steps: ${failed[*]}" >&2
+    exit 1
+fi
 echo "=== all checks passed"
