@@ -1,1 +1,69 @@
-//! The event loop.
+//! A two-tier-wakeup event loop: tasks submitted from any thread, microtasks, timers and
+//! I/O readiness (mio), run on one loop thread.
+//!
+//! While no I/O source is registered, a producer wakes a sleeping loop through a
+//! user-space path (one atomic state check; futex-class unpark only if the loop declared
+//! itself asleep, at most one wake per sleep); with sources registered, through mio's
+//! waker. A running loop is never woken: submitting to it makes no system call.
+//!
+//! The hot structures — `FastState`, `MicrotaskRing`, `Loop` — declare their cache-line
+//! intent with `#[derive(layout::CacheLayout)]`, so a build for any target fails if they
+//! drift (see [`hot_layouts`]).
+//!
+//! ```
+//! use eventloop::EventLoop;
+//! use std::time::Duration;
+//!
+//! let mut el = EventLoop::new().unwrap();
+//! let h = el.handle();
+//! let producer = std::thread::spawn(move || {
+//!     h.submit(|cx| {
+//!         cx.queue_microtask(|_| println!("microtask"));
+//!         let stop = cx.handle();
+//!         cx.set_timeout(Duration::from_millis(1), move |_| stop.shutdown());
+//!     })
+//!     .unwrap();
+//! });
+//! el.run().unwrap();
+//! producer.join().unwrap();
+//! assert_eq!(el.handle().stats().executed, 1);
+//! ```
+
+mod ring;
+mod state;
+mod submit;
+mod sync;
+
+#[cfg(not(loom))]
+mod event_loop;
+#[cfg(not(loom))]
+mod io;
+#[cfg(not(loom))]
+mod microtask;
+#[cfg(not(loom))]
+mod task;
+#[cfg(not(loom))]
+mod timer;
+
+#[cfg(not(loom))]
+pub use event_loop::{
+    Config, Cx, EventLoop, Handle, MAX_TIMER_NESTING, NESTED_MIN_DELAY, Stats, Unrun, hot_layouts,
+};
+#[cfg(not(loom))]
+pub use io::IoToken;
+#[cfg(not(loom))]
+pub use task::{INLINE_BYTES, Rejected, Task};
+#[cfg(not(loom))]
+pub use timer::TimerId;
+
+/// A zero-sized field of this type starts the next field on a fresh 128-byte block: the
+/// group separator in the `#[layout]` structs (128 covers x86_64's adjacent-line prefetch
+/// pair and Apple's 128-byte lines), independent of the preceding fields' sizes.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(128))]
+pub(crate) struct LineBreak;
+
+/// The generic ring is checked as the loop instantiates it (plain `cargo check` cannot
+/// evaluate a generic type's layout asserts on its own).
+#[cfg(not(loom))]
+const _: () = layout::verify::<ring::MicrotaskRing<task::RawTask>>();

@@ -1,0 +1,747 @@
+//! `EventLoop` (the loop thread's side), `Handle` (any thread), `Cx` (what tasks get) and
+//! `Loop`, the part they share.
+
+use std::io;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use layout::CacheLayout;
+use mio::Interest;
+use mio::event::{Event, Source};
+
+use crate::LineBreak;
+use crate::io::{Io, IoToken, WAKE_TOKEN};
+use crate::microtask::MicrotaskQueue;
+use crate::state::{FastState, SleepDecision, TERMINATING, Tier};
+use crate::submit::SubmitQueue;
+use crate::sync::thread::{self, Thread};
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::task::{RawTask, Rejected, Task};
+use crate::timer::{Callback, TimerId, Timers};
+
+/// Timers nested deeper than this (a timer scheduled from a timer callback, from a timer
+/// callback, ...) get at least [`NESTED_MIN_DELAY`], as HTML clamps nested timeouts.
+pub const MAX_TIMER_NESTING: u32 = 5;
+/// The clamp for deeply nested timers and the shortest interval period.
+pub const NESTED_MIN_DELAY: Duration = Duration::from_millis(1);
+
+/// Loop settings; `Config::default()` suits most uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Slots in the microtask ring (rounded up to a power of two); more microtasks than
+    /// this spill into an overflow queue (counted, and warned about).
+    pub microtask_capacity: usize,
+    /// Idle checks of the submit queue before the loop declares itself asleep: a task
+    /// arriving during the spin costs no wakeup at all.
+    pub spin_before_sleep: u32,
+    /// mio event buffer size, once an I/O source is registered.
+    pub io_events_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            microtask_capacity: 1024,
+            spin_before_sleep: 512,
+            io_events_capacity: 256,
+        }
+    }
+}
+
+/// Counters since the loop was created. `executed` is published after each batch, so it
+/// can lag `submitted` while the loop runs; after `run` returns they are exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Tasks accepted by [`Handle::submit`].
+    pub submitted: u64,
+    /// Accepted tasks that ran (panicked ones included).
+    pub executed: u64,
+    /// Microtasks that did not fit in the ring and went to the overflow queue.
+    pub microtasks_overflowed: u64,
+    /// Wakeups of a parked loop through the user-space tier (unpark).
+    pub wakeups_user_space: u64,
+    /// Wakeups of a loop sleeping in the OS poller (mio waker).
+    pub wakeups_poller: u64,
+    /// Timer callbacks run (each interval firing counts).
+    pub timers_fired: u64,
+    /// Tasks, microtasks, timer and I/O callbacks that panicked (caught; the loop went on).
+    pub panics: u64,
+    /// I/O sources registered right now.
+    pub io_sources: usize,
+}
+
+/// What did not run because the loop stopped: see [`EventLoop::take_unrun`].
+#[derive(Debug, Default)]
+pub struct Unrun {
+    /// Submitted tasks that were accepted but not run (immediate stop only).
+    pub tasks: Vec<Task>,
+    /// Microtasks dropped unrun (immediate stop only).
+    pub microtasks: usize,
+    /// Timers still pending when the loop stopped (dropped unrun).
+    pub timers: usize,
+}
+
+/// The shared part of a loop: hot producer-written fields on one line, loop-written
+/// counters on another, rarely touched fields last, each 128 bytes apart so neither an
+/// x86_64 adjacent-line prefetch pair nor an Apple 128-byte line mixes two groups.
+#[derive(CacheLayout)]
+#[repr(C, align(128))]
+#[layout(size = 512, align = 128)]
+pub(crate) struct Loop {
+    /// Read by every producer after each submit; written only on sleep/wake/shutdown.
+    #[layout(isolated)]
+    state: FastState,
+    /// The submit lock, its batch and the accepted counter: written by producers only,
+    /// together, once per submit.
+    #[layout(group = "submit")]
+    queue: SubmitQueue<Task>,
+    #[layout(pad)]
+    _submit_line: LineBreak,
+    /// Loop-thread counters, published once per batch; producers never write them.
+    #[layout(group = "loop")]
+    executed: AtomicU64,
+    #[layout(group = "loop")]
+    microtasks_overflowed: AtomicU64,
+    #[layout(group = "loop")]
+    timers_fired: AtomicU64,
+    #[layout(group = "loop")]
+    panics: AtomicU64,
+    #[layout(group = "loop")]
+    io_sources: AtomicUsize,
+    #[layout(pad)]
+    _loop_line: LineBreak,
+    /// Written on shutdown and on wakeups only.
+    #[layout(group = "cold")]
+    stop_now: AtomicBool,
+    #[layout(group = "cold")]
+    wakeups_user_space: AtomicU64,
+    #[layout(group = "cold")]
+    wakeups_poller: AtomicU64,
+    #[layout(group = "cold")]
+    thread: Thread,
+    #[layout(group = "cold")]
+    waker: OnceLock<mio::Waker>,
+}
+
+impl core::fmt::Debug for Loop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Loop")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Loop {
+    fn wake(&self, tier: Tier) {
+        match tier {
+            Tier::Park => {
+                // Relaxed: a statistic.
+                self.wakeups_user_space.fetch_add(1, Ordering::Relaxed);
+                self.thread.unpark();
+            }
+            Tier::Poll => {
+                // Relaxed: a statistic.
+                self.wakeups_poller.fetch_add(1, Ordering::Relaxed);
+                // The waker was set before the loop could declare SLEEPING_POLL.
+                if let Some(w) = self.waker.get() {
+                    if let Err(e) = w.wake() {
+                        log::error!("eventloop: mio waker failed: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    fn shutdown(&self) {
+        self.queue.close();
+        if let Some(tier) = self.state.terminate() {
+            self.wake(tier);
+        }
+    }
+}
+
+/// Submits work to a loop from any thread. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Loop>,
+}
+
+impl core::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Handle")
+            .field("loop", &self.shared)
+            .finish()
+    }
+}
+
+impl Handle {
+    /// Queues `f` to run on the loop thread. Tasks from one producer run in submission
+    /// order. After shutdown the closure is handed back, unrun, in the `Err`.
+    ///
+    /// Costs one uncontended lock and no system call while the loop is running; closures
+    /// up to [`crate::INLINE_BYTES`] bytes are stored without allocating.
+    pub fn submit<F: FnOnce(&mut Cx) + Send + 'static>(&self, f: F) -> Result<(), Rejected<F>> {
+        match self.submit_task(Task::new(f)) {
+            Ok(()) => Ok(()),
+            // SAFETY: the task was made from an `F` just above.
+            Err(r) => Err(Rejected::new(unsafe { r.into_inner().into_inner::<F>() })),
+        }
+    }
+
+    /// Queues a task handed back by another loop's [`EventLoop::take_unrun`].
+    pub fn submit_task(&self, task: Task) -> Result<(), Rejected<Task>> {
+        let shared = &*self.shared;
+        shared.queue.push(task).map_err(Rejected::new)?;
+        if let Some(tier) = shared.state.claim_wake() {
+            shared.wake(tier);
+        }
+        Ok(())
+    }
+
+    /// Graceful shutdown: stop accepting, run everything accepted (and the microtasks it
+    /// queues), then `run` returns. Pending timers are dropped. Idempotent.
+    pub fn shutdown(&self) {
+        self.shared.shutdown();
+    }
+
+    /// Immediate stop: the loop finishes the callback it is running and stops; accepted
+    /// tasks that did not run are handed back by [`EventLoop::take_unrun`].
+    pub fn shutdown_now(&self) {
+        // Relaxed: the Release CAS in `terminate` publishes it to the loop's Acquire load
+        // of the state; the loop's per-task Relaxed check only makes it sooner.
+        self.shared.stop_now.store(true, Ordering::Relaxed);
+        self.shared.shutdown();
+    }
+
+    /// Whether the loop has stopped (its `run` returned or is returning).
+    pub fn is_terminated(&self) -> bool {
+        self.shared.state.load() == crate::state::TERMINATED
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let s = &*self.shared;
+        // Relaxed loads: independent statistics; exact once `run` has returned (its end
+        // happens before the caller's join).
+        Stats {
+            submitted: s.queue.accepted(),
+            executed: s.executed.load(Ordering::Relaxed),
+            microtasks_overflowed: s.microtasks_overflowed.load(Ordering::Relaxed),
+            wakeups_user_space: s.wakeups_user_space.load(Ordering::Relaxed),
+            wakeups_poller: s.wakeups_poller.load(Ordering::Relaxed),
+            timers_fired: s.timers_fired.load(Ordering::Relaxed),
+            panics: s.panics.load(Ordering::Relaxed),
+            io_sources: s.io_sources.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The loop-thread context every task, microtask, timer and I/O callback receives.
+pub struct Cx {
+    shared: Arc<Loop>,
+    micro: MicrotaskQueue<RawTask>,
+    timers: Timers,
+    io: Option<Io>,
+    io_events_capacity: usize,
+    /// Nesting depth of the timer callback running now (0 outside timers).
+    timer_depth: u32,
+    stop_now: bool,
+    executed: u64,
+    panics: u64,
+    timers_fired: u64,
+}
+
+impl core::fmt::Debug for Cx {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Cx")
+            .field("microtasks", &self.micro.len())
+            .field("timers", &self.timers.len())
+            .field("io", &self.io)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cx {
+    /// Runs `f` after the current callback, before the next task or timer.
+    pub fn queue_microtask<F: FnOnce(&mut Cx) + 'static>(&mut self, f: F) {
+        self.micro.push(RawTask::new(f));
+    }
+
+    /// Runs `f` once, `after` from now (clamped to 1 ms when nested deeper than
+    /// [`MAX_TIMER_NESTING`]). At most one round of due timers runs per loop tick, so a
+    /// timer that keeps rescheduling itself with no delay cannot starve tasks.
+    pub fn set_timeout<F: FnOnce(&mut Cx) + 'static>(&mut self, after: Duration, f: F) -> TimerId {
+        let depth = self.timer_depth.saturating_add(1);
+        let after = if depth > MAX_TIMER_NESTING {
+            after.max(NESTED_MIN_DELAY)
+        } else {
+            after
+        };
+        self.timers
+            .schedule(deadline(after), Callback::Once(RawTask::new(f)), depth)
+    }
+
+    /// Runs `f` every `every` (at least 1 ms) until cleared. A late loop does not
+    /// replay missed periods.
+    pub fn set_interval<F: FnMut(&mut Cx) + 'static>(&mut self, every: Duration, f: F) -> TimerId {
+        let every = every.max(NESTED_MIN_DELAY);
+        let depth = self.timer_depth.saturating_add(1);
+        self.timers
+            .schedule(deadline(every), Callback::Every(Box::new(f), every), depth)
+    }
+
+    /// Cancels a pending timeout or an interval (also from inside its own callback).
+    /// Returns false if it already fired, was cleared, or never existed.
+    pub fn clear_timer(&mut self, id: TimerId) -> bool {
+        self.timers.cancel(id)
+    }
+
+    /// Registers an I/O source; `cb` runs on the loop thread on each readiness event.
+    /// The first registration switches producers' wakeups to the poller's waker.
+    pub fn register<S: Source + ?Sized>(
+        &mut self,
+        source: &mut S,
+        interest: Interest,
+        cb: impl FnMut(&mut Cx, &Event) + 'static,
+    ) -> io::Result<IoToken> {
+        let io = match &mut self.io {
+            Some(io) => io,
+            None => self
+                .io
+                .insert(Io::new(self.io_events_capacity, &self.shared.waker)?),
+        };
+        let token = io.register(source, interest, Box::new(cb))?;
+        self.publish_io_count();
+        Ok(token)
+    }
+
+    /// Deregisters a source (also from inside its own callback). With the last source
+    /// gone the loop sleeps in the user-space tier again.
+    pub fn deregister<S: Source + ?Sized>(
+        &mut self,
+        source: &mut S,
+        token: IoToken,
+    ) -> io::Result<()> {
+        let io = self
+            .io
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no I/O source registered"))?;
+        io.deregister(source, token)?;
+        self.publish_io_count();
+        Ok(())
+    }
+
+    /// A handle to this loop.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Stops the loop once the current callback returns: no further task, microtask or
+    /// timer runs. Accepted tasks that did not run are handed back by
+    /// [`EventLoop::take_unrun`] after `run` returns; submits from now on are rejected.
+    pub fn stop_now(&mut self) {
+        self.stop_now = true;
+        // Relaxed: read by this thread only after this point; other threads learn of the
+        // stop through the queue being closed.
+        self.shared.stop_now.store(true, Ordering::Relaxed);
+        self.shared.shutdown();
+    }
+
+    /// Microtasks queued and not yet run.
+    pub fn pending_microtasks(&self) -> usize {
+        self.micro.len()
+    }
+
+    /// Timers scheduled and not yet fired or cleared.
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    fn io_count(&self) -> usize {
+        self.io.as_ref().map_or(0, Io::count)
+    }
+
+    fn publish_io_count(&self) {
+        // Relaxed: a statistic; the loop decides its sleep tier from its own count.
+        self.shared
+            .io_sources
+            .store(self.io_count(), Ordering::Relaxed);
+    }
+
+    fn stop_requested(&mut self) -> bool {
+        // Relaxed: see `Handle::shutdown_now`.
+        if !self.stop_now && self.shared.stop_now.load(Ordering::Relaxed) {
+            self.stop_now = true;
+        }
+        self.stop_now
+    }
+
+    /// Runs one callback, catching a panic so the loop survives it.
+    fn guarded(&mut self, what: &str, f: impl FnOnce(&mut Cx)) {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(self))) {
+            self.panics += 1;
+            let msg = p
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("<non-string panic payload>");
+            log::error!("eventloop: a {what} panicked (the loop continues): {msg}");
+        }
+    }
+
+    fn drain_microtasks(&mut self) {
+        while !self.stop_requested() {
+            let Some(m) = self.micro.pop() else { break };
+            self.guarded("microtask", |cx| m.run(cx));
+        }
+    }
+
+    fn publish(&self) {
+        let s = &*self.shared;
+        // Relaxed: statistics (see `Handle::stats`).
+        s.executed.store(self.executed, Ordering::Relaxed);
+        s.panics.store(self.panics, Ordering::Relaxed);
+        s.timers_fired.store(self.timers_fired, Ordering::Relaxed);
+        s.microtasks_overflowed
+            .store(self.micro.overflowed(), Ordering::Relaxed);
+    }
+
+    /// Dispatches readiness events; returns whether any was for a source.
+    fn dispatch(&mut self, events: &mio::Events) -> bool {
+        let mut any = false;
+        for ev in events.iter() {
+            if ev.token() == WAKE_TOKEN || self.stop_requested() {
+                continue;
+            }
+            let Some((mut cb, generation)) =
+                self.io.as_mut().and_then(|io| io.take_callback(ev.token()))
+            else {
+                continue;
+            };
+            any = true;
+            self.guarded("I/O callback", |cx| cb(cx, ev));
+            if let Some(io) = self.io.as_mut() {
+                io.restore_callback(ev.token(), generation, cb);
+            }
+            self.drain_microtasks();
+        }
+        any
+    }
+}
+
+fn deadline(after: Duration) -> Instant {
+    let now = Instant::now();
+    // A far-future `after` saturates instead of panicking.
+    now.checked_add(after)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+/// A loop, owned by the thread that runs it. Create it, hand out [`Handle`]s, call
+/// [`EventLoop::run`].
+pub struct EventLoop {
+    cx: Cx,
+    /// The batch being run; swapped with the queue's `Vec` so both keep their capacity.
+    batch: Vec<Task>,
+    /// Tasks taken from the queue so far (compared with the accepted count to spin).
+    taken: u64,
+    spin: u32,
+    unrun: Unrun,
+    finished: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl core::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("cx", &self.cx)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventLoop {
+    /// A loop with the default [`Config`], bound to the calling thread.
+    pub fn new() -> io::Result<EventLoop> {
+        Self::with_config(Config::default())
+    }
+
+    /// A loop bound to the calling thread.
+    pub fn with_config(cfg: Config) -> io::Result<EventLoop> {
+        let shared = Arc::new(Loop {
+            state: FastState::new(),
+            queue: SubmitQueue::new(),
+            _submit_line: LineBreak,
+            executed: AtomicU64::new(0),
+            microtasks_overflowed: AtomicU64::new(0),
+            timers_fired: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+            io_sources: AtomicUsize::new(0),
+            _loop_line: LineBreak,
+            stop_now: AtomicBool::new(false),
+            wakeups_user_space: AtomicU64::new(0),
+            wakeups_poller: AtomicU64::new(0),
+            thread: thread::current(),
+            waker: OnceLock::new(),
+        });
+        Ok(EventLoop {
+            cx: Cx {
+                shared,
+                micro: MicrotaskQueue::new(cfg.microtask_capacity),
+                timers: Timers::default(),
+                io: None,
+                io_events_capacity: cfg.io_events_capacity,
+                timer_depth: 0,
+                stop_now: false,
+                executed: 0,
+                panics: 0,
+                timers_fired: 0,
+            },
+            batch: Vec::new(),
+            taken: 0,
+            spin: cfg.spin_before_sleep,
+            unrun: Unrun::default(),
+            finished: false,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Starts a loop on a new thread. The join handle yields what did not run.
+    pub fn spawn(cfg: Config) -> io::Result<(Handle, std::thread::JoinHandle<io::Result<Unrun>>)> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let join = std::thread::Builder::new()
+            .name("eventloop".into())
+            .spawn(move || {
+                let mut el = match EventLoop::with_config(cfg) {
+                    Ok(el) => el,
+                    Err(e) => {
+                        let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                        return Err(e);
+                    }
+                };
+                let _ = tx.send(Ok(el.handle()));
+                el.run()?;
+                Ok(el.take_unrun())
+            })?;
+        let handle = rx
+            .recv()
+            .map_err(|_| io::Error::other("event loop thread exited early"))??;
+        Ok((handle, join))
+    }
+
+    /// A handle for submitting from any thread.
+    pub fn handle(&self) -> Handle {
+        self.cx.handle()
+    }
+
+    /// The loop thread's context, e.g. to register sources or timers before `run`.
+    pub fn cx(&mut self) -> &mut Cx {
+        &mut self.cx
+    }
+
+    /// What did not run (see [`Unrun`]); empty after a graceful shutdown, apart from
+    /// pending timers.
+    pub fn take_unrun(&mut self) -> Unrun {
+        std::mem::take(&mut self.unrun)
+    }
+
+    /// Runs until [`Handle::shutdown`] (after draining everything accepted) or an
+    /// immediate stop. Calling it again after it returned returns at once.
+    ///
+    /// On an I/O error from the poller the loop stops as if stopped immediately (the
+    /// queue is closed and unrun tasks are handed back), then returns the error.
+    pub fn run(&mut self) -> io::Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        let shared = Arc::clone(&self.cx.shared);
+        shared.state.resume();
+        let result = self.run_ticks(&shared);
+        if result.is_err() {
+            self.cx.stop_now = true;
+            shared.queue.close();
+        }
+        self.finish(&shared);
+        result
+    }
+
+    fn run_ticks(&mut self, shared: &Loop) -> io::Result<()> {
+        loop {
+            let mut progressed = self.run_tasks(shared);
+            if !self.cx.stop_requested() {
+                progressed |= self.run_timers();
+            }
+            if self.cx.io_count() > 0 && !self.cx.stop_requested() {
+                progressed |= self.poll_io(Some(Duration::ZERO), false)?;
+            }
+            if self.cx.stop_requested() {
+                return Ok(());
+            }
+            if shared.state.load() == TERMINATING {
+                // The queue was closed before the state changed (`Loop::shutdown`), so an
+                // empty queue now stays empty.
+                if shared.queue.is_empty() && self.cx.micro.is_empty() {
+                    return Ok(());
+                }
+                continue;
+            }
+            if !progressed {
+                self.sleep(shared)?;
+            }
+        }
+    }
+
+    fn run_tasks(&mut self, shared: &Loop) -> bool {
+        shared.queue.swap(&mut self.batch);
+        if self.batch.is_empty() {
+            return false;
+        }
+        self.taken += self.batch.len() as u64;
+        let cx = &mut self.cx;
+        let mut tasks = self.batch.drain(..);
+        for task in tasks.by_ref() {
+            cx.guarded("task", |cx| task.run(cx));
+            cx.executed += 1;
+            cx.drain_microtasks();
+            if cx.stop_requested() {
+                break;
+            }
+        }
+        self.unrun.tasks.extend(tasks);
+        self.cx.publish();
+        true
+    }
+
+    fn run_timers(&mut self) -> bool {
+        if self.cx.timers.len() == 0 {
+            return false;
+        }
+        let cx = &mut self.cx;
+        let now = Instant::now();
+        // One round per tick: timers scheduled by this round wait for the next tick.
+        let limit = cx.timers.next_seq();
+        let mut fired = false;
+        while let Some(due) = cx.timers.pop_due(now, limit) {
+            fired = true;
+            cx.timers_fired += 1;
+            let outer = std::mem::replace(&mut cx.timer_depth, due.depth);
+            match due.callback {
+                Callback::Once(t) => cx.guarded("timer", |cx| t.run(cx)),
+                Callback::Every(mut f, period) => {
+                    cx.guarded("interval", |cx| f(cx));
+                    let next = (due.deadline + period).max(now);
+                    cx.timers.rearm(due.id, f, period, next);
+                }
+            }
+            cx.timer_depth = outer;
+            cx.drain_microtasks();
+            if cx.stop_requested() {
+                break;
+            }
+        }
+        cx.publish();
+        fired
+    }
+
+    /// Polls the OS for readiness; `sleeping`: the loop declared `SLEEPING_POLL` and must
+    /// resume after the poll.
+    fn poll_io(&mut self, timeout: Option<Duration>, sleeping: bool) -> io::Result<bool> {
+        let Some(io) = self.cx.io.as_mut() else {
+            if sleeping {
+                self.cx.shared.state.resume();
+            }
+            return Ok(false);
+        };
+        let polled = io.poll(timeout);
+        if sleeping {
+            self.cx.shared.state.resume();
+        }
+        let events = polled?;
+        let any = self.cx.dispatch(&events);
+        if let Some(io) = self.cx.io.as_mut() {
+            io.restore_events(events);
+        }
+        self.cx.publish();
+        Ok(any)
+    }
+
+    fn sleep(&mut self, shared: &Loop) -> io::Result<()> {
+        for _ in 0..self.spin {
+            if shared.queue.accepted() != self.taken || shared.state.load() == TERMINATING {
+                return Ok(());
+            }
+            std::hint::spin_loop();
+        }
+        let timeout = match self.cx.timers.next_deadline() {
+            Some(d) => {
+                let now = Instant::now();
+                if d <= now {
+                    return Ok(());
+                }
+                Some(d - now)
+            }
+            None => None,
+        };
+        let tier = if self.cx.io_count() > 0 {
+            Tier::Poll
+        } else {
+            Tier::Park
+        };
+        if shared.state.prepare_sleep(&shared.queue, tier) != SleepDecision::Sleep {
+            return Ok(());
+        }
+        match tier {
+            Tier::Park => {
+                match timeout {
+                    Some(t) => thread::park_timeout(t),
+                    None => thread::park(),
+                }
+                shared.state.resume();
+            }
+            Tier::Poll => {
+                self.poll_io(timeout, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, shared: &Loop) {
+        if self.cx.stop_now {
+            shared.queue.close();
+            let mut rest = Vec::new();
+            shared.queue.swap(&mut rest);
+            self.unrun.tasks.append(&mut rest);
+            while self.cx.micro.pop().is_some() {
+                self.unrun.microtasks += 1;
+            }
+        }
+        self.unrun.timers += self.cx.timers.clear();
+        self.cx.publish();
+        shared.state.set_terminated();
+        self.finished = true;
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        // A loop dropped without running: later submits are rejected instead of queued
+        // forever. Tasks already queued are dropped with the queue, unrun.
+        let shared = &self.cx.shared;
+        shared.queue.close();
+        shared.state.terminate();
+        shared.state.set_terminated();
+    }
+}
+
+/// The layouts of the loop's hot structures on the target being built, as rustc laid
+/// them out (`FastState`, `MicrotaskRing`, `Loop`).
+pub fn hot_layouts() -> [layout::StructLayout<'static>; 3] {
+    [
+        FastState::LAYOUT,
+        <crate::ring::MicrotaskRing<RawTask> as CacheLayout>::LAYOUT,
+        Loop::LAYOUT,
+    ]
+}

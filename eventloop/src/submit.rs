@@ -1,0 +1,81 @@
+//! The cross-thread submit queue: a mutex over a `Vec` that the loop swaps for an empty
+//! one (batch swap). Producers hold the lock for one `Vec::push` of an inline task; the
+//! loop takes a whole batch per lock. Both vectors keep their capacity, so a steady
+//! stream of small tasks allocates nothing. (DESIGN measured this shape at 70 ns/op with
+//! 10 producers against 137 for the best channel.)
+
+use crate::sync::{AtomicU64, Mutex, Ordering, lock};
+
+#[derive(Debug)]
+struct Batch<T> {
+    items: Vec<T>,
+    /// Set by shutdown under the lock: a push either lands before it (and will run) or
+    /// sees it (and is handed back). This is what makes shutdown lose nothing.
+    closed: bool,
+    accepted: u64,
+}
+
+/// Multi-producer queue drained in batches by one consumer.
+#[derive(Debug)]
+pub(crate) struct SubmitQueue<T> {
+    batch: Mutex<Batch<T>>,
+    /// Copy of `Batch::accepted`, stored under the lock: lets the loop spin and `stats`
+    /// read without taking the lock.
+    accepted_hint: AtomicU64,
+}
+
+impl<T> SubmitQueue<T> {
+    pub(crate) fn new() -> Self {
+        Self {
+            batch: Mutex::new(Batch {
+                items: Vec::new(),
+                closed: false,
+                accepted: 0,
+            }),
+            accepted_hint: AtomicU64::new(0),
+        }
+    }
+
+    /// Appends `item`, or hands it back once the queue is closed.
+    pub(crate) fn push(&self, item: T) -> Result<(), T> {
+        let mut b = lock(&self.batch);
+        if b.closed {
+            return Err(item);
+        }
+        b.items.push(item);
+        b.accepted += 1;
+        // Relaxed: a hint; the mutex orders the queue itself (its unlock pairs with the
+        // lock in `swap` / `is_empty`).
+        self.accepted_hint.store(b.accepted, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Moves every queued item into `into` (which should be empty, to keep the capacity
+    /// recycling) and returns whether the queue is closed.
+    pub(crate) fn swap(&self, into: &mut Vec<T>) -> bool {
+        let mut b = lock(&self.batch);
+        if into.is_empty() {
+            std::mem::swap(&mut b.items, into);
+        } else {
+            into.append(&mut b.items);
+        }
+        b.closed
+    }
+
+    /// Whether nothing is queued; takes the lock, which is what the sleep protocol needs.
+    pub(crate) fn is_empty(&self) -> bool {
+        lock(&self.batch).items.is_empty()
+    }
+
+    /// Stops accepting. Returns whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let mut b = lock(&self.batch);
+        !std::mem::replace(&mut b.closed, true)
+    }
+
+    /// Items accepted so far (a relaxed snapshot).
+    pub(crate) fn accepted(&self) -> u64 {
+        // Relaxed: statistics and spin hints only.
+        self.accepted_hint.load(Ordering::Relaxed)
+    }
+}
