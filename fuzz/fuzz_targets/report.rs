@@ -32,17 +32,33 @@ fuzz_target!(|data: &[u8]| {
     let json = render::json::render(&analysis);
     let sarif = render::sarif::render(&analysis);
     // The documents must stay valid JSON whatever the input.
-    assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok(), "{json}");
-    assert!(serde_json::from_str::<serde_json::Value>(&sarif).is_ok(), "{sarif}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&json).is_ok(),
+        "{json}"
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&sarif).is_ok(),
+        "{sarif}"
+    );
     assert!(text.ends_with('\n'));
     // Every number the JSON reports must be self-consistent.
     for s in &analysis.structs {
         if let (Some(size), Some(align)) = (s.size, s.align) {
             assert!(align.is_power_of_two(), "{}: align {align}", s.name);
-            assert_eq!(size % align, 0, "{}: size {size} not a multiple of {align}", s.name);
+            assert_eq!(
+                size % align,
+                0,
+                "{}: size {size} not a multiple of {align}",
+                s.name
+            );
             for f in &s.fields {
                 if let (Some(o), Some(z)) = (f.offset, f.size) {
-                    assert!(o + z <= size, "{}::{} at {o}+{z} beyond {size}", s.name, f.name);
+                    assert!(
+                        o + z <= size,
+                        "{}::{} at {o}+{z} beyond {size}",
+                        s.name,
+                        f.name
+                    );
                 }
             }
         }

@@ -126,10 +126,7 @@ fn padding_waste(s: &StructReport, l: &StructLayout<'_>) -> Option<Finding> {
     if best >= l.size {
         return None;
     }
-    let mut message = format!(
-        "{}: struct of size {} could be {}",
-        s.name, l.size, best
-    );
+    let mut message = format!("{}: struct of size {} could be {}", s.name, l.size, best);
     if let Some(order) = &s.optimal_order {
         let names: Vec<&str> = order
             .iter()

@@ -229,7 +229,11 @@ fn run_fix(args: &fix::FixArgs) -> i32 {
         eprintln!("note: {note}");
     }
     for e in &outcome.errors {
-        eprintln!("{}: error: {}", location(&e.file, e.line, e.column), e.message);
+        eprintln!(
+            "{}: error: {}",
+            location(&e.file, e.line, e.column),
+            e.message
+        );
     }
     if outcome.errors.is_empty() {
         exit::CLEAN
@@ -256,7 +260,11 @@ fn run_snapshot(args: &snapshot::SnapshotArgs) -> i32 {
     };
     let analysis = layout_cli::analyze(&args.paths, &targets);
     for e in &analysis.errors {
-        eprintln!("{}: error: {}", location(&e.file, e.line, e.column), e.message);
+        eprintln!(
+            "{}: error: {}",
+            location(&e.file, e.line, e.column),
+            e.message
+        );
     }
     // TODO(snapshot helper): write the lockfile with the function snapshot.rs provides
     // (`snapshot::write`); it does not exist yet.

@@ -20,7 +20,10 @@ fn lists_every_code_once() {
     let (code, out, _) = run(&["explain"]);
     assert_eq!(code, 0);
     insta::assert_snapshot!("explain_all", out);
-    let names: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     let all: Vec<&str> = layout::Code::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(names, all);
 }

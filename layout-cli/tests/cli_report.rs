@@ -68,7 +68,10 @@ fn report(extra: &[&str]) -> Run {
 fn text_four_targets() {
     let r = report(&[]);
     insta::assert_snapshot!("text_four_targets", r.transcript());
-    assert_eq!(r.code, 1, "errors in the fixture fail the default --deny error");
+    assert_eq!(
+        r.code, 1,
+        "errors in the fixture fail the default --deny error"
+    );
     assert!(!r.stdout.contains('\x1b'), "no colour with --color never");
 }
 
@@ -91,19 +94,44 @@ fn json_four_targets() {
     let win = "x86_64-pc-windows-msvc";
     let mac = "aarch64-apple-darwin";
     // Every struct is there once per target.
-    for name in ["Waste", "Reordered", "Tuple", "Unit", "Ring", "FastState", "Crowded",
-                 "Pair", "Straddle", "Budget", "Unstable", "Stats", "Foreign", "PerTarget"] {
+    for name in [
+        "Waste",
+        "Reordered",
+        "Tuple",
+        "Unit",
+        "Ring",
+        "FastState",
+        "Crowded",
+        "Pair",
+        "Straddle",
+        "Budget",
+        "Unstable",
+        "Stats",
+        "Foreign",
+        "PerTarget",
+    ] {
         for t in [x86, arm, win, mac] {
-            let n = doc.structs.iter().filter(|s| s.name == name && s.target == t).count();
+            let n = doc
+                .structs
+                .iter()
+                .filter(|s| s.name == name && s.target == t)
+                .count();
             assert_eq!(n, 1, "{name} on {t}");
         }
     }
 
     let w = find("Waste", x86);
-    assert_eq!((w.size, w.align, w.padding, w.optimal_size), (Some(24), Some(8), Some(14), Some(16)));
+    assert_eq!(
+        (w.size, w.align, w.padding, w.optimal_size),
+        (Some(24), Some(8), Some(14), Some(16))
+    );
     assert_eq!(w.repr, "C");
     assert_eq!(w.file, "src/lib.rs");
-    let offsets: Vec<_> = w.fields.iter().map(|f| (f.name.as_str(), f.offset)).collect();
+    let offsets: Vec<_> = w
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.offset))
+        .collect();
     assert_eq!(offsets, [("a", Some(0)), ("b", Some(8)), ("c", Some(16))]);
     assert_eq!(w.diagnostics.len(), 1);
     assert_eq!(w.diagnostics[0].code, "padding-waste");
@@ -111,18 +139,32 @@ fn json_four_targets() {
 
     // repr(Rust): declaration order in the document, rustc's offsets, no finding.
     let r = find("Reordered", x86);
-    let offsets: Vec<_> = r.fields.iter().map(|f| (f.name.as_str(), f.offset)).collect();
+    let offsets: Vec<_> = r
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.offset))
+        .collect();
     assert_eq!(offsets, [("a", Some(8)), ("b", Some(0)), ("c", Some(9))]);
     assert_eq!((r.size, r.padding), (Some(16), Some(6)));
     assert!(r.diagnostics.is_empty());
 
     let t = find("Tuple", x86);
-    assert_eq!(t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["0", "1"]);
+    assert_eq!(
+        t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["0", "1"]
+    );
     assert_eq!((t.size, t.fields[1].offset), (Some(8), Some(4)));
-    assert_eq!((find("Unit", x86).size, find("Unit", x86).align), (Some(0), Some(1)));
+    assert_eq!(
+        (find("Unit", x86).size, find("Unit", x86).align),
+        (Some(0), Some(1))
+    );
 
     let ring = find("Ring", x86);
-    let codes: Vec<_> = ring.diagnostics.iter().map(|d| (d.code.as_str(), d.field.as_deref())).collect();
+    let codes: Vec<_> = ring
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.field.as_deref()))
+        .collect();
     assert_eq!(
         codes,
         [
@@ -135,30 +177,52 @@ fn json_four_targets() {
     assert_eq!(ring.size, Some(48));
 
     let fast = find("FastState", mac);
-    assert!(fast.diagnostics.iter().any(|d| d.code == "wrong-line"), "line 1 of 128-byte lines is offset 128");
+    assert!(
+        fast.diagnostics.iter().any(|d| d.code == "wrong-line"),
+        "line 1 of 128-byte lines is offset 128"
+    );
     assert!(find("FastState", x86).diagnostics.is_empty());
     assert_eq!(find("FastState", x86).size, Some(128));
 
     let codes = |s: &layout_cli::render::json::Struct| -> Vec<String> {
         s.diagnostics.iter().map(|d| d.code.clone()).collect()
     };
-    assert_eq!(codes(find("Crowded", x86)), ["not-isolated", "unaligned-base"]);
+    assert_eq!(
+        codes(find("Crowded", x86)),
+        ["not-isolated", "unaligned-base"]
+    );
     assert_eq!(codes(find("Pair", x86)), ["adjacent-line"]);
     assert_eq!(codes(find("Pair", mac)), ["false-sharing"]);
-    assert_eq!(codes(find("Straddle", x86)), ["line-straddle", "not-isolated"]);
-    assert_eq!(codes(find("Budget", x86)), ["align-mismatch", "padding-budget", "offset-mismatch"]);
-    assert_eq!(codes(find("Unstable", x86)), ["unaligned-base", "unstable-padding"]);
+    assert_eq!(
+        codes(find("Straddle", x86)),
+        ["line-straddle", "not-isolated"]
+    );
+    assert_eq!(
+        codes(find("Budget", x86)),
+        ["align-mismatch", "padding-budget", "offset-mismatch"]
+    );
+    assert_eq!(
+        codes(find("Unstable", x86)),
+        ["unaligned-base", "unstable-padding"]
+    );
     assert_eq!(codes(find("Stats", x86)), ["possible-false-sharing"]);
 
     let f = find("Foreign", x86);
-    assert_eq!((f.size, f.align, f.padding, f.optimal_size), (None, None, None, None));
+    assert_eq!(
+        (f.size, f.align, f.padding, f.optimal_size),
+        (None, None, None, None)
+    );
     assert_eq!(f.fields[0].size, Some(4));
     assert_eq!(f.fields[1].size, None);
     assert!(f.diagnostics.is_empty());
 
     // cfg'd fields: absent where cfg'd out.
     let names = |t: &str| -> Vec<String> {
-        find("PerTarget", t).fields.iter().map(|f| f.name.clone()).collect()
+        find("PerTarget", t)
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
     };
     assert_eq!(names(x86), ["a", "fd"]);
     assert_eq!(names(arm), ["a", "fd", "extra"]);
@@ -166,7 +230,10 @@ fn json_four_targets() {
     assert_eq!(find("PerTarget", x86).size, Some(16));
     assert_eq!(find("PerTarget", arm).size, Some(24));
     assert_eq!(codes(find("PerTarget", mac)), ["size-mismatch"]);
-    assert!(codes(find("PerTarget", arm)).is_empty(), "cfg_attr only on macos");
+    assert!(
+        codes(find("PerTarget", arm)).is_empty(),
+        "cfg_attr only on macos"
+    );
     assert_eq!(find("PerTarget", mac).cache_line, 128);
 }
 
@@ -179,10 +246,20 @@ fn sarif_four_targets() {
     let problems = layout_cli::render::sarif::problems(&doc);
     assert!(problems.is_empty(), "{problems:#?}");
     let results = doc["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().any(|x| x["ruleId"] == "false-sharing" && x["level"] == "error"));
-    assert!(results.iter().any(|x| x["ruleId"] == "padding-waste" && x["level"] == "warning"));
+    assert!(
+        results
+            .iter()
+            .any(|x| x["ruleId"] == "false-sharing" && x["level"] == "error")
+    );
+    assert!(
+        results
+            .iter()
+            .any(|x| x["ruleId"] == "padding-waste" && x["level"] == "warning")
+    );
     for x in results {
-        let uri = x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let uri = x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
         assert!(uri.starts_with("src/"), "{uri}");
     }
 }
@@ -190,22 +267,42 @@ fn sarif_four_targets() {
 #[test]
 fn deny_decides_between_zero_and_one() {
     // Waste and friends: warnings only.
-    let warn_only = |deny: &str| {
-        run(&["report", "src/lib.rs", "--color", "never", "--deny", deny]).code
-    };
+    let warn_only =
+        |deny: &str| run(&["report", "src/lib.rs", "--color", "never", "--deny", deny]).code;
     assert_eq!(warn_only("error"), 0);
     assert_eq!(warn_only("warning"), 1);
-    let r = run(&["report", "src/lib.rs", "--color", "never", "--target", "x86_64-linux"]);
+    let r = run(&[
+        "report",
+        "src/lib.rs",
+        "--color",
+        "never",
+        "--target",
+        "x86_64-linux",
+    ]);
     insta::assert_snapshot!("text_lib_host", r.transcript());
 }
 
 #[test]
 fn unparsable_file_is_an_error_entry_and_the_rest_is_reported() {
-    let r = run(&["report", "broken", "--color", "never", "--target", "x86_64-linux"]);
+    let r = run(&[
+        "report",
+        "broken",
+        "--color",
+        "never",
+        "--target",
+        "x86_64-linux",
+    ]);
     insta::assert_snapshot!("text_broken", r.transcript());
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("struct Fine {"));
-    let j = run(&["report", "broken", "--format", "json", "--target", "x86_64-linux"]);
+    let j = run(&[
+        "report",
+        "broken",
+        "--format",
+        "json",
+        "--target",
+        "x86_64-linux",
+    ]);
     assert_eq!(j.code, 2);
     let doc: Document = serde_json::from_str(&j.stdout).unwrap();
     assert_eq!(doc.errors.len(), 1);
@@ -240,9 +337,20 @@ fn bad_flag_value_is_exit_two() {
 
 #[test]
 fn colour_follows_flag_and_no_color() {
-    let args = ["report", ".", "--target", "x86_64-linux", "--color", "always"];
+    let args = [
+        "report",
+        ".",
+        "--target",
+        "x86_64-linux",
+        "--color",
+        "always",
+    ];
     let on = run(&args);
-    assert!(on.stdout.contains("\x1b[1;31mfalse-sharing\x1b[0m"), "{}", on.stdout);
+    assert!(
+        on.stdout.contains("\x1b[1;31mfalse-sharing\x1b[0m"),
+        "{}",
+        on.stdout
+    );
     let off = run_env(&args, &[("NO_COLOR", "1")]);
     assert!(!off.stdout.contains('\x1b'));
     assert_eq!(strip_ansi(&on.stdout), off.stdout);
@@ -281,5 +389,9 @@ fn all_targets_reports_every_row() {
         .iter()
         .find(|s| s.name == "Waste" && s.target == "i686-unknown-linux-gnu")
         .unwrap();
-    assert_eq!((i686.size, i686.align), (Some(16), Some(4)), "u64 is 4-aligned on i686");
+    assert_eq!(
+        (i686.size, i686.align),
+        (Some(16), Some(4)),
+        "u64 is 4-aligned on i686"
+    );
 }

@@ -14,7 +14,10 @@ fn padding_waste_names_sizes_and_order() {
         d[0].message,
         "Waste: struct of size 24 could be 16 with the order { b, a, c } (target x86_64-linux)"
     );
-    assert_eq!((d[0].line, d[0].column, d[0].field.as_deref()), (1, 12, None));
+    assert_eq!(
+        (d[0].line, d[0].column, d[0].field.as_deref()),
+        (1, 12, None)
+    );
 }
 
 #[test]
@@ -40,7 +43,12 @@ fn groups_on_one_line_are_false_sharing_from_the_rule() {
     assert_eq!(f.field.as_deref(), Some("tail"));
     assert_eq!(f.line, 12, "points at the field");
     // The rule's own message, without the `[code] ` prefix.
-    assert!(f.message.starts_with("Ring::tail (group \"c\") at 8..16 shares line 0"), "{}", f.message);
+    assert!(
+        f.message
+            .starts_with("Ring::tail (group \"c\") at 8..16 shares line 0"),
+        "{}",
+        f.message
+    );
     assert!(f.message.ends_with("(target x86_64-linux)"));
 }
 
@@ -75,10 +83,19 @@ fn struct_level_expectations_each_reported() {
     s.expect.size = Some(64);
     s.expect.align = Some(128);
     s.expect.max_padding = Some(8);
-    assert_eq!(codes(&s), ["size-mismatch", "align-mismatch", "padding-budget"]);
+    assert_eq!(
+        codes(&s),
+        ["size-mismatch", "align-mismatch", "padding-budget"]
+    );
     let d = diagnose_struct(&s);
-    assert_eq!(d[0].message, "Ring is 128 bytes; #[layout(size = 64)] expects 64 (target x86_64-linux)");
-    assert_eq!(d[2].message, "Ring has 112 bytes of padding (size 128); #[layout(max_padding = 8)] allows 8 (target x86_64-linux)");
+    assert_eq!(
+        d[0].message,
+        "Ring is 128 bytes; #[layout(size = 64)] expects 64 (target x86_64-linux)"
+    );
+    assert_eq!(
+        d[2].message,
+        "Ring has 112 bytes of padding (size 128); #[layout(max_padding = 8)] allows 8 (target x86_64-linux)"
+    );
 }
 
 #[test]
@@ -96,7 +113,13 @@ fn unannotated_atomics_on_one_line_are_possible_false_sharing() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].code, Code::PossibleFalseSharing);
     assert_eq!(d[0].field.as_deref(), Some("misses"));
-    assert!(d[0].message.contains("2 atomics, locks or cells share line 0 of 64-byte lines (hits at 0, misses at 8)"), "{}", d[0].message);
+    assert!(
+        d[0].message.contains(
+            "2 atomics, locks or cells share line 0 of 64-byte lines (hits at 0, misses at 8)"
+        ),
+        "{}",
+        d[0].message
+    );
 }
 
 #[test]

@@ -177,12 +177,29 @@ mod tests {
         assert_eq!(
             keys(s),
             [
-                "align", "cache_line", "column", "diagnostics", "fields", "file", "line",
-                "name", "optimal_size", "padding", "repr", "size", "target"
+                "align",
+                "cache_line",
+                "column",
+                "diagnostics",
+                "fields",
+                "file",
+                "line",
+                "name",
+                "optimal_size",
+                "padding",
+                "repr",
+                "size",
+                "target"
             ]
         );
-        assert_eq!(keys(&s["fields"][0]), ["align", "name", "offset", "size", "type"]);
-        assert_eq!(keys(&s["diagnostics"][0]), ["code", "field", "message", "severity"]);
+        assert_eq!(
+            keys(&s["fields"][0]),
+            ["align", "name", "offset", "size", "type"]
+        );
+        assert_eq!(
+            keys(&s["diagnostics"][0]),
+            ["code", "field", "message", "severity"]
+        );
         assert_eq!(keys(&v["errors"][0]), ["file", "line", "message"]);
     }
 
@@ -190,10 +207,19 @@ mod tests {
     fn values_round_trip_and_unknowns_are_null() {
         let doc: Document = serde_json::from_str(&render(&sample::analysis())).unwrap();
         let w = &doc.structs[0];
-        assert_eq!((w.name.as_str(), w.target.as_str()), ("Waste", "x86_64-unknown-linux-gnu"));
-        assert_eq!((w.size, w.align, w.padding, w.optimal_size), (Some(24), Some(8), Some(14), Some(16)));
+        assert_eq!(
+            (w.name.as_str(), w.target.as_str()),
+            ("Waste", "x86_64-unknown-linux-gnu")
+        );
+        assert_eq!(
+            (w.size, w.align, w.padding, w.optimal_size),
+            (Some(24), Some(8), Some(14), Some(16))
+        );
         assert_eq!(w.repr, "C");
-        assert_eq!(w.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            w.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
         assert_eq!(w.diagnostics[0].code, "padding-waste");
         assert_eq!(w.diagnostics[0].field, None);
         let o = &doc.structs[3];

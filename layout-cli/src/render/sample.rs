@@ -10,7 +10,12 @@ use crate::analysis::{
     Analysis, FieldKind, FieldReport, FileError, Intent, StructKind, StructReport,
 };
 
-pub(crate) fn field(name: &str, ty: &str, at: (usize, usize, usize), kind: FieldKind) -> FieldReport {
+pub(crate) fn field(
+    name: &str,
+    ty: &str,
+    at: (usize, usize, usize),
+    kind: FieldKind,
+) -> FieldReport {
     FieldReport {
         name: name.to_string(),
         ty: ty.to_string(),

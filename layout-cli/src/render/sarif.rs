@@ -126,13 +126,18 @@ pub fn problems(doc: &Value) -> Vec<String> {
     let levels = ["none", "note", "warning", "error"];
     need(doc["version"] == "2.1.0", "version 2.1.0");
     need(
-        doc["$schema"].as_str().is_some_and(|s| s.contains("sarif-2.1.0")),
+        doc["$schema"]
+            .as_str()
+            .is_some_and(|s| s.contains("sarif-2.1.0")),
         "$schema",
     );
     let run = &doc["runs"][0];
     let driver = &run["tool"]["driver"];
     need(driver["name"].is_string(), "tool.driver.name");
-    need(driver["informationUri"].is_string(), "tool.driver.informationUri");
+    need(
+        driver["informationUri"].is_string(),
+        "tool.driver.informationUri",
+    );
     let rules = driver["rules"].as_array().cloned().unwrap_or_default();
     need(!rules.is_empty(), "tool.driver.rules");
     let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
@@ -142,10 +147,18 @@ pub fn problems(doc: &Value) -> Vec<String> {
     unique.dedup();
     need(unique.len() == ids.len(), "rule ids unique");
     for r in &rules {
-        need(r["shortDescription"]["text"].is_string(), "rule shortDescription.text");
-        need(r["fullDescription"]["text"].is_string(), "rule fullDescription.text");
         need(
-            r["defaultConfiguration"]["level"].as_str().is_some_and(|l| levels.contains(&l)),
+            r["shortDescription"]["text"].is_string(),
+            "rule shortDescription.text",
+        );
+        need(
+            r["fullDescription"]["text"].is_string(),
+            "rule fullDescription.text",
+        );
+        need(
+            r["defaultConfiguration"]["level"]
+                .as_str()
+                .is_some_and(|l| levels.contains(&l)),
             "rule defaultConfiguration.level",
         );
     }
@@ -153,14 +166,21 @@ pub fn problems(doc: &Value) -> Vec<String> {
     need(results.is_some(), "runs[0].results");
     for res in results.unwrap_or_default() {
         let id = res["ruleId"].as_str().unwrap_or("");
-        let idx = res["ruleIndex"].as_u64().and_then(|i| usize::try_from(i).ok());
-        need(idx.and_then(|i| ids.get(i)) == Some(&id), "result ruleIndex matches ruleId");
+        let idx = res["ruleIndex"]
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok());
+        need(
+            idx.and_then(|i| ids.get(i)) == Some(&id),
+            "result ruleIndex matches ruleId",
+        );
         need(
             res["level"].as_str().is_some_and(|l| levels.contains(&l)),
             "result level",
         );
         need(
-            res["message"]["text"].as_str().is_some_and(|t| !t.is_empty()),
+            res["message"]["text"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()),
             "result message.text",
         );
         let loc = &res["locations"][0]["physicalLocation"];
@@ -169,9 +189,14 @@ pub fn problems(doc: &Value) -> Vec<String> {
             !uri.starts_with('/') && !uri.contains('\\') && !uri.is_empty(),
             "relative artifactLocation.uri",
         );
-        need(loc["region"]["startLine"].as_u64().is_some_and(|l| l >= 1), "region.startLine >= 1");
         need(
-            loc["region"]["startColumn"].as_u64().is_some_and(|c| c >= 1),
+            loc["region"]["startLine"].as_u64().is_some_and(|l| l >= 1),
+            "region.startLine >= 1",
+        );
+        need(
+            loc["region"]["startColumn"]
+                .as_u64()
+                .is_some_and(|c| c >= 1),
             "region.startColumn >= 1",
         );
     }
@@ -188,14 +213,25 @@ mod tests {
         let doc: Value = serde_json::from_str(&render(&sample::analysis())).unwrap();
         assert_eq!(problems(&doc), Vec::<String>::new());
         let run = &doc["runs"][0];
-        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), Code::ALL.len());
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+            Code::ALL.len()
+        );
         let results = run["results"].as_array().unwrap();
         assert_eq!(results.len(), 3);
         assert_eq!(results[1]["ruleId"], "false-sharing");
         assert_eq!(results[1]["level"], "error");
-        assert_eq!(results[1]["locations"][0]["physicalLocation"]["region"]["startLine"], 12);
-        let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
-        assert_eq!(notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "src/broken.rs");
+        assert_eq!(
+            results[1]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            12
+        );
+        let notes = run["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .unwrap();
+        assert_eq!(
+            notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "src/broken.rs"
+        );
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
     }
 
@@ -203,7 +239,8 @@ mod tests {
     fn problems_are_found() {
         let mut doc = document(&sample::analysis());
         doc["runs"][0]["results"][0]["level"] = json!("fatal");
-        doc["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = json!("/abs/x.rs");
+        doc["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+            json!("/abs/x.rs");
         doc["runs"][0]["tool"]["driver"]["rules"][1]["id"] = json!("size-mismatch");
         let p = problems(&doc);
         assert!(p.contains(&"result level".to_string()), "{p:?}");

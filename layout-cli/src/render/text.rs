@@ -72,7 +72,12 @@ pub fn render(a: &Analysis, opts: Options) -> String {
                 let _ = write!(at, ":{c}");
             }
         }
-        let _ = writeln!(out, "{at}: {}: {}", p.severity(Severity::Error, "error"), e.message);
+        let _ = writeln!(
+            out,
+            "{at}: {}: {}",
+            p.severity(Severity::Error, "error"),
+            e.message
+        );
     }
     summary(&mut out, a);
     out
@@ -91,8 +96,11 @@ fn finding_line(out: &mut String, s: &StructReport, f: &Finding, p: &Paint) {
 }
 
 fn summary(out: &mut String, a: &Analysis) {
-    let structs: BTreeSet<(&std::path::Path, &str)> =
-        a.structs.iter().map(|s| (s.file.as_path(), s.path.as_str())).collect();
+    let structs: BTreeSet<(&std::path::Path, &str)> = a
+        .structs
+        .iter()
+        .map(|s| (s.file.as_path(), s.path.as_str()))
+        .collect();
     let targets: BTreeSet<&str> = a.structs.iter().map(|s| s.target.triple).collect();
     let count = |sev| {
         a.structs
@@ -215,7 +223,14 @@ fn rows(s: &StructReport) -> Vec<Row<'_>> {
     let mut end = 0usize;
     for &(off, len, f) in &fields {
         if off > end {
-            placed.push((end, 1, Row::Hole { start: end, len: off - end }));
+            placed.push((
+                end,
+                1,
+                Row::Hole {
+                    start: end,
+                    len: off - end,
+                },
+            ));
         }
         placed.push((off, 2, Row::Field(f)));
         end = end.max(off.saturating_add(len));
@@ -317,7 +332,11 @@ fn field_annotation(s: &StructReport, f: &FieldReport, p: &Paint) -> Option<Stri
         return None;
     }
     let failing: Vec<&str> = failing_codes(s, Some(&f.name), &[]).collect();
-    Some(format!("#[layout({})] {}", parts.join(", "), mark(p, failing)))
+    Some(format!(
+        "#[layout({})] {}",
+        parts.join(", "),
+        mark(p, failing)
+    ))
 }
 
 /// `#[layout(size = 128 ✓, max_padding = 8 ✗ padding-budget, line = 64)]`.
@@ -337,7 +356,10 @@ fn struct_annotation(s: &StructReport, p: &Paint) -> Option<String> {
         parts.push(format!("align = {n} {}", checked(Code::AlignMismatch)));
     }
     if let Some(n) = e.max_padding {
-        parts.push(format!("max_padding = {n} {}", checked(Code::PaddingBudget)));
+        parts.push(format!(
+            "max_padding = {n} {}",
+            checked(Code::PaddingBudget)
+        ));
     }
     if let Some(n) = e.line {
         parts.push(format!("line = {n}"));

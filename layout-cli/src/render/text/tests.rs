@@ -74,7 +74,12 @@ fn failing_field_gets_a_cross_with_its_codes() {
     let mut a = a;
     crate::diag::diagnose(&mut a);
     let got = plain(&a);
-    assert!(got.contains("    head: AtomicU64,         /*     0     8     8 */  #[layout(group = \"p\")] ✓\n"), "{got}");
+    assert!(
+        got.contains(
+            "    head: AtomicU64,         /*     0     8     8 */  #[layout(group = \"p\")] ✓\n"
+        ),
+        "{got}"
+    );
     assert!(got.contains("    tail: AtomicU64,         /*     8     8     8 */  #[layout(group = \"c\")] ✗ false-sharing\n"), "{got}");
     assert!(got.contains("1 struct on 1 target: 1 error, 0 warnings; 0 input errors"));
 }
@@ -84,7 +89,10 @@ fn unknown_layout_shows_question_marks_and_reason() {
     let got = plain(&sample::analysis());
     assert!(got.contains("struct Opaque {  // src/lib.rs:30, target x86_64-linux, repr(C)\n    /* unknown: type `Foreign` is not defined in this crate */\n    a: u32,                  /*     0     4     4 */\n    b: Foreign,              /*     ?     ?     ? */\n    /* size: ?, align: ?, padding: ?, lines: ? */\n};\n"), "{got}");
     assert!(got.contains("src/broken.rs:3:1: error: expected `;`\n"));
-    assert!(got.ends_with("4 structs on 1 target: 1 error, 2 warnings; 1 input error\n"), "{got}");
+    assert!(
+        got.ends_with("4 structs on 1 target: 1 error, 2 warnings; 1 input error\n"),
+        "{got}"
+    );
     assert!(!got.contains('\x1b'));
 }
 
