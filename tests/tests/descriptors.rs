@@ -36,7 +36,11 @@ macro_rules! assert_matches_rustc {
 
 #[test]
 fn fast_state() {
-    let l = assert_matches_rustc!(FastState { _before: [u8; 64], v: AtomicU64, _after: [u8; 56] });
+    let l = assert_matches_rustc!(FastState {
+        _before: [u8; 64],
+        v: AtomicU64,
+        _after: [u8; 56]
+    });
     assert_eq!((l.size, l.align, l.line), (128, 64, CURRENT.cache_line));
     let want_line = if cfg!(target_vendor = "apple") { 0 } else { 1 };
     assert_eq!(l.fields[1].intent.line, Some(want_line));
@@ -45,7 +49,10 @@ fn fast_state() {
 
 #[test]
 fn padded_counter_and_ring() {
-    assert_matches_rustc!(PaddedCounter { count: AtomicU64, _pad: [u8; 120] });
+    assert_matches_rustc!(PaddedCounter {
+        count: AtomicU64,
+        _pad: [u8; 120]
+    });
     let l = assert_matches_rustc!(RingIndices {
         head: AtomicUsize,
         cached_tail: usize,
@@ -53,13 +60,19 @@ fn padded_counter_and_ring() {
         tail: AtomicUsize,
         cached_head: usize,
     });
-    assert_eq!(l.line, 128, "the struct-level `line = 128` overrides the target's");
+    assert_eq!(
+        l.line, 128,
+        "the struct-level `line = 128` overrides the target's"
+    );
     assert_eq!(l.prefetch_span, CURRENT.prefetch_span);
 }
 
 #[test]
 fn c_long_differs_on_windows() {
-    let l = assert_matches_rustc!(Longs { a: c_long, b: c_long });
+    let l = assert_matches_rustc!(Longs {
+        a: c_long,
+        b: c_long
+    });
     let want = if cfg!(windows) { 8 } else { 16 };
     assert_eq!((l.size, l.expect.size), (want, Some(want)));
     assert_eq!(size_of::<c_long>(), CURRENT.c_long);
@@ -67,7 +80,10 @@ fn c_long_differs_on_windows() {
 
 #[test]
 fn u128_alignment() {
-    let l = assert_matches_rustc!(Wide { tag: u8, value: u128 });
+    let l = assert_matches_rustc!(Wide {
+        tag: u8,
+        value: u128
+    });
     assert_eq!(l.fields[1].align, CURRENT.align_u128);
     assert_eq!(align_of::<u64>(), CURRENT.align_u64);
     assert_eq!(size_of::<usize>(), CURRENT.pointer_size);
@@ -76,17 +92,30 @@ fn u128_alignment() {
 #[test]
 fn cfg_fields_are_absent_where_cfgd_out() {
     #[cfg(target_arch = "aarch64")]
-    let l = assert_matches_rustc!(ArchSpecific { common: u64, arm_only: u64 });
+    let l = assert_matches_rustc!(ArchSpecific {
+        common: u64,
+        arm_only: u64
+    });
     #[cfg(not(target_arch = "aarch64"))]
     let l = assert_matches_rustc!(ArchSpecific { common: u64 });
-    assert_eq!(l.fields.len(), if cfg!(target_arch = "aarch64") { 2 } else { 1 });
+    assert_eq!(
+        l.fields.len(),
+        if cfg!(target_arch = "aarch64") { 2 } else { 1 }
+    );
 }
 
 #[test]
 fn tuple_unit_packed() {
-    assert_matches_rustc!(TupleFixture { 0: u8, 1: AtomicU32 });
+    assert_matches_rustc!(TupleFixture {
+        0: u8,
+        1: AtomicU32
+    });
     assert_matches_rustc!(UnitFixture {});
-    let l = assert_matches_rustc!(PackedFixture { a: u8, b: u64, c: u32 });
+    let l = assert_matches_rustc!(PackedFixture {
+        a: u8,
+        b: u64,
+        c: u32
+    });
     assert_eq!(l.repr.packed, Some(1));
 }
 
@@ -94,7 +123,12 @@ fn tuple_unit_packed() {
 fn generic_and_nested() {
     assert_matches_rustc!(Slot<u64> { value: LineAligned<u64>, seen: AtomicU64, _marker: core::marker::PhantomData<u64> });
     assert_matches_rustc!(Slot<[u8; 64]> { value: LineAligned<[u8; 64]>, seen: AtomicU64, _marker: core::marker::PhantomData<[u8; 64]> });
-    assert_matches_rustc!(Nested { state: FastState, longs: Longs, flag: bool, wide: Wide });
+    assert_matches_rustc!(Nested {
+        state: FastState,
+        longs: Longs,
+        flag: bool,
+        wide: Wide
+    });
 }
 
 #[test]

@@ -8,9 +8,17 @@ fn expected_short() -> &'static str {
         "x86_64-linux"
     } else if cfg!(all(target_arch = "aarch64", target_os = "linux")) {
         "aarch64-linux"
-    } else if cfg!(all(target_arch = "x86_64", target_os = "windows", target_env = "msvc")) {
+    } else if cfg!(all(
+        target_arch = "x86_64",
+        target_os = "windows",
+        target_env = "msvc"
+    )) {
         "x86_64-windows-msvc"
-    } else if cfg!(all(target_arch = "x86_64", target_os = "windows", target_env = "gnu")) {
+    } else if cfg!(all(
+        target_arch = "x86_64",
+        target_os = "windows",
+        target_env = "gnu"
+    )) {
         "x86_64-windows-gnu"
     } else if cfg!(all(target_arch = "aarch64", target_os = "macos")) {
         "aarch64-macos"
@@ -23,7 +31,11 @@ fn expected_short() -> &'static str {
 fn current_row_is_this_target() {
     assert_eq!(CURRENT.short, expected_short());
     assert!(CURRENT.known);
-    let line = if cfg!(target_vendor = "apple") { 128 } else { 64 };
+    let line = if cfg!(target_vendor = "apple") {
+        128
+    } else {
+        64
+    };
     assert_eq!(CURRENT.cache_line, line);
     assert_eq!(CURRENT.prefetch_span, 128);
     assert_eq!(CURRENT.pointer_size, size_of::<usize>());
