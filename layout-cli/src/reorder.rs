@@ -424,6 +424,49 @@ pub(crate) fn adjacent_warnings(l: &StructLayout<'_>) -> usize {
         .count()
 }
 
+/// The first error-level rule `s` breaks, as its message (`Some(None)`: none), or
+/// `None` when its layout is not fully known.
+pub fn check_report(s: &StructReport) -> Option<Option<String>> {
+    if s.unknown.is_some() || s.line_size == 0 || s.target.prefetch_span == 0 {
+        return None;
+    }
+    let fields = s
+        .fields
+        .iter()
+        .map(|f| {
+            Some(FieldLayout {
+                name: &f.name,
+                offset: f.offset?,
+                size: f.size?,
+                align: f.align?,
+                intent: FieldIntent {
+                    offset: f.intent.offset,
+                    line: f.intent.line,
+                    group: f.intent.group.as_deref(),
+                    isolated: f.intent.isolated,
+                    pad: f.intent.pad,
+                },
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    // The rules add offsets and sizes unchecked; a layout that overflows is not real.
+    fields
+        .iter()
+        .try_fold(0usize, |_, f| f.offset.checked_add(f.size))?;
+    let l = StructLayout {
+        name: &s.name,
+        size: s.size?,
+        align: s.align?,
+        line: s.line_size,
+        prefetch_span: s.target.prefetch_span,
+        target: s.target.short,
+        repr: s.repr,
+        fields: &fields,
+        expect: s.expect,
+    };
+    Some(first_violation(&l).map(|v| v.message(&l).as_str().to_owned()))
+}
+
 /// An order, judged on every view.
 struct Eval {
     sizes: Vec<usize>,
@@ -448,6 +491,12 @@ fn evaluate(tvs: &[TargetView<'_>], order: &[usize]) -> Option<Eval> {
     }
     Some(e)
 }
+
+/// What makes two fields interchangeable on one view: size, align, effective align, intent.
+type ClassKey<'a> = (usize, usize, usize, FieldIntent<'a>);
+
+/// Greedy preference: alignment waste, then larger alignment, then declaration order.
+type GreedyRank = (usize, std::cmp::Reverse<usize>, usize);
 
 /// Sum of sizes, then `adjacent-line` warnings.
 type Cost = (usize, usize);
@@ -475,7 +524,7 @@ impl<'p, 'a> Search<'p, 'a> {
         // interchangeable: placing them in declaration order loses no solution and keeps
         // the lexicographically smallest one.
         let mut classes: Vec<Vec<usize>> = Vec::new();
-        let mut keys: Vec<Vec<Option<(usize, usize, usize, FieldIntent<'a>)>>> = Vec::new();
+        let mut keys: Vec<Vec<Option<ClassKey<'a>>>> = Vec::new();
         for g in 0..n {
             let key: Vec<_> = tvs
                 .iter()
@@ -590,7 +639,7 @@ impl<'p, 'a> Search<'p, 'a> {
             let end = self.end(t);
             key.push(end as u64);
             let mut sig = Vec::new();
-            if end % tv.line != 0 {
+            if !end.is_multiple_of(tv.line) {
                 let cur = end / tv.line;
                 for f in &self.placed[t] {
                     if f.occupies() && f.last_line(tv.line) == cur {
@@ -599,7 +648,7 @@ impl<'p, 'a> Search<'p, 'a> {
                     }
                 }
             }
-            if tv.prefetch > tv.line && end % tv.prefetch != 0 {
+            if tv.prefetch > tv.line && !end.is_multiple_of(tv.prefetch) {
                 let block = end / tv.prefetch;
                 for f in &self.placed[t] {
                     if let (true, Some(g)) = (f.occupies(), f.intent.group) {
@@ -749,7 +798,7 @@ fn greedy(tvs: &[TargetView<'_>], n: usize) -> Option<Vec<usize>> {
     let mut s = Search::new(tvs, n);
     let mut order = Vec::with_capacity(n);
     while order.len() < n {
-        let mut best: Option<((usize, std::cmp::Reverse<usize>, usize), usize)> = None;
+        let mut best: Option<(GreedyRank, usize)> = None;
         for c in 0..s.classes.len() {
             if s.remaining[c] == 0 {
                 continue;
@@ -966,8 +1015,10 @@ mod tests {
 
     #[test]
     fn isolated_field_gets_its_own_line() {
-        let mut iso = Intent::default();
-        iso.isolated = true;
+        let iso = Intent {
+            isolated: true,
+            ..Intent::default()
+        };
         let s = report_on(
             &[
                 plain("flag", 1, 1),

@@ -1,0 +1,391 @@
+//! Source text surgery: find a struct's fields as byte ranges and put them in a new
+//! order, leaving every other byte of the file as it was.
+//!
+//! A field's chunk runs from the end of the previous chunk (so it carries the blank
+//! lines, comments, doc comments, attributes and `cfg`s above it) through its type, its
+//! `,` and whatever follows on the same line up to and including the newline (its
+//! trailing comment). Comments after the last field stay before the `}`. A field
+//! without a `,` (the last one) gets one when it moves up.
+
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// A parsed file: the syn tree and where its text starts in the original (after a BOM
+/// or a `#!` line, which syn would strip and so shift every byte offset).
+pub struct SourceFile {
+    /// The original text.
+    pub text: String,
+    base: usize,
+    file: syn::File,
+}
+
+impl std::fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("len", &self.text.len())
+            .finish()
+    }
+}
+
+/// One named struct's fields, located in the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructSource {
+    /// Field names, in declaration order.
+    pub names: Vec<String>,
+    /// 1-based line of each field's name (to tell `cfg` alternatives of one name apart).
+    pub lines: Vec<usize>,
+    /// Byte range of each field's chunk; consecutive, first starts after the `{` line.
+    pub chunks: Vec<Range<usize>>,
+    /// Where the field's `,` would go if it has none (after its type).
+    pub comma_at: Vec<Option<usize>>,
+    /// `#[layout(fixed)]`, or a `layout:ignore` comment above or inside the struct.
+    pub ignored: bool,
+    /// `#[derive(.. CacheLayout ..)]` or a `#[layout]` attribute on the struct or a field.
+    pub annotated: bool,
+}
+
+/// What a struct is, for `fix`'s decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A struct with named fields.
+    Named(StructSource),
+    /// A tuple or unit struct.
+    Positional,
+}
+
+impl SourceFile {
+    /// Parses `text`. The error is syn's message with its 1-based line and column.
+    pub fn parse(text: String) -> Result<Self, (String, usize, usize)> {
+        let mut base = 0;
+        let mut body = text.as_str();
+        if let Some(rest) = body.strip_prefix('\u{feff}') {
+            base = 3;
+            body = rest;
+        }
+        if body.starts_with("#!") && !body[2..].trim_start().starts_with('[') {
+            let idx = body.find('\n').unwrap_or(body.len());
+            base += idx;
+            body = &body[idx..];
+        }
+        match syn::parse_file(body) {
+            Ok(file) => Ok(SourceFile { base, file, text }),
+            Err(e) => {
+                let at = e.span().start();
+                Err((e.to_string(), at.line, at.column + 1))
+            }
+        }
+    }
+
+    fn range(&self, span: proc_macro2::Span) -> Range<usize> {
+        let r = span.byte_range();
+        r.start + self.base..r.end + self.base
+    }
+
+    /// The struct named `name` whose name is on 1-based `line`.
+    pub fn find(&self, name: &str, line: usize) -> Option<Found> {
+        struct Finder<'a> {
+            name: &'a str,
+            line: usize,
+            hit: Option<&'a syn::ItemStruct>,
+        }
+        impl<'a> Visit<'a> for Finder<'a> {
+            fn visit_item_struct(&mut self, s: &'a syn::ItemStruct) {
+                if self.hit.is_none()
+                    && s.ident == self.name
+                    && s.ident.span().start().line == self.line
+                {
+                    self.hit = Some(s);
+                }
+                syn::visit::visit_item_struct(self, s);
+            }
+        }
+        let mut finder = Finder {
+            name,
+            line,
+            hit: None,
+        };
+        finder.visit_file(&self.file);
+        let item = finder.hit?;
+        let syn::Fields::Named(named) = &item.fields else {
+            return Some(Found::Positional);
+        };
+        Some(Found::Named(self.locate(item, named)))
+    }
+
+    fn locate(&self, item: &syn::ItemStruct, named: &syn::FieldsNamed) -> StructSource {
+        let text = self.text.as_str();
+        let open = self.range(named.brace_token.span.open()).end;
+        let close = self.range(named.brace_token.span.close()).start;
+        let mut names = Vec::new();
+        let mut lines = Vec::new();
+        let mut chunks = Vec::new();
+        let mut comma_at = Vec::new();
+        let mut start = first_chunk_start(text, open);
+        for pair in named.named.pairs() {
+            let field = pair.value();
+            let ident = field
+                .ident
+                .as_ref()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            let line = field.ident.as_ref().map_or(0, |i| i.span().start().line);
+            let ty_end = self.range(field.ty.span()).end;
+            let (anchor, missing) = match pair.punct() {
+                Some(comma) => (self.range(comma.span).end, None),
+                None => (ty_end, Some(ty_end)),
+            };
+            let end = chunk_end(text, anchor, close);
+            names.push(ident.trim_start_matches("r#").to_owned());
+            lines.push(line);
+            chunks.push(start..end);
+            comma_at.push(missing);
+            start = end;
+        }
+        let annotated = item
+            .attrs
+            .iter()
+            .any(|a| is_layout(a) || derives_cache_layout(a))
+            || named.named.iter().any(|f| f.attrs.iter().any(is_layout));
+        let item_range = self.range(item.span());
+        let ignored = item.attrs.iter().any(is_layout_fixed)
+            || text[item_range.clone()].contains("layout:ignore")
+            || comments_above(text, item_range.start).contains("layout:ignore");
+        StructSource {
+            names,
+            lines,
+            chunks,
+            comma_at,
+            ignored,
+            annotated,
+        }
+    }
+}
+
+fn is_layout(a: &syn::Attribute) -> bool {
+    a.path().is_ident("layout") || (a.path().is_ident("cfg_attr") && tokens_mention(a, "layout"))
+}
+
+fn is_layout_fixed(a: &syn::Attribute) -> bool {
+    is_layout(a) && tokens_mention(a, "fixed")
+}
+
+fn derives_cache_layout(a: &syn::Attribute) -> bool {
+    (a.path().is_ident("derive") || a.path().is_ident("cfg_attr"))
+        && tokens_mention(a, "CacheLayout")
+}
+
+fn tokens_mention(a: &syn::Attribute, word: &str) -> bool {
+    fn walk(ts: proc_macro2::TokenStream, word: &str) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == word,
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), word),
+            _ => false,
+        })
+    }
+    match &a.meta {
+        syn::Meta::List(l) => walk(l.tokens.clone(), word),
+        _ => false,
+    }
+}
+
+/// The `//` comment lines directly above byte `at` (no blank line in between).
+fn comments_above(text: &str, at: usize) -> &str {
+    let mut start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut top = start;
+    while start > 0 {
+        let prev = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        if text[prev..start].trim_start().starts_with("//") {
+            top = prev;
+            start = prev;
+        } else {
+            break;
+        }
+    }
+    &text[top..at]
+}
+
+/// After `{`: the next line if the rest of the `{` line is blank or comments; else the
+/// first byte after the spaces.
+fn first_chunk_start(text: &str, open: usize) -> usize {
+    match rest_of_line(text, open) {
+        Some(next_line) => next_line,
+        None => open + horizontal_space(&text[open..]),
+    }
+}
+
+/// After a field's `,` (or type): through the newline if only spaces and comments
+/// follow on the line; otherwise just past the spaces (another field follows on the
+/// same line). Never past `limit` (the `}`).
+fn chunk_end(text: &str, anchor: usize, limit: usize) -> usize {
+    match rest_of_line(text, anchor) {
+        Some(next_line) if next_line <= limit => next_line,
+        _ => (anchor + horizontal_space(&text[anchor..limit])).min(limit),
+    }
+}
+
+fn horizontal_space(s: &str) -> usize {
+    s.len() - s.trim_start_matches([' ', '\t']).len()
+}
+
+/// If from `at` to the end of the line there are only spaces and comments (a block
+/// comment must close on that line), the byte after the newline.
+fn rest_of_line(text: &str, at: usize) -> Option<usize> {
+    let mut i = at;
+    let bytes = text.as_bytes();
+    loop {
+        i += horizontal_space(&text[i..]);
+        match bytes.get(i) {
+            None => return Some(i),
+            Some(b'\n') => return Some(i + 1),
+            Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => return Some(i + 2),
+            Some(b'/') if bytes.get(i + 1) == Some(&b'/') => {
+                return Some(text[i..].find('\n').map_or(text.len(), |n| i + n + 1));
+            }
+            Some(b'/') if bytes.get(i + 1) == Some(&b'*') => {
+                let close = text[i + 2..].find("*/")? + i + 4;
+                if text[i..close].contains('\n') {
+                    return None;
+                }
+                i = close;
+            }
+            Some(_) => return None,
+        }
+    }
+}
+
+/// `text` with the fields of `s` in `order` (indices into `s`'s fields).
+pub fn reorder(text: &str, s: &StructSource, order: &[usize]) -> String {
+    let (Some(first), Some(last)) = (s.chunks.first(), s.chunks.last()) else {
+        return text.to_owned();
+    };
+    let mut out = String::with_capacity(text.len() + order.len());
+    out.push_str(&text[..first.start]);
+    for (k, &i) in order.iter().enumerate() {
+        let chunk = &s.chunks[i];
+        match s.comma_at[i] {
+            Some(at) if k + 1 < order.len() => {
+                out.push_str(&text[chunk.start..at]);
+                out.push(',');
+                out.push_str(&text[at..chunk.end]);
+            }
+            _ => out.push_str(&text[chunk.clone()]),
+        }
+    }
+    out.push_str(&text[last.end..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(text: &str, name: &str, line: usize) -> StructSource {
+        let f = SourceFile::parse(text.to_owned()).unwrap();
+        match f.find(name, line) {
+            Some(Found::Named(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const SRC: &str = "\
+use std::sync::atomic::AtomicU64;
+
+/// A ring.
+#[derive(CacheLayout)]
+#[repr(C)]
+pub struct Ring { // the hot part
+    /// Written by the producer.
+    #[layout(group = \"producer\")]
+    pub head: AtomicU64, // producer's index
+
+    #[cfg(target_os = \"linux\")]
+    flag: u8,
+    /* consumer side */
+    pub(crate) tail: AtomicU64 /* last */
+    // end of fields
+}
+";
+
+    #[test]
+    fn chunks_carry_comments_attributes_and_trailing_comments() {
+        let s = named(SRC, "Ring", 6);
+        assert_eq!(s.names, ["head", "flag", "tail"]);
+        assert!(s.annotated && !s.ignored);
+        let chunk = |i: usize| &SRC[s.chunks[i].clone()];
+        assert_eq!(
+            chunk(0),
+            "    /// Written by the producer.\n    #[layout(group = \"producer\")]\n    pub head: AtomicU64, // producer's index\n"
+        );
+        assert_eq!(
+            chunk(1),
+            "\n    #[cfg(target_os = \"linux\")]\n    flag: u8,\n"
+        );
+        assert_eq!(
+            chunk(2),
+            "    /* consumer side */\n    pub(crate) tail: AtomicU64 /* last */\n"
+        );
+        let out = reorder(SRC, &s, &[2, 0, 1]);
+        assert!(out.contains(
+            "pub struct Ring { // the hot part\n    /* consumer side */\n    pub(crate) tail: AtomicU64, /* last */\n    /// Written by"
+        ), "{out}");
+        assert!(
+            out.ends_with("    flag: u8,\n    // end of fields\n}\n"),
+            "{out}"
+        );
+        // Same bytes, one comma more.
+        assert_eq!(out.len(), SRC.len() + 1);
+        syn::parse_file(&out).unwrap();
+        // Identity is the identity.
+        assert_eq!(reorder(SRC, &s, &[0, 1, 2]), SRC);
+    }
+
+    #[test]
+    fn one_line_struct() {
+        let src = "#[repr(C)] struct S { a: u8, b: u64, c: u8 }\n";
+        let s = named(src, "S", 1);
+        let out = reorder(src, &s, &[1, 0, 2]);
+        assert_eq!(out, "#[repr(C)] struct S { b: u64, a: u8, c: u8 }\n");
+        let out = reorder(src, &s, &[2, 1, 0]);
+        assert_eq!(out, "#[repr(C)] struct S { c: u8, b: u64, a: u8, }\n");
+        syn::parse_file(&out).unwrap();
+    }
+
+    #[test]
+    fn bom_shebang_crlf_and_unicode_keep_offsets() {
+        let src = "\u{feff}#!/usr/bin/env run\r\n// é ünïcödé\r\n#[repr(C)]\r\nstruct S {\r\n    é: u8, // ß\r\n    b: u64,\r\n}\r\n";
+        let s = named(src, "S", 4);
+        assert_eq!(s.names, ["é", "b"]);
+        let out = reorder(src, &s, &[1, 0]);
+        assert_eq!(
+            out,
+            "\u{feff}#!/usr/bin/env run\r\n// é ünïcödé\r\n#[repr(C)]\r\nstruct S {\r\n    b: u64,\r\n    é: u8, // ß\r\n}\r\n"
+        );
+    }
+
+    #[test]
+    fn finds_nested_structs_and_tells_positional_ones_apart() {
+        let src = "mod m {\n    #[repr(C)]\n    pub struct T(u8, u64);\n    fn f() {\n        struct L { a: u8 }\n    }\n}\n";
+        let f = SourceFile::parse(src.to_owned()).unwrap();
+        assert_eq!(f.find("T", 3), Some(Found::Positional));
+        assert!(matches!(f.find("L", 5), Some(Found::Named(_))));
+        assert_eq!(f.find("L", 4), None);
+    }
+
+    #[test]
+    fn ignore_markers() {
+        let src = "// layout:ignore\n#[repr(C)]\nstruct A { a: u8, b: u64 }\n\n#[repr(C)]\n#[layout(fixed)]\nstruct B { a: u8, b: u64 }\n\n// unrelated\n\n#[repr(C)]\nstruct C { a: u8, b: u64 }\n";
+        assert!(named(src, "A", 3).ignored);
+        let b = named(src, "B", 7);
+        assert!(b.ignored && b.annotated);
+        let c = named(src, "C", 12);
+        assert!(!c.ignored && !c.annotated);
+    }
+
+    #[test]
+    fn parse_errors_have_a_position() {
+        let err = SourceFile::parse("struct S { a: }\n".into()).unwrap_err();
+        assert_eq!(err.1, 1);
+    }
+}
