@@ -1,10 +1,33 @@
 //! The static layout engine: Rust source in, exact layouts (or `None` and a reason) out.
+//!
+//! - [`crate::source`] finds and parses the files (once),
+//! - [`crate::index`] indexes the crate's items and resolves paths,
+//! - [`crate::cfg`] decides per target which items, fields and attributes exist,
+//! - [`types`] lays types out for one target ([`layout`] is the arithmetic, [`std_types`]
+//!   the std facts).
+//!
+//! Exact or unknown, never wrong: every number is checked against rustc by the oracle
+//! test (`tests/oracle.rs`), on every target row.
 
+pub mod layout;
+pub mod std_types;
+pub mod types;
+
+use std::collections::HashSet;
 use std::path::PathBuf;
 
-use layout::target::TargetInfo;
+use ::layout::target::TargetInfo;
+use ::layout::{ReprInfo, StructExpect};
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, FieldReport, FileError, Intent, StructKind, StructReport};
+use crate::cfg;
+use crate::index::Index;
+use crate::source;
+use types::{Ctx, Why};
+
+/// Stack for the analysis thread: syn and the engine recurse (both bounded), and tests
+/// run on 2 MiB threads.
+const STACK: usize = 256 << 20;
 
 /// Reads every `.rs` file under `paths` (crate dirs, source dirs or files), and lays out
 /// every struct for every target in `targets`. Never panics on input: unreadable or
@@ -12,6 +35,246 @@ use crate::analysis::Analysis;
 /// Diagnostics are not filled in here (see `diag::diagnose`); `optimal_size`/
 /// `optimal_order` are, through `reorder::best_order`.
 pub fn analyze(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
-    let _ = (paths, targets);
-    Analysis::default()
+    let (p, t) = (paths.to_vec(), targets.to_vec());
+    let worker = std::thread::Builder::new()
+        .name("layout-engine".into())
+        .stack_size(STACK)
+        .spawn(move || analyze_here(&p, &t));
+    match worker {
+        Ok(h) => h.join().unwrap_or_else(|_| Analysis {
+            structs: Vec::new(),
+            errors: vec![FileError {
+                file: paths.first().cloned().unwrap_or_default(),
+                line: None,
+                column: None,
+                message: "internal error in the layout engine (please report it)".into(),
+            }],
+        }),
+        Err(_) => analyze_here(paths, targets),
+    }
 }
+
+fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for (path, root) in source::collect(paths, &mut errors) {
+        match source::load(&path, &root) {
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    let ix = Index::build(files);
+    let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
+    let mut structs = Vec::new();
+    for id in 0..ix.structs.len() {
+        for ctx in &ctxs {
+            if let Some(r) = report(ctx, id, &mut errors) {
+                structs.push(r);
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
+    Analysis { structs, errors }
+}
+
+fn err(file: &std::path::Path, line: usize, column: usize, message: String) -> FileError {
+    FileError {
+        file: file.to_path_buf(),
+        line: Some(line),
+        column: Some(column),
+        message,
+    }
+}
+
+/// One struct on one target, or `None` if it does not exist there.
+fn report(ctx: &Ctx<'_>, id: usize, errors: &mut Vec<FileError>) -> Option<StructReport> {
+    let ix = ctx.ix;
+    let s = &ix.structs[id];
+    let file = &ix.files[s.file];
+    let name = s.item.ident.to_string();
+    let pos = s.item.ident.span().start();
+    let (line, column) = (pos.line, pos.column + 1);
+    if !ix.module_enabled(s.module, &ctx.t) {
+        return None;
+    }
+    match cfg::active(&s.item.attrs, &ctx.t) {
+        Ok(Some(_)) => {}
+        Ok(None) => return None,
+        Err(e) => {
+            let p = e.span().start();
+            errors.push(err(&file.path, p.line, p.column + 1, e.to_string()));
+            return None;
+        }
+    }
+    let out = ctx.struct_report(id);
+    for (l, c, m) in &out.attr_errors {
+        errors.push(err(&file.path, *l, *c, m.clone()));
+    }
+
+    let cx = layout_syntax::Ctxt::new();
+    let sattrs = layout_syntax::parse_struct_attrs(&cx, &out.attrs);
+    let expect = StructExpect {
+        size: sattrs.size.map(|v| v.value as usize),
+        align: sattrs.align.map(|v| v.value as usize),
+        line: sattrs.line.map(|v| v.value as usize),
+        max_padding: sattrs.max_padding.map(|v| v.value as usize),
+    };
+    let mut annotated = has_derive(&out.attrs) || out.attrs.iter().any(|a| a.path().is_ident("layout"));
+    let mut unknown: Option<String> = None;
+    let mut fields = Vec::with_capacity(out.fields.len());
+    for (i, f) in out.fields.iter().enumerate() {
+        let fa = layout_syntax::parse_field_attrs(&cx, &f.attrs);
+        annotated |= f.attrs.iter().any(|a| a.path().is_ident("layout"));
+        let (size, align) = match &f.layout {
+            Ok(l) => (Some(l.size as usize), Some(l.align as usize)),
+            Err(w) => {
+                if let Why::Error(m) = w {
+                    errors.push(err(&file.path, f.line, f.column, format!("field `{}`: {m}", f.name)));
+                }
+                if unknown.is_none() {
+                    unknown = Some(format!("field `{}`: {}", f.name, w.message()));
+                }
+                (None, None)
+            }
+        };
+        fields.push(FieldReport {
+            name: f.name.clone(),
+            ty: f.ty.clone(),
+            line: f.line,
+            column: f.column,
+            offset: out.offsets.get(i).copied().flatten().map(|o| o as usize),
+            size,
+            align,
+            intent: Intent {
+                offset: fa.offset.map(|v| v.value as usize),
+                line: fa.line.map(|v| v.value as usize),
+                group: fa.group.map(|g| g.value),
+                isolated: fa.isolated.is_some(),
+                pad: fa.pad.is_some(),
+            },
+            kind: f.kind,
+        });
+    }
+    for e in cx.into_errors() {
+        let p = e.span().start();
+        errors.push(err(&file.path, p.line.max(1), p.column + 1, e.to_string()));
+    }
+    let (size, align) = match &out.layout {
+        Ok(l) => (Some(l.size as usize), Some(l.align as usize)),
+        Err(w) => {
+            if let Why::Error(m) = w {
+                if !out.fields.iter().any(|f| matches!(&f.layout, Err(Why::Error(fm)) if fm == m))
+                    && out.attr_errors.is_empty()
+                {
+                    errors.push(err(&file.path, line, column, format!("struct `{name}`: {m}")));
+                }
+            }
+            if unknown.is_none() {
+                unknown = Some(w.message().to_string());
+            }
+            (None, None)
+        }
+    };
+    let repr = ReprInfo {
+        c: out.repr.kind == layout_syntax::ReprKind::C,
+        transparent: out.repr.kind == layout_syntax::ReprKind::Transparent,
+        packed: out.repr.packed.map(|p| p.value as usize),
+        align: out.repr.align.map(|a| a.value as usize),
+    };
+    let generic = s
+        .item
+        .generics
+        .params
+        .iter()
+        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    let mut r = StructReport {
+        name: name.clone(),
+        path: format!("{}::{name}", ix.module_name(s.module)),
+        file: file.path.clone(),
+        line,
+        column,
+        target: ctx.row,
+        kind: match s.item.fields {
+            syn::Fields::Named(_) => StructKind::Named,
+            syn::Fields::Unnamed(_) => StructKind::Tuple,
+            syn::Fields::Unit => StructKind::Unit,
+        },
+        repr,
+        repr_text: repr_text(&out.attrs),
+        expect,
+        fixed: sattrs.fixed.is_some() || ignore_comment(&file.text, &s.item),
+        annotated,
+        generic,
+        line_size: expect.line.unwrap_or(ctx.row.cache_line),
+        size,
+        align,
+        optimal_size: None,
+        optimal_order: None,
+        unknown,
+        fields,
+        diagnostics: Vec::new(),
+    };
+    if r.size.is_some() {
+        if let Some((order, best)) = crate::reorder::best_order(&r) {
+            r.optimal_size = Some(best);
+            r.optimal_order = Some(order);
+        }
+    }
+    Some(r)
+}
+
+fn has_derive(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
+        let mut found = false;
+        let _ = a.parse_nested_meta(|m| {
+            if m.path.segments.last().is_some_and(|s| s.ident == "CacheLayout") {
+                found = true;
+            }
+            Ok(())
+        });
+        found
+    })
+}
+
+/// `#[repr(...)]` contents as written, joined: `C, align(64)`; `Rust` when there is none.
+fn repr_text(attrs: &[syn::Attribute]) -> String {
+    let parts: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("repr"))
+        .filter_map(|a| a.meta.require_list().ok())
+        .map(|l| types::tokens_string(l.tokens.clone()))
+        .collect();
+    if parts.is_empty() { "Rust".into() } else { parts.join(", ") }
+}
+
+/// A `// layout:ignore` comment directly above the struct (above or among its
+/// attributes, not separated by a blank line).
+fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
+    let kw_line = item.struct_token.span.start().line;
+    let first_attr = item
+        .attrs
+        .iter()
+        .map(|a| a.pound_token.span.start().line)
+        .min()
+        .unwrap_or(kw_line)
+        .min(kw_line);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut j = kw_line.saturating_sub(1);
+    while j >= 1 {
+        let Some(l) = lines.get(j - 1) else { break };
+        let t = l.trim();
+        if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
+            if t.contains("layout:ignore") {
+                return true;
+            }
+        } else if j < first_attr {
+            break;
+        }
+        j -= 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests;

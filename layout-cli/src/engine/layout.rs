@@ -1,0 +1,404 @@
+//! Layout arithmetic: rustc's `univariant` (struct and tuple layout, `repr(Rust)` field
+//! reordering with niche bias, `repr(C)`, `packed`, `align`), enum tags and `Option`.
+//!
+//! The rules are those of `rustc_abi::layout::LayoutCalculator` as described in
+//! `shared/RUSTC_LAYOUT.md`, checked against rustc 1.95 by the oracle test. Every sum and
+//! product is checked; a result at or above the target's object-size bound is an error,
+//! as it is for rustc ("values of the type ... are too big").
+
+/// Invalid values a scalar inside a type offers (rustc's `Niche`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Niche {
+    /// Offset of the scalar inside the type.
+    pub offset: u64,
+    /// Size of the scalar in bytes.
+    pub size: u64,
+    /// How many invalid values are left (never 0: no niche is `None`).
+    pub available: u128,
+}
+
+impl Niche {
+    /// A niche of `available` values in a scalar of `size` bytes at offset 0, or `None`
+    /// when there is none.
+    pub fn scalar(size: u64, available: u128) -> Option<Niche> {
+        (available > 0).then_some(Niche {
+            offset: 0,
+            size,
+            available,
+        })
+    }
+
+    /// The niche left after one value is taken (an `Option` around the type).
+    pub fn reserve_one(self) -> Option<Niche> {
+        Niche::scalar(self.size, self.available - 1).map(|n| Niche {
+            offset: self.offset,
+            ..n
+        })
+    }
+}
+
+/// Size, alignment and largest niche of a sized type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Layout {
+    /// `size_of`.
+    pub size: u64,
+    /// `align_of`.
+    pub align: u64,
+    /// The largest niche, if any.
+    pub niche: Option<Niche>,
+}
+
+impl Layout {
+    /// A type without a niche.
+    pub const fn plain(size: u64, align: u64) -> Layout {
+        Layout {
+            size,
+            align,
+            niche: None,
+        }
+    }
+
+    /// A scalar with a niche of `available` values.
+    pub fn scalar_niche(size: u64, align: u64, available: u128) -> Layout {
+        Layout {
+            size,
+            align,
+            niche: Niche::scalar(size, available),
+        }
+    }
+
+    /// The same type with its niche hidden (`UnsafeCell`, `MaybeUninit`).
+    pub const fn without_niche(self) -> Layout {
+        Layout {
+            niche: None,
+            ..self
+        }
+    }
+}
+
+/// Why a layout could not be computed because the input is wrong (not merely unknown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overflow;
+
+/// Struct-level options that change the layout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReprOpts {
+    /// `repr(C)`: keep declaration order.
+    pub c: bool,
+    /// `packed(N)`.
+    pub packed: Option<u64>,
+    /// `align(N)`.
+    pub align: Option<u64>,
+}
+
+/// Whether the last field may be unsized (rustc's `StructKind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Every field is sized in the definition.
+    AlwaysSized,
+    /// The last field's type may be unsized (a `?Sized` parameter, or any tuple): it is
+    /// never moved.
+    MaybeUnsized,
+}
+
+/// A placed struct.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// The struct's layout.
+    pub layout: Layout,
+    /// Field offsets in declaration order.
+    pub offsets: Vec<u64>,
+}
+
+/// rustc's `obj_size_bound`: no type may be this big or bigger.
+pub fn obj_size_bound(pointer_size: usize) -> u64 {
+    if pointer_size == 4 { 1 << 31 } else { 1 << 61 }
+}
+
+/// `offset` rounded up to `align` (a power of two), checked.
+pub fn align_up(offset: u64, align: u64) -> Option<u64> {
+    let mask = align.checked_sub(1)?;
+    offset.checked_add(mask).map(|v| v & !mask)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bias {
+    Start,
+    End,
+}
+
+/// rustc's `univariant`: the start-biased layout, or the end-biased one when that
+/// leaves more room before the niche (RUSTC_LAYOUT.md, step 4).
+pub fn univariant(fields: &[Layout], repr: ReprOpts, kind: Kind, bound: u64) -> Result<Placed, Overflow> {
+    let start = biased(fields, repr, kind, Bias::Start, bound)?;
+    if kind == Kind::MaybeUnsized || fields.len() <= 1 {
+        return Ok(start);
+    }
+    let Some(niche) = start.layout.niche else {
+        return Ok(start);
+    };
+    let head = niche.offset;
+    let tail = start.layout.size - head - niche.size;
+    if head == 0 || tail == 0 {
+        return Ok(start);
+    }
+    let alt = biased(fields, repr, kind, Bias::End, bound)?;
+    let Some(alt_niche) = alt.layout.niche else {
+        return Ok(start);
+    };
+    if alt_niche.offset > head && alt_niche.offset > tail {
+        Ok(alt)
+    } else {
+        Ok(start)
+    }
+}
+
+fn biased(fields: &[Layout], repr: ReprOpts, kind: Kind, bias: Bias, bound: u64) -> Result<Placed, Overflow> {
+    let n = fields.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    if !repr.c && n > 1 {
+        let end = if kind == Kind::MaybeUnsized { n - 1 } else { n };
+        let head = &fields[..end];
+        let max_field_align = head.iter().map(|f| f.align).max().unwrap_or(1);
+        let largest_niche = head
+            .iter()
+            .filter_map(|f| f.niche)
+            .map(|n| n.available)
+            .max()
+            .unwrap_or(0);
+        let group = |f: &Layout| -> u64 {
+            if let Some(pack) = repr.packed {
+                return f.align.min(pack);
+            }
+            let niche = f.niche.map_or(0, |n| n.available);
+            let size_as_align = f.align.max(f.size).trailing_zeros();
+            let key = if largest_niche > 0 {
+                match bias {
+                    Bias::Start => max_field_align.trailing_zeros().min(size_as_align),
+                    Bias::End if niche == largest_niche => f.align.trailing_zeros(),
+                    Bias::End => size_as_align,
+                }
+            } else {
+                size_as_align
+            };
+            u64::from(key)
+        };
+        order[..end].sort_by_key(|&i| {
+            let f = &fields[i];
+            let niche = f.niche.map_or(0, |n| n.available);
+            let niche_key = match bias {
+                Bias::Start => !niche,
+                Bias::End => niche,
+            };
+            let inner = match bias {
+                Bias::Start => f.niche.map_or(0, |n| n.offset),
+                Bias::End => f.niche.map_or(0, |n| !(f.size - n.size - n.offset)),
+            };
+            (std::cmp::Reverse(group(f)), niche_key, inner)
+        });
+    }
+    let mut offsets = vec![0u64; n];
+    let mut offset = 0u64;
+    let mut align = 1u64;
+    let mut niche: Option<Niche> = None;
+    let mut niche_available = 0u128;
+    for &i in &order {
+        let f = &fields[i];
+        let field_align = repr.packed.map_or(f.align, |p| f.align.min(p));
+        offset = align_up(offset, field_align).ok_or(Overflow)?;
+        align = align.max(field_align);
+        offsets[i] = offset;
+        if let Some(mut fnich) = f.niche {
+            let prefer = match bias {
+                Bias::Start => fnich.available > niche_available,
+                Bias::End => fnich.available >= niche_available,
+            };
+            if prefer {
+                niche_available = fnich.available;
+                fnich.offset = fnich.offset.checked_add(offset).ok_or(Overflow)?;
+                niche = Some(fnich);
+            }
+        }
+        offset = offset.checked_add(f.size).ok_or(Overflow)?;
+    }
+    if let Some(a) = repr.align {
+        align = align.max(a);
+    }
+    let size = align_up(offset, align).ok_or(Overflow)?;
+    if size >= bound {
+        return Err(Overflow);
+    }
+    Ok(Placed {
+        layout: Layout { size, align, niche },
+        offsets,
+    })
+}
+
+/// A `repr(C)` or `repr(Rust)` union: every field at 0, size the largest rounded up.
+pub fn union(fields: &[Layout], repr: ReprOpts, bound: u64) -> Result<Layout, Overflow> {
+    let mut align = 1u64;
+    let mut size = 0u64;
+    for f in fields {
+        align = align.max(repr.packed.map_or(f.align, |p| f.align.min(p)));
+        size = size.max(f.size);
+    }
+    if let Some(a) = repr.align {
+        align = align.max(a);
+    }
+    let size = align_up(size, align).ok_or(Overflow)?;
+    if size >= bound {
+        return Err(Overflow);
+    }
+    Ok(Layout::plain(size, align))
+}
+
+/// `[T; n]`: size `n * size`, the element's alignment, the first element's niche.
+pub fn array(elem: Layout, n: u128, bound: u64) -> Result<Layout, Overflow> {
+    let n = u64::try_from(n).map_err(|_| Overflow)?;
+    let size = elem.size.checked_mul(n).ok_or(Overflow)?;
+    if size >= bound {
+        return Err(Overflow);
+    }
+    Ok(Layout {
+        size,
+        align: elem.align,
+        niche: if n == 0 { None } else { elem.niche },
+    })
+}
+
+/// Integer sizes a tag can have, with their ABI alignment on the target.
+pub fn int_align(size: u64, align_u64: u64, align_u128: u64) -> u64 {
+    match size {
+        8 => align_u64,
+        16 => align_u128,
+        s => s,
+    }
+}
+
+/// `Option<T>` (any two-variant enum whose other variant is empty): `T` with one niche
+/// value taken, or a tag in front of `T` (rustc widens the tag to `T`'s alignment
+/// when an integer of that size and alignment exists).
+pub fn option(t: Layout, align_u64: u64, align_u128: u64, bound: u64) -> Result<Layout, Overflow> {
+    if let Some(n) = t.niche {
+        return Ok(Layout {
+            niche: n.reserve_one(),
+            ..t
+        });
+    }
+    let is_1zst = t.size == 0 && t.align == 1;
+    let tag = if is_1zst {
+        1
+    } else {
+        [1u64, 2, 4, 8, 16]
+            .into_iter()
+            .find(|&s| s == t.align && int_align(s, align_u64, align_u128) == t.align)
+            .unwrap_or(1)
+    };
+    let tag_align = int_align(tag, align_u64, align_u128);
+    let payload = align_up(1, t.align).ok_or(Overflow)?;
+    let end = payload.checked_add(t.size).ok_or(Overflow)?;
+    let align = t.align.max(tag_align);
+    let size = align_up(end.max(tag), align).ok_or(Overflow)?;
+    if size >= bound {
+        return Err(Overflow);
+    }
+    let available = if tag >= 16 { u128::MAX - 1 } else { (1u128 << (tag * 8)) - 2 };
+    Ok(Layout {
+        size,
+        align,
+        niche: Niche::scalar(tag, available),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: u64 = 1 << 61;
+
+    fn int(s: u64) -> Layout {
+        Layout::plain(s, s)
+    }
+    fn boolean() -> Layout {
+        Layout::scalar_niche(1, 1, 254)
+    }
+    fn bytes(n: u64) -> Layout {
+        Layout::plain(n, 1)
+    }
+    fn rust(fields: &[Layout]) -> Placed {
+        univariant(fields, ReprOpts::default(), Kind::AlwaysSized, B).unwrap()
+    }
+
+    // The examples of RUSTC_LAYOUT.md, measured on x86_64 Linux.
+    #[test]
+    fn doc_example_mixed() {
+        let nz32 = Layout::scalar_niche(4, 4, 1);
+        let opt_nz32 = option(nz32, 8, 16, B).unwrap();
+        // {a:u8, b:u64, c:u16, d:bool, e:u32, f:Option<NonZeroU32>, g:AtomicU64, h:u8}
+        let p = rust(&[int(1), int(8), int(2), boolean(), int(4), opt_nz32, int(8), int(1)]);
+        assert_eq!(p.layout.size, 32);
+        assert_eq!(p.offsets, [26, 0, 24, 28, 16, 20, 8, 27]);
+    }
+
+    #[test]
+    fn doc_example_bool_moves_to_end() {
+        let p = rust(&[int(1), int(4), boolean(), int(2)]);
+        assert_eq!(p.layout.size, 8);
+        assert_eq!(p.offsets, [6, 0, 7, 4]);
+    }
+
+    #[test]
+    fn doc_example_size_as_align() {
+        let p = rust(&[int(1), bytes(4), int(2), bytes(6)]);
+        assert_eq!(p.layout.size, 14);
+        assert_eq!(p.offsets, [12, 0, 4, 6]);
+    }
+
+    #[test]
+    fn doc_example_bool_keeps_front() {
+        assert_eq!(rust(&[boolean(), bytes(16)]).offsets, [0, 1]);
+        assert_eq!(rust(&[int(1), bytes(16)]).offsets, [16, 0]);
+    }
+
+    #[test]
+    fn doc_example_packed() {
+        let repr = ReprOpts {
+            packed: Some(1),
+            ..ReprOpts::default()
+        };
+        let p = univariant(&[int(1), int(4), boolean()], repr, Kind::AlwaysSized, B).unwrap();
+        assert_eq!(p.layout.size, 6);
+        assert_eq!(p.offsets, [1, 2, 0]);
+    }
+
+    #[test]
+    fn repr_c_keeps_order_and_over_aligned_zst_aligns() {
+        let repr = ReprOpts {
+            c: true,
+            ..ReprOpts::default()
+        };
+        let zst8 = Layout::plain(0, 8);
+        let p = univariant(&[int(1), zst8, int(2)], repr, Kind::AlwaysSized, B).unwrap();
+        assert_eq!(p.offsets, [0, 8, 8]);
+        assert_eq!(p.layout.size, 16);
+    }
+
+    #[test]
+    fn option_tags() {
+        let o = option(int(4), 8, 16, B).unwrap();
+        assert_eq!((o.size, o.align), (8, 4));
+        assert_eq!(o.niche, Niche::scalar(4, (1 << 32) - 2));
+        assert_eq!(option(Layout::plain(0, 1), 8, 16, B).unwrap().size, 1);
+        assert_eq!(option(boolean(), 8, 16, B).unwrap().niche.unwrap().available, 253);
+        // i686: u64 is 4-aligned, no 8-byte integer has alignment 4 -> u32 tag... of size 4.
+        let o = option(Layout::plain(8, 4), 4, 16, B).unwrap();
+        assert_eq!((o.size, o.align), (12, 4));
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        assert_eq!(array(int(8), u128::from(u64::MAX), B), Err(Overflow));
+        assert_eq!(array(int(1), 1 << 62, B), Err(Overflow));
+        assert!(array(int(1), 1 << 40, B).is_ok());
+    }
+}
