@@ -44,3 +44,17 @@ fn unknown_code_is_exit_two() {
     assert!(out.is_empty());
     assert!(err.contains("unknown code `bogus`") && err.contains("padding-waste"));
 }
+
+#[test]
+fn closed_stdout_exits_quietly() {
+    // A pipe whose reading end is already closed: every write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_layout-cli"))
+        .arg("explain")
+        .stdout(writer)
+        .output()
+        .expect("run layout-cli");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
