@@ -62,6 +62,7 @@ struct Packed1 {
 }
 
 #[derive(CacheLayout)]
+#[allow(clippy::repr_packed_without_abi)] // repr(Rust) + packed is the case under test
 #[repr(packed(2))]
 struct Packed2 {
     a: u8,
