@@ -70,6 +70,9 @@ pub struct Stats {
     pub panics: u64,
     /// I/O sources registered right now.
     pub io_sources: usize,
+    /// Times the loop declared itself asleep. Wakeups never exceed it: however many
+    /// producers race, one sleep is woken at most once.
+    pub sleeps: u64,
 }
 
 /// What did not run because the loop stopped: see [`EventLoop::take_unrun`].
@@ -110,6 +113,8 @@ pub(crate) struct Loop {
     panics: AtomicU64,
     #[layout(group = "loop")]
     io_sources: AtomicUsize,
+    #[layout(group = "loop")]
+    sleeps: AtomicU64,
     #[layout(pad)]
     _loop_line: LineBreak,
     /// Written on shutdown and on wakeups only.
@@ -234,6 +239,7 @@ impl Handle {
             timers_fired: s.timers_fired.load(Ordering::Relaxed),
             panics: s.panics.load(Ordering::Relaxed),
             io_sources: s.io_sources.load(Ordering::Relaxed),
+            sleeps: s.sleeps.load(Ordering::Relaxed),
         }
     }
 }
@@ -251,6 +257,7 @@ pub struct Cx {
     executed: u64,
     panics: u64,
     timers_fired: u64,
+    sleeps: u64,
 }
 
 impl core::fmt::Debug for Cx {
@@ -406,6 +413,7 @@ impl Cx {
         s.executed.store(self.executed, Ordering::Relaxed);
         s.panics.store(self.panics, Ordering::Relaxed);
         s.timers_fired.store(self.timers_fired, Ordering::Relaxed);
+        s.sleeps.store(self.sleeps, Ordering::Relaxed);
         s.microtasks_overflowed
             .store(self.micro.overflowed(), Ordering::Relaxed);
     }
@@ -480,6 +488,7 @@ impl EventLoop {
             timers_fired: AtomicU64::new(0),
             panics: AtomicU64::new(0),
             io_sources: AtomicUsize::new(0),
+            sleeps: AtomicU64::new(0),
             _loop_line: LineBreak,
             stop_now: AtomicBool::new(false),
             wakeups_user_space: AtomicU64::new(0),
@@ -499,6 +508,7 @@ impl EventLoop {
                 executed: 0,
                 panics: 0,
                 timers_fired: 0,
+                sleeps: 0,
             },
             batch: Vec::new(),
             taken: 0,
@@ -690,7 +700,11 @@ impl EventLoop {
         } else {
             Tier::Park
         };
-        if shared.state.prepare_sleep(&shared.queue, tier) != SleepDecision::Sleep {
+        let decision = shared.state.prepare_sleep(&shared.queue, tier);
+        if decision != SleepDecision::Terminating {
+            self.cx.sleeps += 1;
+        }
+        if decision != SleepDecision::Sleep {
             return Ok(());
         }
         match tier {

@@ -52,9 +52,10 @@ impl Tier {
 pub(crate) enum SleepDecision {
     /// Declared asleep with an empty queue: block now, then call [`FastState::resume`].
     Sleep,
-    /// Work arrived between the last drain and the declaration: keep running.
+    /// Declared asleep, but work arrived between the last drain and the declaration (or
+    /// shutdown since): keep running.
     WorkPending,
-    /// Shutdown was requested: drain and stop.
+    /// Shutdown was requested before the loop could declare itself asleep.
     Terminating,
 }
 
@@ -102,11 +103,9 @@ impl FastState {
         if queue.is_empty() {
             return SleepDecision::Sleep;
         }
-        if self.resume() {
-            SleepDecision::WorkPending
-        } else {
-            SleepDecision::Terminating
-        }
+        // If shutdown raced in, `resume` leaves TERMINATING for the loop to see next.
+        self.resume();
+        SleepDecision::WorkPending
     }
 
     /// Loop thread, after waking (by a producer, a timeout, I/O or spuriously) or after a
@@ -226,7 +225,8 @@ mod loom_tests {
                         thread::park();
                         assert!(state.resume());
                     }
-                    SleepDecision::WorkPending => {}
+                    // Declared, then cancelled: still a sleep a producer may wake.
+                    SleepDecision::WorkPending => sleeps += 1,
                     SleepDecision::Terminating => unreachable!(),
                 }
             }

@@ -1,0 +1,332 @@
+//! Cross-thread submission: conservation, per-producer order, shutdown and hand-back.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread;
+
+use common::{expect, scale};
+use eventloop::{Config, EventLoop, Task};
+
+#[test]
+fn ten_producers_submitted_equals_executed() {
+    const PRODUCERS: usize = 10;
+    let per = scale(100_000, 50);
+    let mut el = EventLoop::new().unwrap();
+    let h = el.handle();
+    let next: Arc<Vec<AtomicU64>> = Arc::new((0..PRODUCERS).map(|_| AtomicU64::new(0)).collect());
+    let out_of_order = Arc::new(AtomicU64::new(0));
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let (h, next, bad) = (h.clone(), next.clone(), out_of_order.clone());
+            thread::spawn(move || {
+                for i in 0..per as u64 {
+                    let (next, bad) = (next.clone(), bad.clone());
+                    let r = h.submit(move |_| {
+                        // Only the loop thread touches these: Relaxed is enough.
+                        if next[p].load(Ordering::Relaxed) != i {
+                            bad.fetch_add(1, Ordering::Relaxed);
+                        }
+                        next[p].store(i + 1, Ordering::Relaxed);
+                    });
+                    assert!(r.is_ok(), "rejected before shutdown");
+                }
+            })
+        })
+        .collect();
+    let stopper = {
+        let h = h.clone();
+        thread::spawn(move || {
+            for p in producers {
+                p.join().unwrap();
+            }
+            h.shutdown();
+        })
+    };
+    el.run().unwrap();
+    stopper.join().unwrap();
+    let s = h.stats();
+    let total = (PRODUCERS * per) as u64;
+    assert_eq!(s.submitted, total);
+    assert_eq!(s.executed, total, "submitted == executed");
+    assert_eq!(
+        out_of_order.load(Ordering::Relaxed),
+        0,
+        "per-producer order"
+    );
+    for n in next.iter() {
+        assert_eq!(n.load(Ordering::Relaxed), per as u64);
+    }
+    assert!(el.take_unrun().tasks.is_empty());
+    assert!(h.is_terminated());
+}
+
+/// Counts drops, so the test sees every closure dropped exactly once (run or not).
+struct DropCount(Arc<AtomicUsize>);
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn graceful_shutdown_racing_producers_loses_nothing() {
+    const PRODUCERS: usize = 4;
+    let attempts = scale(20_000, 30);
+    let mut el = EventLoop::new().unwrap();
+    let h = el.handle();
+    let ids = PRODUCERS * attempts;
+    let ran: Arc<Vec<AtomicBool>> = Arc::new((0..ids).map(|_| AtomicBool::new(false)).collect());
+    let twice = Arc::new(AtomicUsize::new(0));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(AtomicUsize::new(0));
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let (h, ran, twice, drops, started) = (
+                h.clone(),
+                ran.clone(),
+                twice.clone(),
+                drops.clone(),
+                started.clone(),
+            );
+            thread::spawn(move || {
+                let (mut accepted, mut rejected) = (0usize, 0usize);
+                for i in 0..attempts {
+                    let id = p * attempts + i;
+                    let (ran, twice, guard) =
+                        (ran.clone(), twice.clone(), DropCount(drops.clone()));
+                    let task = move |_: &mut eventloop::Cx| {
+                        let _guard = guard;
+                        if ran[id].swap(true, Ordering::Relaxed) {
+                            twice.fetch_add(1, Ordering::Relaxed);
+                        }
+                    };
+                    match h.submit(task) {
+                        Ok(()) => accepted += 1,
+                        Err(back) => {
+                            rejected += 1;
+                            drop(back.into_inner());
+                        }
+                    }
+                    started.fetch_add(1, Ordering::Relaxed);
+                }
+                (accepted, rejected)
+            })
+        })
+        .collect();
+    let stopper = {
+        let (h, started) = (h.clone(), started.clone());
+        thread::spawn(move || {
+            // Shut down mid-stream, while every producer is still submitting.
+            while started.load(Ordering::Relaxed) < ids / 3 {
+                thread::yield_now();
+            }
+            h.shutdown();
+        })
+    };
+    el.run().unwrap();
+    stopper.join().unwrap();
+    let (mut accepted, mut rejected) = (0, 0);
+    for p in producers {
+        let (a, r) = p.join().unwrap();
+        accepted += a;
+        rejected += r;
+    }
+    let ran_count = ran.iter().filter(|b| b.load(Ordering::Relaxed)).count();
+    assert_eq!(accepted + rejected, ids);
+    assert!(rejected > 0, "shutdown happened mid-stream");
+    assert_eq!(twice.load(Ordering::Relaxed), 0, "nothing ran twice");
+    assert_eq!(ran_count, accepted, "every accepted task ran");
+    assert_eq!(h.stats().executed as usize, accepted);
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        ids,
+        "every closure dropped exactly once"
+    );
+}
+
+#[test]
+fn stop_now_from_a_task_hands_back_the_rest() {
+    let mut el = EventLoop::new().unwrap();
+    let h = el.handle();
+    let ran = Arc::new(AtomicUsize::new(0));
+    for i in 0..100 {
+        let ran = ran.clone();
+        h.submit(move |cx| {
+            ran.fetch_add(1, Ordering::Relaxed);
+            if i == 9 {
+                cx.queue_microtask(|_| unreachable!("no microtask after stop_now"));
+                cx.stop_now();
+            }
+        })
+        .unwrap();
+    }
+    el.run().unwrap();
+    assert_eq!(ran.load(Ordering::Relaxed), 10);
+    let unrun = el.take_unrun();
+    assert_eq!(unrun.tasks.len(), 90);
+    assert_eq!(unrun.microtasks, 1);
+    assert!(h.submit(|_| {}).is_err(), "stopped loop rejects");
+    let s = h.stats();
+    assert_eq!((s.submitted, s.executed), (100, 10));
+
+    // The handed-back tasks run on another loop, in their original order.
+    let mut other = EventLoop::new().unwrap();
+    let h2 = other.handle();
+    for t in unrun.tasks {
+        h2.submit_task(t).unwrap();
+    }
+    h2.shutdown();
+    other.run().unwrap();
+    assert_eq!(ran.load(Ordering::Relaxed), 100);
+}
+
+#[test]
+fn shutdown_now_racing_producers_runs_or_hands_back_each_task_once() {
+    let attempts = scale(20_000, 30);
+    let mut el = EventLoop::new().unwrap();
+    let h = el.handle();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let (h, ran) = (h.clone(), ran.clone());
+        thread::spawn(move || {
+            let mut accepted = 0;
+            for _ in 0..attempts {
+                let ran = ran.clone();
+                if h.submit(move |_| {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                })
+                .is_ok()
+                {
+                    accepted += 1;
+                }
+                if accepted == attempts / 2 {
+                    h.shutdown_now();
+                }
+            }
+            accepted
+        })
+    };
+    el.run().unwrap();
+    let accepted = producer.join().unwrap();
+    let unrun = el.take_unrun().tasks.len();
+    assert_eq!(
+        accepted,
+        attempts / 2,
+        "nothing accepted after shutdown_now"
+    );
+    assert_eq!(
+        ran.load(Ordering::Relaxed) + unrun,
+        accepted,
+        "ran + handed back == accepted"
+    );
+}
+
+#[test]
+fn rejected_after_shutdown_hands_the_closure_back() {
+    let mut el = EventLoop::new().unwrap();
+    let h = el.handle();
+    h.shutdown();
+    let marker = Arc::new(());
+    let m = marker.clone();
+    let back = h.submit(move |_| drop(m)).unwrap_err();
+    assert_eq!(
+        Arc::strong_count(&marker),
+        2,
+        "closure alive inside Rejected"
+    );
+    let f = back.into_inner();
+    drop(f);
+    assert_eq!(Arc::strong_count(&marker), 1);
+    el.run().unwrap();
+    assert_eq!(h.stats().executed, 0);
+}
+
+#[test]
+fn large_closures_are_boxed_and_still_run() {
+    let big = [7u64; 32];
+    assert!(!Task::is_inline::<[u64; 32]>());
+    assert!(Task::is_inline::<(u64, Arc<()>, usize)>());
+    let mut el = EventLoop::new().unwrap();
+    let h = el.handle();
+    let sum = Arc::new(AtomicU64::new(0));
+    let s = sum.clone();
+    h.submit(move |cx| {
+        s.fetch_add(big.iter().sum::<u64>(), Ordering::Relaxed);
+        cx.handle().shutdown();
+    })
+    .unwrap();
+    el.run().unwrap();
+    assert_eq!(sum.load(Ordering::Relaxed), 7 * 32);
+}
+
+#[test]
+fn sleeping_loop_is_woken_in_user_space_once_per_sleep() {
+    let (h, join) = EventLoop::spawn(Config::default()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let rounds = scale(50, 3);
+    for _ in 0..rounds {
+        // Give the loop time to spin out and park.
+        thread::sleep(std::time::Duration::from_millis(5));
+        let tx = tx.clone();
+        h.submit(move |_| tx.send(()).unwrap()).unwrap();
+        expect(&rx, "parked loop ran the task");
+    }
+    h.shutdown();
+    let unrun = join.join().unwrap().unwrap();
+    assert!(unrun.tasks.is_empty());
+    let s = h.stats();
+    assert!(
+        s.wakeups_user_space >= 1,
+        "the loop slept and was unparked: {s:?}"
+    );
+    assert!(
+        s.wakeups_user_space <= rounds as u64 + 1,
+        "at most one wake per sleep (+1 for shutdown): {s:?}"
+    );
+    assert_eq!(s.wakeups_poller, 0, "no I/O source, no poller wakeups");
+}
+
+#[test]
+fn many_producers_wake_a_parked_loop_at_most_once_per_sleep() {
+    let producers = if cfg!(miri) { 3 } else { 8 };
+    let (h, join) = EventLoop::spawn(Config::default()).unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let rounds = scale(20, 2);
+    for _ in 0..rounds {
+        thread::sleep(std::time::Duration::from_millis(5));
+        let before = h.stats().executed;
+        let barrier = Arc::new(std::sync::Barrier::new(producers));
+        let ts: Vec<_> = (0..producers)
+            .map(|_| {
+                let (h, b, done) = (h.clone(), barrier.clone(), done.clone());
+                thread::spawn(move || {
+                    b.wait();
+                    h.submit(move |_| {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    })
+                    .unwrap();
+                })
+            })
+            .collect();
+        for t in ts {
+            t.join().unwrap();
+        }
+        while h.stats().executed < before + producers as u64 {
+            thread::yield_now();
+        }
+    }
+    h.shutdown();
+    join.join().unwrap().unwrap();
+    let s = h.stats();
+    assert_eq!(done.load(Ordering::Relaxed), producers * rounds);
+    assert!(
+        s.sleeps >= rounds as u64,
+        "the loop slept between rounds: {s:?}"
+    );
+    assert!(
+        s.wakeups_user_space <= s.sleeps,
+        "more wakeups than sleeps: producers were not deduplicated: {s:?}"
+    );
+}
