@@ -10,6 +10,13 @@ pub fn check(cx: &Ctxt, c: &Container<'_>) {
     let line = c.attrs.line.map(|l| l.value);
     let size = c.attrs.size.map(|s| s.value);
     for f in &c.fields {
+        if is_unsized(f.ty) {
+            cx.error_spanned_by(
+                f.ty,
+                "#[derive(CacheLayout)] needs a sized struct: a dynamically sized field \
+                 has no fixed layout to check",
+            );
+        }
         if let (Some(off), Some(size)) = (f.attrs.offset, size)
             && off.value > size
         {
@@ -45,5 +52,17 @@ pub fn check(cx: &Ctxt, c: &Container<'_>) {
             );
             cx.error_at(k.span, msg);
         }
+    }
+}
+
+/// Whether `ty` is written as a dynamically sized type (`[T]`, `str`, `dyn Trait`).
+/// `size_of` cannot be taken of such a struct, so it cannot have a layout descriptor.
+pub fn is_unsized(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Slice(_) | syn::Type::TraitObject(_) => true,
+        syn::Type::Path(p) => p.qself.is_none() && p.path.is_ident("str"),
+        syn::Type::Paren(p) => is_unsized(&p.elem),
+        syn::Type::Group(g) => is_unsized(&g.elem),
+        _ => false,
     }
 }

@@ -23,7 +23,12 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
             // The impl without intent or assertions, so code using `LAYOUT` still
             // compiles and the attribute errors are the only ones reported.
             let errors = errors.iter().map(syn::Error::to_compile_error);
-            let stub = expand(&c, false);
+            // An unsized struct has no `size_of`: any impl would add errors.
+            let stub = if c.fields.iter().any(|f| check::is_unsized(f.ty)) {
+                TokenStream::new()
+            } else {
+                expand(&c, false)
+            };
             quote!(#(#errors)* #stub)
         }
     }
