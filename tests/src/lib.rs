@@ -100,7 +100,10 @@ pub struct ArchSpecific {
 #[derive(CacheLayout)]
 #[repr(C)]
 #[layout(size = 8)]
-pub struct TupleFixture(#[layout(offset = 0)] pub u8, #[layout(offset = 4)] pub AtomicU32);
+pub struct TupleFixture(
+    #[layout(offset = 0)] pub u8,
+    #[layout(offset = 4)] pub AtomicU32,
+);
 
 #[derive(CacheLayout)]
 #[layout(size = 0, align = 1)]
