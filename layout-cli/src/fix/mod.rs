@@ -153,7 +153,7 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
             &similar::TextDiff::from_lines(old.as_str(), new.as_str())
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("a/{display}"), &format!("b/{display}"))
+                .header(&display, &display)
                 .to_string(),
         );
         out.notes

@@ -40,6 +40,8 @@ pub struct StructSource {
     pub chunks: Vec<Range<usize>>,
     /// Where the field's `,` would go if it has none (after its type).
     pub comma_at: Vec<Option<usize>>,
+    /// Byte offset of the field's `,`, if it has one.
+    pub comma: Vec<Option<usize>>,
     /// `#[layout(fixed)]`, or a `layout:ignore` comment above or inside the struct.
     pub ignored: bool,
     /// `#[derive(.. CacheLayout ..)]` or a `#[layout]` attribute on the struct or a field.
@@ -122,6 +124,7 @@ impl SourceFile {
         let mut lines = Vec::new();
         let mut chunks = Vec::new();
         let mut comma_at = Vec::new();
+        let mut comma = Vec::new();
         let mut start = first_chunk_start(text, open);
         for pair in named.named.pairs() {
             let field = pair.value();
@@ -132,15 +135,19 @@ impl SourceFile {
                 .unwrap_or_default();
             let line = field.ident.as_ref().map_or(0, |i| i.span().start().line);
             let ty_end = self.range(field.ty.span()).end;
-            let (anchor, missing) = match pair.punct() {
-                Some(comma) => (self.range(comma.span).end, None),
-                None => (ty_end, Some(ty_end)),
+            let (anchor, missing, at) = match pair.punct() {
+                Some(c) => {
+                    let r = self.range(c.span);
+                    (r.end, None, Some(r.start))
+                }
+                None => (ty_end, Some(ty_end), None),
             };
             let end = chunk_end(text, anchor, close);
             names.push(ident.trim_start_matches("r#").to_owned());
             lines.push(line);
             chunks.push(start..end);
             comma_at.push(missing);
+            comma.push(at);
             start = end;
         }
         let annotated = item
@@ -157,6 +164,7 @@ impl SourceFile {
             lines,
             chunks,
             comma_at,
+            comma,
             ignored,
             annotated,
         }
@@ -255,20 +263,28 @@ fn rest_of_line(text: &str, at: usize) -> Option<usize> {
     }
 }
 
-/// `text` with the fields of `s` in `order` (indices into `s`'s fields).
+/// `text` with the fields of `s` in `order` (indices into `s`'s fields). The last
+/// field keeps the struct's trailing-comma style: a field moved up gains a `,`, and a
+/// field moved last loses its `,` if the original last field had none.
 pub fn reorder(text: &str, s: &StructSource, order: &[usize]) -> String {
     let (Some(first), Some(last)) = (s.chunks.first(), s.chunks.last()) else {
         return text.to_owned();
     };
+    let trailing_comma = s.comma.last().is_some_and(Option::is_some);
     let mut out = String::with_capacity(text.len() + order.len());
     out.push_str(&text[..first.start]);
     for (k, &i) in order.iter().enumerate() {
         let chunk = &s.chunks[i];
-        match s.comma_at[i] {
-            Some(at) if k + 1 < order.len() => {
+        let is_last = k + 1 == order.len();
+        match (s.comma_at[i], s.comma[i]) {
+            (Some(at), _) if !is_last => {
                 out.push_str(&text[chunk.start..at]);
                 out.push(',');
                 out.push_str(&text[at..chunk.end]);
+            }
+            (_, Some(at)) if is_last && !trailing_comma => {
+                out.push_str(&text[chunk.start..at]);
+                out.push_str(&text[at + 1..chunk.end]);
             }
             _ => out.push_str(&text[chunk.clone()]),
         }
@@ -331,11 +347,11 @@ pub struct Ring { // the hot part
             "pub struct Ring { // the hot part\n    /* consumer side */\n    pub(crate) tail: AtomicU64, /* last */\n    /// Written by"
         ), "{out}");
         assert!(
-            out.ends_with("    flag: u8,\n    // end of fields\n}\n"),
+            out.ends_with("    flag: u8\n    // end of fields\n}\n"),
             "{out}"
         );
-        // Same bytes, one comma more.
-        assert_eq!(out.len(), SRC.len() + 1);
+        // Same bytes; one comma moved.
+        assert_eq!(out.len(), SRC.len());
         syn::parse_file(&out).unwrap();
         // Identity is the identity.
         assert_eq!(reorder(SRC, &s, &[0, 1, 2]), SRC);
@@ -348,7 +364,13 @@ pub struct Ring { // the hot part
         let out = reorder(src, &s, &[1, 0, 2]);
         assert_eq!(out, "#[repr(C)] struct S { b: u64, a: u8, c: u8 }\n");
         let out = reorder(src, &s, &[2, 1, 0]);
-        assert_eq!(out, "#[repr(C)] struct S { c: u8, b: u64, a: u8, }\n");
+        assert_eq!(out, "#[repr(C)] struct S { c: u8, b: u64, a: u8 }\n");
+        let src = "struct S {\n    a: u8,\n    b: u64,\n}\n";
+        let s = named(src, "S", 1);
+        assert_eq!(
+            reorder(src, &s, &[1, 0]),
+            "struct S {\n    b: u64,\n    a: u8,\n}\n"
+        );
         syn::parse_file(&out).unwrap();
     }
 
