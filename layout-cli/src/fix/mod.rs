@@ -11,7 +11,7 @@
 
 mod splice;
 mod verify;
-pub(crate) mod write;
+pub mod write;
 
 use std::collections::BTreeMap;
 use std::io;

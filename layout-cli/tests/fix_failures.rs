@@ -1,0 +1,191 @@
+//! On any failure the original file stays untouched: a re-analysis that disagrees with
+//! the plan, a write error, a file changed while fix ran, an unparsable file.
+
+use std::cell::Cell;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use layout::target::TargetInfo;
+use layout_cli::analysis::Analysis;
+use layout_cli::fix::{self, FixArgs, FixOutcome};
+
+const SRC: &str = "\
+#[derive(CacheLayout)]
+#[repr(C)]
+pub struct S {
+    a: u8, // first
+    b: u64,
+    c: u8,
+}
+";
+
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.rs");
+    std::fs::write(&file, SRC).unwrap();
+    (dir, file)
+}
+
+fn args(file: &Path) -> FixArgs {
+    FixArgs {
+        paths: vec![file.to_path_buf()],
+        targets: vec!["x86_64-linux".into()],
+        dry_run: false,
+        all: false,
+    }
+}
+
+/// The real engine on the first call; `second` changes what the re-analysis sees.
+fn run_with_reanalysis(file: &Path, second: impl Fn(&mut Analysis, &[PathBuf])) -> FixOutcome {
+    let calls = Cell::new(0);
+    let analyzer = |paths: &[PathBuf], targets: &[&'static TargetInfo]| {
+        let mut a = layout_cli::analyze(paths, targets);
+        calls.set(calls.get() + 1);
+        if calls.get() == 2 {
+            second(&mut a, paths);
+        }
+        a
+    };
+    let out = fix::run_with(&args(file), &analyzer, &fix::write::atomic_write);
+    assert_eq!(calls.get(), 2, "fix re-analyses once before writing");
+    out
+}
+
+fn assert_untouched(dir: &Path, file: &Path, out: &FixOutcome) {
+    assert_eq!(std::fs::read_to_string(file).unwrap(), SRC);
+    assert!(out.changed.is_empty());
+    assert!(!out.errors.is_empty());
+    assert_eq!(
+        std::fs::read_dir(dir).unwrap().count(),
+        1,
+        "a temp file was left behind"
+    );
+}
+
+#[test]
+fn the_happy_path_writes() {
+    let (_dir, file) = setup();
+    let out = run_with_reanalysis(&file, |_, _| {});
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(out.changed, vec![file.clone()]);
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("a: u8, // first\n    c: u8,\n    b: u64,\n}")
+    );
+}
+
+#[test]
+fn reanalysis_with_a_different_size_writes_nothing() {
+    let (dir, file) = setup();
+    let out = run_with_reanalysis(&file, |a, _| {
+        for s in &mut a.structs {
+            s.size = s.size.map(|n| n + 8);
+        }
+    });
+    assert_untouched(dir.path(), &file, &out);
+    assert!(
+        out.errors[0].message.contains("re-analysis"),
+        "{:?}",
+        out.errors
+    );
+}
+
+#[test]
+fn reanalysis_with_an_input_error_writes_nothing() {
+    let (dir, file) = setup();
+    let out = run_with_reanalysis(&file, |a, paths| {
+        a.errors.push(layout_cli::analysis::FileError {
+            file: paths[0].clone(),
+            line: Some(1),
+            column: None,
+            message: "injected".into(),
+        });
+    });
+    assert_untouched(dir.path(), &file, &out);
+}
+
+#[test]
+fn reanalysis_that_breaks_intent_writes_nothing() {
+    let (dir, file) = setup();
+    let out = run_with_reanalysis(&file, |a, _| {
+        for s in &mut a.structs {
+            s.expect.size = Some(1);
+        }
+    });
+    assert_untouched(dir.path(), &file, &out);
+    assert!(
+        out.errors
+            .iter()
+            .any(|e| e.message.contains("size-mismatch")),
+        "{:?}",
+        out.errors
+    );
+}
+
+#[test]
+fn a_file_changed_while_fix_ran_is_not_overwritten() {
+    let (dir, file) = setup();
+    let f = file.clone();
+    let out = run_with_reanalysis(&file, move |_, _| {
+        std::fs::write(&f, format!("{SRC}// edited\n")).unwrap();
+    });
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{SRC}// edited\n")
+    );
+    assert!(out.changed.is_empty());
+    assert!(out.errors[0].message.contains("changed while fix ran"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_write_error_leaves_the_original() {
+    let (dir, file) = setup();
+    let failing = |_: &Path, _: &str| -> io::Result<()> { Err(io::Error::other("disk full")) };
+    let out = fix::run_with(&args(&file), &layout_cli::analyze, &failing);
+    assert_untouched(dir.path(), &file, &out);
+    assert!(out.errors[0].message.contains("disk full"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_directory_leaves_the_original() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, file) = setup();
+    let perms = |mode| std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode));
+    perms(0o555).unwrap();
+    // Root ignores directory permissions; then the real write would succeed, and the
+    // writer seam above is what covers the failure.
+    let privileged = std::fs::write(dir.path().join("probe"), "").is_ok();
+    if privileged {
+        let _ = std::fs::remove_file(dir.path().join("probe"));
+        perms(0o755).unwrap();
+        eprintln!("running as a privileged user: read-only directories are writable; skipped");
+        return;
+    }
+    let out = fix::run(&args(&file));
+    perms(0o755).unwrap();
+    assert_untouched(dir.path(), &file, &out);
+    assert!(
+        out.errors[0].message.contains("cannot write"),
+        "{:?}",
+        out.errors
+    );
+}
+
+#[test]
+fn unparsable_and_missing_files_are_errors_not_panics() {
+    let (dir, file) = setup();
+    std::fs::write(&file, "struct S { a: }\n").unwrap();
+    let out = fix::run(&args(&file));
+    assert!(!out.errors.is_empty());
+    assert!(out.changed.is_empty() && out.diff.is_empty());
+    let out = fix::run(&args(&dir.path().join("missing.rs")));
+    assert!(!out.errors.is_empty());
+    let out = fix::run(&FixArgs {
+        targets: vec!["no-such-target".into()],
+        ..args(&file)
+    });
+    assert!(out.errors[0].message.contains("unknown target"));
+}
