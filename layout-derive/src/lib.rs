@@ -1,9 +1,9 @@
 //! `#[derive(CacheLayout)]`. Use it through the `layout` crate, which re-exports it.
 //!
-//! The derive works in three steps, each in its own module: [`ast`] turns the
+//! The derive works in three steps, each in its own module: `ast` turns the
 //! `syn::DeriveInput` into a typed model with `layout_syntax` (the one parser of the
-//! grammar, shared with `layout-cli`), [`check`] rejects contradictions that need the
-//! whole struct to see, and [`expand`] writes the impl and its `const` assertions from
+//! grammar, shared with `layout-cli`), `check` rejects contradictions that need the
+//! whole struct to see, and `expand` writes the impl and its `const` assertions from
 //! the model alone. Every error is collected and reported together, with a stub impl so
 //! one bad attribute produces one error.
 
