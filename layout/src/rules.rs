@@ -88,10 +88,10 @@ pub const fn check_struct(l: &StructLayout<'_>) -> Option<Violation> {
 /// Single-field rules for field `i`: `offset-mismatch`, `wrong-line`, `line-straddle`.
 pub const fn check_field(l: &StructLayout<'_>, i: usize) -> Option<Violation> {
     let f = &l.fields[i];
-    if let Some(want) = f.intent.offset {
-        if want != f.offset {
-            return Some(v(Code::OffsetMismatch, Some(i), None, want, f.offset));
-        }
+    if let Some(want) = f.intent.offset
+        && want != f.offset
+    {
+        return Some(v(Code::OffsetMismatch, Some(i), None, want, f.offset));
     }
     let (first, last) = (f.first_line(l.line), f.last_line(l.line));
     if let Some(k) = f.intent.line {
@@ -133,12 +133,11 @@ pub const fn check_pair(l: &StructLayout<'_>, i: usize, j: usize) -> Option<Viol
     if a.intent.isolated {
         return Some(v(Code::NotIsolated, Some(i), Some(j), shared, shared));
     }
-    if j < i {
-        if let (Some(ga), Some(gb)) = (a.intent.group, b.intent.group) {
-            if !crate::target::str_eq(ga, gb) {
-                return Some(v(Code::FalseSharing, Some(i), Some(j), shared, shared));
-            }
-        }
+    if j < i
+        && let (Some(ga), Some(gb)) = (a.intent.group, b.intent.group)
+        && !crate::target::str_eq(ga, gb)
+    {
+        return Some(v(Code::FalseSharing, Some(i), Some(j), shared, shared));
     }
     None
 }
@@ -370,10 +369,10 @@ const fn field_range(m: &mut MsgBuf, l: &StructLayout<'_>, i: Option<usize>) {
 }
 
 const fn group_of(m: &mut MsgBuf, l: &StructLayout<'_>, i: Option<usize>) {
-    if let Some(i) = i {
-        if let Some(g) = l.fields[i].intent.group {
-            m.push_str(" (group \"").push_str(g).push_str("\")");
-        }
+    if let Some(i) = i
+        && let Some(g) = l.fields[i].intent.group
+    {
+        m.push_str(" (group \"").push_str(g).push_str("\")");
     }
 }
 
