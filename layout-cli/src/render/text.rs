@@ -262,7 +262,7 @@ fn totals(out: &mut String, s: &StructReport) {
     let end = s
         .fields
         .iter()
-        .map(|f| Some(f.offset?.checked_add(f.size?)?))
+        .map(|f| f.offset?.checked_add(f.size?))
         .try_fold(0usize, |m, e| e.map(|e| m.max(e)));
     let padding = match (s.padding(), end) {
         (Some(pad), Some(end)) => {
