@@ -29,7 +29,8 @@ esac
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export WINEDEBUG="${WINEDEBUG:--all}"
-export WINEPREFIX="${CACHELAYOUT_WINEPREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/cachelayout/wine64}"
+cache_home="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
+export WINEPREFIX="${CACHELAYOUT_WINEPREFIX:-${cache_home:-/tmp/cachelayout-$(id -u)}/cachelayout/wine64}"
 export WINEARCH=win64
 # No Mono/Gecko installer dialogs during wineboot.
 export WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"
