@@ -259,16 +259,29 @@ fn run_snapshot(args: &snapshot::SnapshotArgs) -> i32 {
         Err(msg) => return usage_error(&msg),
     };
     let analysis = layout_cli::analyze(&args.paths, &targets);
-    for e in &analysis.errors {
-        eprintln!(
-            "{}: error: {}",
-            location(&e.file, e.line, e.column),
-            e.message
-        );
+    if !analysis.errors.is_empty() {
+        // A partial lockfile would later read as removed structs: write nothing.
+        for e in &analysis.errors {
+            eprintln!(
+                "{}: error: {}",
+                location(&e.file, e.line, e.column),
+                e.message
+            );
+        }
+        eprintln!("layout-cli: snapshot: input errors, no lockfile written");
+        return exit::ERROR;
     }
-    // TODO(snapshot helper): write the lockfile with the function snapshot.rs provides
-    // (`snapshot::write`); it does not exist yet.
-    let _ = &args.output;
-    eprintln!("layout-cli: snapshot: writing lockfiles is not implemented yet");
-    exit::ERROR
+    match snapshot::write(&args.output, &analysis) {
+        Ok(n) => {
+            eprintln!(
+                "wrote {n} layouts to {}",
+                render::display_path(&args.output)
+            );
+            exit::CLEAN
+        }
+        Err(e) => {
+            eprintln!("{}: error: {}", render::display_path(&e.file), e.message);
+            exit::ERROR
+        }
+    }
 }

@@ -395,3 +395,44 @@ fn all_targets_reports_every_row() {
         "u64 is 4-aligned on i686"
     );
 }
+
+#[test]
+fn snapshot_then_baseline_reports_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ok.rs");
+    std::fs::copy(fixture().join("broken/ok.rs"), &file).unwrap();
+    let lock = dir.path().join("layouts.json");
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_layout-cli"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, err) = cli(&["snapshot", "ok.rs", "--all-targets", "-o", "layouts.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(lock.is_file());
+    let (code, err) = cli(&["report", "ok.rs", "--baseline", "layouts.json"]);
+    assert_eq!((code, err.as_str()), (0, ""), "unchanged: clean");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("pub b: u32", "pub b: u64");
+    std::fs::write(&file, text).unwrap();
+    let (code, err) = cli(&["report", "ok.rs", "--baseline", "layouts.json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("layout changed:") && err.contains("Fine"),
+        "{err}"
+    );
+    let (code, _) = cli(&["report", "ok.rs", "--baseline", "missing.json"]);
+    assert_eq!(code, 2);
+    // Input errors: no lockfile.
+    std::fs::write(dir.path().join("bad.rs"), "struct {").unwrap();
+    let (code, err) = cli(&["snapshot", ".", "-o", "second.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!dir.path().join("second.json").exists());
+}
