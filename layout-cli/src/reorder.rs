@@ -7,8 +7,9 @@
 //! as a whole. What [`plan`] guarantees for the order it returns, on every view:
 //! - every error-level rule holds (`size`, `align`, `max_padding`, `offset`, `line`,
 //!   `group`, `isolated`);
-//! - the size is never larger than the current order's when the current order already
-//!   satisfies the intent (it is a candidate itself);
+//! - the size is never larger than the current order's on any view (when the current
+//!   order breaks the intent and only a larger order would mend it, there is no order:
+//!   that takes resized pad fields, not a reorder);
 //! - among the smallest orders it prefers the fewest `adjacent-line` warnings (groups in
 //!   one prefetch pair): that is a tie-break, not a guarantee, since separating two
 //!   groups by a whole prefetch block can take space that only pad fields can give;
@@ -123,7 +124,8 @@ impl std::fmt::Display for NoOrder {
             ),
             NoOrder::Unsatisfiable(why) => write!(
                 f,
-                "no field order satisfies the intent; resize or add #[layout(pad)] fields ({why})"
+                "no field order satisfies the intent without growing the struct; \
+                 resize or add #[layout(pad)] fields ({why})"
             ),
         }
     }
@@ -143,11 +145,13 @@ pub fn plan(n: usize, views: &[View<'_>]) -> Result<Plan, NoOrder> {
     let current = evaluate(&tvs, &identity)
         .ok_or_else(|| NoOrder::Unknown("the current order overflows the address space".into()))?;
     let current_sizes = current.sizes.clone();
+    // Never larger than the current order, on any view, even to mend a violation:
+    // reordering cannot make room, only pad fields can.
     let mut tvs = tvs;
+    for (tv, &size) in tvs.iter_mut().zip(&current.sizes) {
+        tv.bound = Some(size);
+    }
     if current.violation.is_none() {
-        for (tv, &size) in tvs.iter_mut().zip(&current.sizes) {
-            tv.bound = Some(size);
-        }
         let tight = tvs
             .iter()
             .zip(&current.sizes)
@@ -221,7 +225,7 @@ struct TargetView<'a> {
     expect: StructExpect,
     struct_align: usize,
     fields: Vec<Option<Pf<'a>>>,
-    /// Largest size an order may reach (the current size, when it is valid).
+    /// Largest size an order may reach: the current size.
     bound: Option<usize>,
 }
 
@@ -1236,7 +1240,6 @@ mod tests {
     /// Every permutation: the smallest valid cost and the first order reaching it.
     fn brute(s: &StructReport) -> Option<(Cost, Vec<usize>)> {
         let n = s.fields.len();
-        let current_ok = violation(s).is_none();
         let mut best: Option<(Cost, Vec<usize>)> = None;
         let mut perm: Vec<usize> = (0..n).collect();
         loop {
@@ -1244,7 +1247,7 @@ mod tests {
             let tv = TargetView::new(n, &View::whole(&r)).unwrap();
             let (fields, size) = tv.lay_out(&(0..n).collect::<Vec<_>>()).unwrap();
             let l = tv.descriptor(&fields, size);
-            let fits = !current_ok || size <= s.size.unwrap();
+            let fits = size <= s.size.unwrap();
             if first_violation(&l).is_none() && fits {
                 let cost = (size, adjacent_warnings(&l));
                 if best.as_ref().is_none_or(|(b, _)| cost < *b) {

@@ -46,10 +46,13 @@ fn piece_multiset(text: &str) -> Vec<String> {
     v
 }
 
-/// (file name, line, struct, target) -> (size, first violation)
-fn layouts(
-    a: &Analysis,
-) -> BTreeMap<(String, usize, String, &'static str), (Option<usize>, Option<Option<String>>)> {
+/// (file name, line, struct, target).
+type Key = (String, usize, String, &'static str);
+
+/// (size, first violation).
+type Layout = (Option<usize>, Option<Option<String>>);
+
+fn layouts(a: &Analysis) -> BTreeMap<Key, Layout> {
     a.structs
         .iter()
         .map(|s| {
