@@ -1,0 +1,45 @@
+//! `layout-cli fix` through the binary: main's wiring of diff, notes, errors, exit code.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_layout-cli"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report"))
+        .output()
+        .expect("run layout-cli");
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn dry_run_prints_the_diff_and_writes_nothing() {
+    let before = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/src/lib.rs"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["fix", "src/lib.rs", "--dry-run", "--all"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("--- src/lib.rs\n+++ src/lib.rs\n"), "{out}");
+    assert!(out.contains("+    pub c: u8,\n") && out.contains("-    pub c: u8,\n"));
+    assert!(err.contains("note: ") && err.contains("Waste"), "{err}");
+    let after = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/src/lib.rs"),
+    )
+    .unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn errors_and_bad_targets_exit_two() {
+    let (code, _, err) = run(&["fix", "missing.rs", "--dry-run"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.rs: error:"), "{err}");
+    let (code, out, err) = run(&["fix", "src/lib.rs", "--dry-run", "--target", "mips"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty() && err.contains("unknown target `mips`"));
+}
