@@ -16,7 +16,7 @@ use crate::io::{Io, IoToken, WAKE_TOKEN};
 use crate::microtask::MicrotaskQueue;
 use crate::state::{FastState, SleepDecision, TERMINATING, Tier};
 use crate::submit::SubmitQueue;
-use crate::sync::thread::{self, Thread};
+use crate::sync::thread::Parker;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::task::{RawTask, Rejected, Task};
 use crate::timer::{Callback, TimerId, Timers};
@@ -125,7 +125,7 @@ pub(crate) struct Loop {
     #[layout(group = "cold")]
     wakeups_poller: AtomicU64,
     #[layout(group = "cold")]
-    thread: Thread,
+    parker: Parker,
     #[layout(group = "cold")]
     waker: OnceLock<mio::Waker>,
 }
@@ -144,7 +144,7 @@ impl Loop {
             Tier::Park => {
                 // Relaxed: a statistic.
                 self.wakeups_user_space.fetch_add(1, Ordering::Relaxed);
-                self.thread.unpark();
+                self.parker.unpark();
             }
             Tier::Poll => {
                 // Relaxed: a statistic.
@@ -493,7 +493,7 @@ impl EventLoop {
             stop_now: AtomicBool::new(false),
             wakeups_user_space: AtomicU64::new(0),
             wakeups_poller: AtomicU64::new(0),
-            thread: thread::current(),
+            parker: Parker::current(),
             waker: OnceLock::new(),
         });
         Ok(EventLoop {
@@ -709,10 +709,7 @@ impl EventLoop {
         }
         match tier {
             Tier::Park => {
-                match timeout {
-                    Some(t) => thread::park_timeout(t),
-                    None => thread::park(),
-                }
+                shared.parker.park(timeout);
                 shared.state.resume();
             }
             Tier::Poll => {

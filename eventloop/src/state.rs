@@ -17,6 +17,9 @@
 //! woken: the producer's only cost is one load of this line, which the loop does not write
 //! while it runs. The loom model below checks exactly this code.
 
+// Parts used only by the loop, which is not built under loom.
+#![cfg_attr(loom, allow(dead_code))]
+
 use layout::CacheLayout;
 
 use crate::submit::SubmitQueue;
@@ -181,6 +184,7 @@ impl FastState {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::sync::thread::Parker;
     use crate::sync::{Arc, AtomicUsize};
     use loom::thread;
 
@@ -194,7 +198,7 @@ mod loom_tests {
             let state = Arc::new(FastState::new());
             let queue = Arc::new(SubmitQueue::<usize>::new());
             let wakes = Arc::new(AtomicUsize::new(0));
-            let loop_thread = thread::current();
+            let loop_thread = Arc::new(Parker::current());
             assert!(state.resume());
             let producers: Vec<_> = (0..2)
                 .map(|i| {
@@ -222,7 +226,7 @@ mod loom_tests {
                 match state.prepare_sleep(&queue, Tier::Park) {
                     SleepDecision::Sleep => {
                         sleeps += 1;
-                        thread::park();
+                        loop_thread.park(None);
                         assert!(state.resume());
                     }
                     // Declared, then cancelled: still a sleep a producer may wake.
@@ -249,7 +253,7 @@ mod loom_tests {
         loom::model(|| {
             let state = Arc::new(FastState::new());
             let queue = Arc::new(SubmitQueue::<usize>::new());
-            let loop_thread = thread::current();
+            let loop_thread = Arc::new(Parker::current());
             assert!(state.resume());
             let (s2, q2, t2) = (state.clone(), queue.clone(), loop_thread.clone());
             let producer = thread::spawn(move || match q2.push(7) {
@@ -264,7 +268,7 @@ mod loom_tests {
                     false
                 }
             });
-            let (s3, q3, t3) = (state.clone(), queue.clone(), loop_thread);
+            let (s3, q3, t3) = (state.clone(), queue.clone(), loop_thread.clone());
             let closer = thread::spawn(move || {
                 q3.close();
                 if s3.terminate().is_some() {
@@ -281,7 +285,7 @@ mod loom_tests {
                     break;
                 }
                 if state.prepare_sleep(&queue, Tier::Park) == SleepDecision::Sleep {
-                    thread::park();
+                    loop_thread.park(None);
                     state.resume();
                 }
             }
