@@ -37,6 +37,29 @@ impl Niche {
     }
 }
 
+/// Whether a type is, or contains, a type with `#[repr(align)]`: a `packed` struct may
+/// not hold one (E0588). rustc checks the field's own type and, recursively, the
+/// *declared* field types of the structs it holds, not generic arguments, arrays or
+/// tuples: so only [`Over::Direct`] is certainly an error; [`Over::Nested`] is unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Over {
+    /// No `repr(align)` inside.
+    #[default]
+    No,
+    /// The type has `repr(align)` (atomics, `CachePadded`) or holds one by a declared,
+    /// non-generic field.
+    Direct,
+    /// Holds one through a generic argument, an array, a tuple or `Option`.
+    Nested,
+}
+
+impl Over {
+    /// What a wrapper (array, tuple, generic) around a type of this kind is.
+    pub fn wrapped(self) -> Over {
+        if self == Over::No { Over::No } else { Over::Nested }
+    }
+}
+
 /// Size, alignment and largest niche of a sized type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Layout {
@@ -46,6 +69,8 @@ pub struct Layout {
     pub align: u64,
     /// The largest niche, if any.
     pub niche: Option<Niche>,
+    /// `repr(align)` inside (for the E0588 check of `packed` structs).
+    pub over: Over,
 }
 
 impl Layout {
@@ -55,6 +80,7 @@ impl Layout {
             size,
             align,
             niche: None,
+            over: Over::No,
         }
     }
 
@@ -64,6 +90,7 @@ impl Layout {
             size,
             align,
             niche: Niche::scalar(size, available),
+            over: Over::No,
         }
     }
 
@@ -229,7 +256,12 @@ fn biased(fields: &[Layout], repr: ReprOpts, kind: Kind, bias: Bias, bound: u64)
         return Err(Overflow);
     }
     Ok(Placed {
-        layout: Layout { size, align, niche },
+        layout: Layout {
+            size,
+            align,
+            niche,
+            over: fields.iter().fold(Over::No, |o, f| if f.over != Over::No { Over::Nested } else { o }),
+        },
         offsets,
     })
 }
@@ -263,6 +295,7 @@ pub fn array(elem: Layout, n: u128, bound: u64) -> Result<Layout, Overflow> {
         size,
         align: elem.align,
         niche: if n == 0 { None } else { elem.niche },
+        over: elem.over.wrapped(),
     })
 }
 
@@ -282,6 +315,7 @@ pub fn option(t: Layout, align_u64: u64, align_u128: u64, bound: u64) -> Result<
     if let Some(n) = t.niche {
         return Ok(Layout {
             niche: n.reserve_one(),
+            over: t.over.wrapped(),
             ..t
         });
     }
@@ -307,6 +341,7 @@ pub fn option(t: Layout, align_u64: u64, align_u128: u64, bound: u64) -> Result<
         size,
         align,
         niche: Niche::scalar(tag, available),
+        over: t.over.wrapped(),
     })
 }
 

@@ -8,7 +8,7 @@
 
 use layout::target::TargetInfo;
 
-use super::layout::{Kind, Layout, Niche, Placed, ReprOpts, univariant};
+use super::layout::{Kind, Layout, Niche, Over, Placed, ReprOpts, univariant};
 
 /// Facts about one target's std that the table in `layout::target` does not hold.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +95,7 @@ pub fn vec(t: &TargetInfo) -> Layout {
             size: p,
             available: 1u128 << (8 * p - 1),
         }),
+        over: Over::No,
     }
 }
 
@@ -122,6 +123,7 @@ pub fn hash_map(t: &TargetInfo, hasher: Layout, bound: u64) -> Option<Layout> {
             size: p,
             available: 1,
         }),
+        over: Over::No,
     };
     univariant(&[hasher, table], ReprOpts::default(), Kind::AlwaysSized, bound)
         .ok()

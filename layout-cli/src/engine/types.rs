@@ -14,7 +14,7 @@ use std::rc::Rc;
 use layout::target::TargetInfo;
 use syn::{Expr, GenericArgument, PathArguments, Type};
 
-use super::layout::{self as lay, Kind, Layout, Niche, Placed, ReprOpts};
+use super::layout::{self as lay, Kind, Layout, Niche, Over, Placed, ReprOpts};
 use super::std_types as stdt;
 use crate::analysis::FieldKind;
 use crate::cfg::{self, CfgTarget};
@@ -193,6 +193,7 @@ impl<'a> Ctx<'a> {
                 size: p,
                 available: 1,
             }),
+            over: Over::No,
         }
     }
 
@@ -528,13 +529,28 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
+                None if opts.packed.is_some() && fields.iter().any(|f| matches!(&f.layout, Ok(l) if l.over != Over::No)) => {
+                    let direct = fields.iter().any(|f| matches!(&f.layout, Ok(l) if l.over == Over::Direct));
+                    layout = if direct && field_over(&fields, &s.item, &sc) == Over::Direct {
+                        Err(Why::Error(
+                            "packed type cannot transitively contain a `#[repr(align)]` type (E0588)".into(),
+                        ))
+                    } else {
+                        unknown("packed struct holding a type with `#[repr(align)]` somewhere inside")
+                    };
+                }
                 None => {
                     let kind = match last_ty {
                         Some(ty) if self.pointee(&unbound_sc, ty, 0) != Ok(Ptr::Thin) => Kind::MaybeUnsized,
                         _ => Kind::AlwaysSized,
                     };
                     match lay::univariant(&known, opts, kind, self.bound) {
-                        Ok(Placed { layout: l, offsets: o }) => {
+                        Ok(Placed { layout: mut l, offsets: o }) => {
+                            l.over = if opts.align.is_some() {
+                                Over::Direct
+                            } else {
+                                field_over(&fields, &s.item, &sc)
+                            };
                             layout = Ok(l);
                             offsets = o.into_iter().map(Some).collect();
                         }
@@ -582,7 +598,16 @@ impl<'a> Ctx<'a> {
                 packed: repr.packed.map(|p| p.value),
                 align: repr.align.map(|a| a.value),
             };
-            lay::union(&fields, opts, self.bound).map_err(|_| self.too_big(&format!("`{name}`")))
+            if opts.packed.is_some() && fields.iter().any(|f| f.over != Over::No) {
+                return unknown("packed union holding a type with `#[repr(align)]`");
+            }
+            let mut l = lay::union(&fields, opts, self.bound).map_err(|_| self.too_big(&format!("`{name}`")))?;
+            l.over = if opts.align.is_some() {
+                Over::Direct
+            } else {
+                fields.iter().fold(Over::No, |o, f| if f.over != Over::No { Over::Nested } else { o })
+            };
+            Ok(l)
         })
     }
 
@@ -690,6 +715,7 @@ impl<'a> Ctx<'a> {
             l
         };
         if let Some(a) = repr.align {
+            l.over = Over::Direct;
             l.align = l.align.max(a.value);
             l.size = lay::align_up(l.size, l.align).ok_or_else(|| self.too_big("enum"))?;
         }
@@ -705,6 +731,17 @@ impl<'a> Ctx<'a> {
                 path.join("::")
             ));
         };
+        let l = self.extern_match(name, args, sc, d).map_err(|w| match w {
+            Why::Unknown(m) if m.ends_with("is not modelled") => {
+                Why::Unknown(format!("type `{}` is not modelled", path.join("::")))
+            }
+            w => w,
+        })?;
+        let direct = name.starts_with("Atomic") || name == "CachePadded";
+        Ok(if direct { l } else { Layout { over: l.over.wrapped(), ..l } })
+    }
+
+    fn extern_match(&self, name: &str, args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Layout> {
         let ty = |i: usize| -> R<&Type> {
             args.iter()
                 .filter_map(|a| match a {
@@ -761,12 +798,13 @@ impl<'a> Ctx<'a> {
                 }
                 Layout::scalar_niche(inner.size, inner.align, 1)
             }
-            "AtomicBool" | "AtomicU8" | "AtomicI8" => Layout::plain(1, 1),
-            "AtomicU16" | "AtomicI16" => Layout::plain(2, 2),
-            "AtomicU32" | "AtomicI32" => Layout::plain(4, 4),
-            // `AtomicU64` is 8-aligned even where `u64` is not (core's `#[repr(align(8))]`).
-            "AtomicU64" | "AtomicI64" => Layout::plain(8, 8),
-            "AtomicUsize" | "AtomicIsize" | "AtomicPtr" => Layout::plain(p, p),
+            // Atomics are `#[repr(C, align(N))]`: `AtomicU64` is 8-aligned even where
+            // `u64` is not.
+            "AtomicBool" | "AtomicU8" | "AtomicI8" => direct(Layout::plain(1, 1)),
+            "AtomicU16" | "AtomicI16" => direct(Layout::plain(2, 2)),
+            "AtomicU32" | "AtomicI32" => direct(Layout::plain(4, 4)),
+            "AtomicU64" | "AtomicI64" => direct(Layout::plain(8, 8)),
+            "AtomicUsize" | "AtomicIsize" | "AtomicPtr" => direct(Layout::plain(p, p)),
             "PhantomData" | "PhantomPinned" => Layout::plain(0, 1),
             "Cell" | "UnsafeCell" | "SyncUnsafeCell" => val(0)?.without_niche(),
             "MaybeUninit" => val(0)?.without_niche(),
@@ -841,9 +879,10 @@ impl<'a> Ctx<'a> {
                     size: lay::align_up(inner.size, a).ok_or_else(|| self.too_big("`CachePadded`"))?,
                     align: a,
                     niche: inner.niche,
+                    over: Over::Direct,
                 }
             }
-            _ => return unknown(format!("type `{}` is not modelled", p_join(path, name))),
+            _ => return unknown(format!("type `{name}` is not modelled")),
         })
     }
 
@@ -1093,9 +1132,37 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn p_join(p: &[String], name: &str) -> String {
-    if p.is_empty() { name.to_string() } else { p.join("::") }
+/// A struct's [`Over`]: `Direct` if a present field's declared type is a path (not a
+/// generic parameter, array or tuple) to a `Direct` type, else `Nested` if any field holds
+/// one at all.
+fn field_over(fields: &[FieldOut], item: &syn::ItemStruct, sc: &Scope) -> Over {
+    let declared: Vec<&Type> = item.fields.iter().map(|f| &f.ty).collect();
+    let mut out = Over::No;
+    for f in fields {
+        let Ok(l) = &f.layout else { continue };
+        if l.over == Over::No {
+            continue;
+        }
+        let ty = declared.iter().find(|t| type_string(t) == f.ty);
+        let by_path = match ty {
+            Some(Type::Path(tp)) => !(tp.path.segments.len() == 1 && sc.param(&tp.path.segments[0].ident.to_string()).is_some()),
+            _ => false,
+        };
+        if l.over == Over::Direct && by_path {
+            return Over::Direct;
+        }
+        out = Over::Nested;
+    }
+    out
 }
+
+fn direct(l: Layout) -> Layout {
+    Layout {
+        over: Over::Direct,
+        ..l
+    }
+}
+
 
 /// The name of a type outside the crate the engine knows, keyed by its last segment:
 /// primitives and prelude types by their bare name, std/core/alloc types under any
