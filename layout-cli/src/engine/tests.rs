@@ -1,1 +1,235 @@
-//! Engine tests on small sources (numbers checked against rustc by `tests/oracle.rs`).
+//! Engine behaviour on small sources: errors, cfg, annotations. The numbers themselves
+//! are checked against rustc by `tests/oracle.rs`.
+
+use std::path::PathBuf;
+
+use ::layout::target::{AARCH64_MACOS, I686_LINUX, TargetInfo, X86_64_LINUX, X86_64_WINDOWS_MSVC};
+
+use super::analyze;
+use crate::analysis::{Analysis, FieldKind, StructKind, StructReport};
+
+fn run(files: &[(&str, &str)], targets: &[&'static TargetInfo]) -> (Analysis, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"t\"\n").unwrap();
+    for (name, text) in files {
+        let p = src.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let a = analyze(&[dir.path().to_path_buf()], targets);
+    (a, dir)
+}
+
+fn get<'a>(a: &'a Analysis, name: &str, t: &TargetInfo) -> &'a StructReport {
+    a.structs
+        .iter()
+        .find(|s| s.name == name && s.target.triple == t.triple)
+        .unwrap_or_else(|| panic!("no {name} on {}", t.short))
+}
+
+#[test]
+fn recursive_type_is_an_error_not_a_crash() {
+    let (a, _d) = run(
+        &[("lib.rs", "struct A { b: B, x: u8 }\nstruct B { a: A }\nstruct Ok1 { next: Option<Box<Ok1>> }\nstruct S { s: Self }\n")],
+        &[&X86_64_LINUX],
+    );
+    assert!(get(&a, "A", &X86_64_LINUX).size.is_none());
+    assert!(get(&a, "S", &X86_64_LINUX).size.is_none());
+    assert_eq!(get(&a, "Ok1", &X86_64_LINUX).size, Some(8));
+    assert!(a.errors.iter().any(|e| e.message.contains("infinite size") && e.line == Some(1)), "{:?}", a.errors);
+    assert!(a.errors.iter().any(|e| e.message.contains("infinite size") && e.line == Some(4)), "{:?}", a.errors);
+}
+
+#[test]
+fn overflow_is_an_error_with_a_line() {
+    let (a, _d) = run(
+        &[("lib.rs", "struct Fine(u8);\nstruct Huge {\n    a: [u64; usize::MAX],\n}\nstruct Big { a: [[u8; 1 << 40]; 1 << 30] }\n")],
+        &[&X86_64_LINUX, &I686_LINUX],
+    );
+    assert!(get(&a, "Huge", &X86_64_LINUX).size.is_none());
+    let e = a.errors.iter().find(|e| e.message.contains("size overflows")).expect("overflow error");
+    assert_eq!(e.line, Some(3));
+    assert!(get(&a, "Big", &X86_64_LINUX).size.is_none());
+    assert_eq!(get(&a, "Fine", &I686_LINUX).size, Some(1));
+}
+
+#[test]
+fn bad_files_are_errors_and_others_still_reported() {
+    let deep = format!("const X: u8 = {}1{};\nstruct AfterDeep;", "(".repeat(50_000), ")".repeat(50_000));
+    let (a, _d) = run(
+        &[
+            ("lib.rs", "mod broken; mod deep;\npub struct Good { a: u32 }\n"),
+            ("broken.rs", "pub struct Bad {\n    a: u8,,\n}\n"),
+            ("deep.rs", &deep),
+            ("weird.rs", "struct W { a: [u8; 99999999999999999999999999999999999999999999] }"),
+        ],
+        &[&X86_64_LINUX],
+    );
+    assert_eq!(get(&a, "Good", &X86_64_LINUX).size, Some(4));
+    let broken = a.errors.iter().find(|e| e.file.ends_with("broken.rs")).expect("parse error");
+    assert_eq!(broken.line, Some(2));
+    assert!(broken.column.is_some());
+    assert!(a.errors.iter().any(|e| e.file.ends_with("deep.rs")));
+    assert!(get(&a, "W", &X86_64_LINUX).size.is_none());
+    assert!(a.errors.iter().any(|e| e.file.ends_with("weird.rs")));
+    let missing = analyze(&[PathBuf::from("/nonexistent/x.rs")], &[&X86_64_LINUX]);
+    assert_eq!(missing.errors.len(), 1);
+}
+
+#[test]
+fn cfg_selects_fields_structs_and_reprs_per_target() {
+    let src = r#"
+#[cfg_attr(target_os = "macos", repr(C, align(128)))]
+pub struct S {
+    a: u8,
+    #[cfg(windows)]
+    w: u64,
+    #[cfg(target_pointer_width = "32")]
+    n: u16,
+    #[cfg(feature = "x")]
+    f: [u8; 100],
+}
+#[cfg(unix)]
+pub struct OnlyUnix(u8);
+#[cfg(test)]
+pub struct OnlyTest(u8);
+"#;
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &X86_64_WINDOWS_MSVC, &AARCH64_MACOS, &I686_LINUX]);
+    let names = |t: &TargetInfo| -> Vec<String> { get(&a, "S", t).fields.iter().map(|f| f.name.clone()).collect() };
+    assert_eq!(names(&X86_64_LINUX), ["a"]);
+    assert_eq!(names(&X86_64_WINDOWS_MSVC), ["a", "w"]);
+    assert_eq!(names(&I686_LINUX), ["a", "n"]);
+    let mac = get(&a, "S", &AARCH64_MACOS);
+    assert_eq!((mac.size, mac.align), (Some(128), Some(128)));
+    assert_eq!(mac.repr_text, "C, align(128)");
+    assert!(mac.repr.c && mac.repr.align == Some(128));
+    assert_eq!(get(&a, "S", &X86_64_LINUX).repr_text, "Rust");
+    assert!(a.structs.iter().any(|s| s.name == "OnlyUnix" && s.target.os == "macos"));
+    assert!(!a.structs.iter().any(|s| s.name == "OnlyUnix" && s.target.os == "windows"));
+    assert!(!a.structs.iter().any(|s| s.name == "OnlyTest"));
+    // Grouped by struct, then target order.
+    let order: Vec<&str> = a.structs.iter().filter(|s| s.name == "S").map(|s| s.target.short).collect();
+    assert_eq!(order, ["x86_64-linux", "x86_64-windows-msvc", "aarch64-macos", "i686-linux"]);
+}
+
+#[test]
+fn annotations_intent_and_flags() {
+    let src = r#"
+use std::sync::atomic::AtomicU64;
+use layout::CacheLayout;
+
+#[derive(Debug, CacheLayout)]
+#[repr(C, align(64))]
+#[layout(size = 128, line = 64)]
+pub struct Hot {
+    #[layout(line = 0, group = "prod")]
+    head: AtomicU64,
+    #[layout(pad)]
+    _pad: [u8; 56],
+    #[layout(line = 1, isolated)]
+    tail: AtomicU64,
+}
+
+// layout:ignore
+#[repr(C)]
+pub struct Wire { a: u8, b: u32 }
+
+#[layout(fixed)]
+pub struct Fixed(u8);
+
+pub struct Gen<'a, T> { r: &'a T, n: u32 }
+
+pub struct Plain { c: std::cell::Cell<u8>, m: std::sync::Mutex<u8>, v: Vec<u8> }
+"#;
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let hot = get(&a, "Hot", &X86_64_LINUX);
+    assert!(hot.annotated && !hot.fixed && !hot.generic);
+    assert_eq!(hot.expect.size, Some(128));
+    assert_eq!(hot.line_size, 64);
+    assert_eq!(hot.kind, StructKind::Named);
+    assert_eq!(hot.path, "crate::Hot");
+    assert_eq!((hot.line, hot.column), (8, 12));
+    assert_eq!(hot.fields[0].intent.group.as_deref(), Some("prod"));
+    assert!(hot.fields[1].intent.pad && hot.fields[2].intent.isolated);
+    assert_eq!(hot.fields[2].offset, Some(64));
+    assert_eq!(hot.fields[0].kind, FieldKind::Atomic);
+    assert_eq!(hot.fields[1].ty, "[u8; 56]");
+    assert_eq!((hot.fields[2].line, hot.fields[2].column), (14, 5));
+    let wire = get(&a, "Wire", &X86_64_LINUX);
+    assert!(wire.fixed && !wire.annotated);
+    assert!(get(&a, "Fixed", &X86_64_LINUX).fixed);
+    let g = get(&a, "Gen", &X86_64_LINUX);
+    assert!(g.generic);
+    assert_eq!(g.size, Some(16));
+    let p = get(&a, "Plain", &X86_64_LINUX);
+    let kinds: Vec<FieldKind> = p.fields.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FieldKind::Cell, FieldKind::Lock, FieldKind::Plain]);
+    assert_eq!(get(&a, "Fixed", &X86_64_LINUX).kind, StructKind::Tuple);
+}
+
+#[test]
+fn unknowns_keep_known_parts_and_give_a_reason() {
+    let src = r#"
+#[repr(C)]
+pub struct C { a: u8, b: u32, c: other_crate::Thing, d: u8 }
+pub struct R { a: u8, b: other_crate::Thing }
+pub struct M { a: my_macro!() }
+pub struct G<T> { t: T }
+"#;
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let c = get(&a, "C", &X86_64_LINUX);
+    assert_eq!(c.size, None);
+    let offs: Vec<Option<usize>> = c.fields.iter().map(|f| f.offset).collect();
+    assert_eq!(offs, [Some(0), Some(4), None, None]);
+    assert_eq!(c.fields[1].size, Some(4));
+    assert!(c.unknown.as_deref().unwrap().contains("other_crate::Thing"));
+    let r = get(&a, "R", &X86_64_LINUX);
+    assert!(r.fields.iter().all(|f| f.offset.is_none()));
+    assert_eq!(r.fields[0].size, Some(1));
+    assert!(get(&a, "M", &X86_64_LINUX).unknown.as_deref().unwrap().contains("macro"));
+    assert!(get(&a, "G", &X86_64_LINUX).unknown.as_deref().unwrap().contains("generic"));
+    assert!(a.errors.is_empty());
+}
+
+#[test]
+fn packed_with_an_atomic_is_e0588() {
+    let src = "#[repr(packed)]\npub struct P { a: u8, b: std::sync::atomic::AtomicU64 }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    assert!(get(&a, "P", &X86_64_LINUX).size.is_none());
+    assert!(a.errors.iter().any(|e| e.message.contains("E0588")), "{:?}", a.errors);
+}
+
+#[test]
+fn long_chains_do_not_overflow_the_stack() {
+    let mut src = String::new();
+    for i in 0..3000 {
+        src.push_str(&format!("pub struct S{i} {{ next: S{}, v: u8 }}\n", i + 1));
+    }
+    src.push_str("pub struct S3000 { v: u64 }\n");
+    src.push_str("type A0 = A1;\n");
+    for i in 1..500 {
+        src.push_str(&format!("type A{i} = A{};\n", i + 1));
+    }
+    src.push_str("type A500 = A0;\npub struct UsesAlias { a: A0 }\n");
+    let (a, _d) = run(&[("lib.rs", &src)], &[&X86_64_LINUX]);
+    assert_eq!(get(&a, "S2999", &X86_64_LINUX).size, Some(16));
+    assert!(get(&a, "UsesAlias", &X86_64_LINUX).size.is_none());
+}
+
+#[test]
+fn modules_uses_and_aliases_resolve() {
+    let files = [
+        ("lib.rs", "mod a;\nmod b { pub struct InB { pub x: super::a::InA } }\nuse b::InB as Renamed;\ntype Word = u64;\npub struct Top { r: Renamed, w: Word, c: crate::a::c::InC }\n"),
+        ("a/mod.rs", "pub mod c;\npub struct InA(pub u16, pub bool);\n"),
+        ("a/c.rs", "use super::super::b::InB;\npub struct InC { pub i: InB, pub z: [u8; 3] }\n"),
+    ];
+    let (a, _d) = run(&files, &[&X86_64_LINUX]);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    assert_eq!(get(&a, "InC", &X86_64_LINUX).path, "crate::a::c::InC");
+    assert_eq!(get(&a, "InB", &X86_64_LINUX).path, "crate::b::InB");
+    let top = get(&a, "Top", &X86_64_LINUX);
+    assert!(top.size.is_some(), "{:?}", top.unknown);
+}
