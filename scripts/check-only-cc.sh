@@ -27,8 +27,22 @@ for arg in "$@"; do
     esac
     prev="$arg"
 done
+if [[ -n "${CHECK_ONLY_CC_LOG:-}" ]]; then
+    printf '%q ' "$@" >>"$CHECK_ONLY_CC_LOG"
+    echo >>"$CHECK_ONLY_CC_LOG"
+fi
 if [[ $compile -eq 1 && -n "$out" ]]; then
-    exec "$clang_bin" "${target[@]}" -x c -c /dev/null -o "$out"
+    if [[ -e "$out" && ! -f "$out" ]]; then
+        # e.g. `-o /dev/null` in a probe: never let the compiler replace a device node.
+        exit 0
+    fi
+    # An empty source file of our own: never /dev/null, whose name a compiler may
+    # also be told to write to.
+    empty_dir="$(mktemp -d)"
+    trap 'rm -rf "$empty_dir"' EXIT
+    : >"$empty_dir/empty.c"
+    "$clang_bin" "${target[@]}" -w -x c -c "$empty_dir/empty.c" -o "$out"
+    exit 0
 fi
 # Preprocessor and version probes (cc's compiler-family detection): the real clang.
 exec "$clang_bin" "$@"

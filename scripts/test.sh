@@ -32,6 +32,12 @@ step() {
         fi
         return 0
     fi
+    if [[ ! -c /dev/null ]]; then
+        # Seen once on the shared dev machine: something renamed a file over /dev/null,
+        # which breaks every later tool. Name the step that did it.
+        echo "*** FAILED: /dev/null is no longer a character device after step '$name'" >&2
+        exit 1
+    fi
     local took=$((SECONDS - start))
     timings+=("$(printf '%6d s  %s' "$took" "$name")")
     echo "=== step ok: $name (${took} s)"
