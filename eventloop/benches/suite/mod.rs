@@ -58,8 +58,6 @@ pub fn main(alloc: &'static str) {
     // The wakeup latency of a sleeping loop cannot go through criterion: each iteration needs
     // a pause (outside the timed region) long enough for the consumer to fall asleep, and
     // criterion plans its iteration counts from the timed region alone.
-    if report::filter_allows("wakeup") {
-        wakeup::run(alloc);
-    }
+    wakeup::run(alloc);
     report::print_summary(alloc, &dir);
 }

@@ -178,6 +178,9 @@ fn producers<P: Peer>(g: &mut BenchmarkGroup<'_, WallTime>, group: &str, p: usiz
         })
     });
     pool.quit();
+    if let Some(d) = peer.describe() {
+        println!("{group}/{}: {d}", P::NAME);
+    }
     drop(main);
     peer.stop();
 }
@@ -206,6 +209,9 @@ fn burst<P: Peer>(g: &mut BenchmarkGroup<'_, WallTime>, group: &str) {
             })
         })
     });
+    if let Some(d) = peer.describe() {
+        println!("{group}/{}: {d}", P::NAME);
+    }
     drop(s);
     peer.stop();
 }
