@@ -14,5 +14,5 @@ export MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}"
 if ! cargo +nightly miri --version >/dev/null 2>&1; then
     rustup component add miri rust-src --toolchain nightly
 fi
-cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
-cargo +nightly miri test -p eventloop --lib --tests "$@"
+# stdin from /dev/null: cargo-miri's target probe (`rustc -`) must not read a caller's pipe.
+cargo +nightly miri test -p eventloop --lib --tests "$@" </dev/null

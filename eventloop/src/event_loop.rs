@@ -150,10 +150,8 @@ impl Loop {
                 // Relaxed: a statistic.
                 self.wakeups_poller.fetch_add(1, Ordering::Relaxed);
                 // The waker was set before the loop could declare SLEEPING_POLL.
-                if let Some(w) = self.waker.get() {
-                    if let Err(e) = w.wake() {
-                        log::error!("eventloop: mio waker failed: {e}");
-                    }
+                if let Some(Err(e)) = self.waker.get().map(mio::Waker::wake) {
+                    log::error!("eventloop: mio waker failed: {e}");
                 }
             }
         }

@@ -154,10 +154,11 @@ impl Io {
 
     /// Puts a callback back after it ran, unless it was deregistered meanwhile.
     pub(crate) fn restore_callback(&mut self, token: Token, generation: u32, cb: IoCallback) {
-        if let Some(slot) = self.slots.get_mut(token.0) {
-            if slot.live && slot.generation == generation {
-                slot.cb = Some(cb);
-            }
+        if let Some(slot) = self.slots.get_mut(token.0)
+            && slot.live
+            && slot.generation == generation
+        {
+            slot.cb = Some(cb);
         }
     }
 }
