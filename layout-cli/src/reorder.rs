@@ -520,6 +520,9 @@ struct Search<'p, 'a> {
     used: Vec<usize>,
     memo: HashMap<Vec<u64>, Option<Cost>>,
     groups: HashMap<&'a str, u64>,
+    /// [`STATE_BUDGET`], or a tenth of it when nothing but padding is at stake (the
+    /// alignment-descending fallback is then optimal for Rust types).
+    budget: usize,
 }
 
 impl<'p, 'a> Search<'p, 'a> {
@@ -551,7 +554,21 @@ impl<'p, 'a> Search<'p, 'a> {
                 }
             }
         }
+        let intent = tvs.iter().any(|tv| {
+            tv.expect.size.is_some()
+                || tv.expect.max_padding.is_some()
+                || tv
+                    .fields
+                    .iter()
+                    .flatten()
+                    .any(|f| f.intent != FieldIntent::default())
+        });
         Search {
+            budget: if intent {
+                STATE_BUDGET
+            } else {
+                STATE_BUDGET / 10
+            },
             tvs,
             remaining: classes.iter().map(Vec::len).collect(),
             classes,
@@ -613,15 +630,18 @@ impl<'p, 'a> Search<'p, 'a> {
         let fields = &self.placed[t];
         let l = tv.descriptor(fields, end);
         let k = fields.len() - 1;
+        // Only fields reaching the new one's first prefetch block (so also its first
+        // line) can share a line or a block with it; the others' rules are `None`.
+        let near = near_from(&fields[..k], tv.prefetch.max(tv.line), offset);
         let ok = rules::check_field(&l, k).is_none()
-            && (0..k).all(|j| {
+            && (near..k).all(|j| {
                 rules::check_pair(&l, k, j).is_none() && rules::check_pair(&l, j, k).is_none()
             });
         if !ok {
             self.placed[t].pop();
             return None;
         }
-        let adjacent = (0..k)
+        let adjacent = (near..k)
             .filter(|&j| rules::warn_adjacent(&l, k, j).is_some())
             .count();
         self.used[t] = used;
@@ -643,9 +663,10 @@ impl<'p, 'a> Search<'p, 'a> {
             let end = self.end(t);
             key.push(end as u64);
             let mut sig = Vec::new();
+            let placed = &self.placed[t];
             if !end.is_multiple_of(tv.line) {
                 let cur = end / tv.line;
-                for f in &self.placed[t] {
+                for f in &placed[near_from(placed, tv.line, end)..] {
                     if f.occupies() && f.last_line(tv.line) == cur {
                         let group = f.intent.group.map_or(0, |g| 1 + self.groups[g]);
                         sig.push(((1 + u64::from(f.intent.isolated)) << 60) | group);
@@ -654,7 +675,7 @@ impl<'p, 'a> Search<'p, 'a> {
             }
             if tv.prefetch > tv.line && !end.is_multiple_of(tv.prefetch) {
                 let block = end / tv.prefetch;
-                for f in &self.placed[t] {
+                for f in &placed[near_from(placed, tv.prefetch, end)..] {
                     if let (true, Some(g)) = (f.occupies(), f.intent.group) {
                         if (f.offset + f.size - 1) / tv.prefetch == block {
                             sig.push(
@@ -696,7 +717,7 @@ impl<'p, 'a> Search<'p, 'a> {
         if let Some(v) = self.memo.get(&key) {
             return Ok(*v);
         }
-        if self.memo.len() >= STATE_BUDGET {
+        if self.memo.len() >= self.budget {
             return Err(Exhausted);
         }
         let mut best: Option<Cost> = None;
@@ -757,6 +778,20 @@ impl<'p, 'a> Search<'p, 'a> {
         }
         order
     }
+}
+
+/// The first of `placed` (in placement order, so with non-decreasing last bytes) whose
+/// last `span`-block is at or after the block holding byte `at`.
+fn near_from(placed: &[FieldLayout<'_>], span: usize, at: usize) -> usize {
+    let block = at / span;
+    placed.partition_point(|f| {
+        let last = if f.size == 0 {
+            f.offset
+        } else {
+            f.offset + f.size - 1
+        };
+        last / span < block
+    })
 }
 
 /// When the exact search is too big: the best valid order among the current one,
