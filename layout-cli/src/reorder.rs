@@ -167,13 +167,7 @@ pub fn plan(n: usize, views: &[View<'_>]) -> Result<Plan, NoOrder> {
         }
     }
 
-    let mut search = Search::new(&tvs, n);
-    let found = match search.value() {
-        Ok(Some(cost)) => Some((search.reconstruct(cost), true)),
-        Ok(None) => None,
-        Err(Exhausted) => heuristic(&tvs, n).map(|o| (o, false)),
-    };
-    let Some((order, exact)) = found else {
+    let Some((order, exact)) = solve(&tvs, n) else {
         return Err(NoOrder::Unsatisfiable(
             current
                 .violation
@@ -199,6 +193,65 @@ pub fn plan(n: usize, views: &[View<'_>]) -> Result<Plan, NoOrder> {
         current_sizes,
         adjacent: eval.adjacent,
         exact,
+    })
+}
+
+/// The best valid order of `tvs`, and whether the exact search proved it best.
+fn solve(tvs: &[TargetView<'_>], n: usize) -> Option<(Vec<usize>, bool)> {
+    let mut search = Search::new(tvs, n);
+    match search.value() {
+        Ok(Some(cost)) => Some((search.reconstruct(cost), true)),
+        Ok(None) => None,
+        Err(Exhausted) => heuristic(tvs, n).map(|o| (o, false)),
+    }
+}
+
+/// A pad field that would let some order satisfy the intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PadSuggestion {
+    /// Bytes of the `#[layout(pad)] [u8; N]` field to add.
+    pub bytes: usize,
+    /// Size of the struct on each view with it, in the best order.
+    pub sizes: Vec<usize>,
+    /// That order: shared field indices, the new pad field being index `n`.
+    pub order: Vec<usize>,
+}
+
+/// When [`plan`] finds no order: the smallest `#[layout(pad)]` byte array (a multiple
+/// of 8, up to two lines) that, added to the struct, makes an order satisfy the intent
+/// on every view. The struct grows: this is a suggestion for a person, not a fix.
+pub fn pad_suggestion(n: usize, views: &[View<'_>]) -> Option<PadSuggestion> {
+    let base = views
+        .iter()
+        .map(|v| TargetView::new(n, v))
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    let max_line = base.iter().map(|tv| tv.line).max()?;
+    (8..=2 * max_line).step_by(8).find_map(|bytes| {
+        let tvs: Vec<TargetView<'_>> = base
+            .iter()
+            .map(|tv| {
+                let mut tv = tv.clone();
+                tv.fields.push(Some(Pf {
+                    name: "_pad",
+                    size: bytes,
+                    align: 1,
+                    eff: 1,
+                    intent: FieldIntent {
+                        pad: true,
+                        ..FieldIntent::default()
+                    },
+                }));
+                tv
+            })
+            .collect();
+        let (order, _) = solve(&tvs, n + 1)?;
+        let eval = evaluate(&tvs, &order)?;
+        eval.violation.is_none().then_some(PadSuggestion {
+            bytes,
+            sizes: eval.sizes,
+            order,
+        })
     })
 }
 
@@ -1134,6 +1187,24 @@ mod tests {
         assert_eq!(best_order(&s), None);
         let err = plan(2, &[View::whole(&s)]).unwrap_err();
         assert!(matches!(&err, NoOrder::Unsatisfiable(m) if m.contains("[false-sharing]")));
+    }
+
+    #[test]
+    fn suggests_the_pad_that_would_separate_groups() {
+        let s = report_on(
+            &[with("x", 8, 8, group("a")), with("y", 8, 8, group("b"))],
+            repr_c(),
+            StructExpect::default(),
+            &X86_64_LINUX,
+        );
+        let views = [View::whole(&s)];
+        assert!(plan(2, &views).is_err());
+        let p = pad_suggestion(2, &views).unwrap();
+        // x, 56 bytes of pad, y on the next line.
+        assert_eq!(
+            (p.bytes, p.sizes.as_slice(), p.order.as_slice()),
+            (56, &[72][..], &[0, 2, 1][..])
+        );
     }
 
     #[test]

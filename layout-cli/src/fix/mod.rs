@@ -319,6 +319,25 @@ fn decide(
     let plan = match reorder::plan(src.names.len(), &views) {
         Ok(p) => p,
         Err(NoOrder::NotReprC) => return None,
+        Err(e @ NoOrder::Unsatisfiable(_)) => {
+            let hint = match reorder::pad_suggestion(src.names.len(), &views) {
+                Some(p) => {
+                    let sizes: Vec<String> = views
+                        .iter()
+                        .zip(&p.sizes)
+                        .map(|(v, s)| format!("{s} bytes on {}", v.report.target.short))
+                        .collect();
+                    format!(
+                        "; with a `#[layout(pad)] _pad: [u8; {}]` field an order exists ({})",
+                        p.bytes,
+                        sizes.join(", ")
+                    )
+                }
+                None => String::new(),
+            };
+            note(&format!("{e}{hint}; left alone"));
+            return None;
+        }
         Err(e) => {
             note(&format!("{e}; left alone"));
             return None;
