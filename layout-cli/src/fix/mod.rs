@@ -382,19 +382,20 @@ fn decide(
 }
 
 /// Source field `g` -> index into `r.fields`: same name and line, else the same name
-/// when the name is unique in the source.
+/// when the name is unique in the source. Raw identifiers match with or without `r#`.
 fn map_fields(src: &StructSource, r: &StructReport) -> Vec<Option<usize>> {
+    let bare = |n: &str| n.trim_start_matches("r#").to_owned();
     (0..src.names.len())
         .map(|g| {
-            let name = &src.names[g];
+            let name = bare(&src.names[g]);
             let by_line = r
                 .fields
                 .iter()
-                .position(|f| f.name == *name && f.line == src.lines[g]);
-            let unique = src.names.iter().filter(|n| *n == name).count() == 1;
+                .position(|f| bare(&f.name) == name && f.line == src.lines[g]);
+            let unique = src.names.iter().filter(|n| bare(n) == name).count() == 1;
             by_line.or_else(|| {
                 unique
-                    .then(|| r.fields.iter().position(|f| f.name == *name))
+                    .then(|| r.fields.iter().position(|f| bare(&f.name) == name))
                     .flatten()
             })
         })
