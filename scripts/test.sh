@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check CI runs, in order, failing fast:
 #   setup, fmt, clippy, host tests, cross-target tests (qemu / wine / check-only),
-#   Miri, loom, and the layout report of eventloop for every built-in target.
+#   Miri, loom, the strace check of the fast submit path, and the layout report of
+#   eventloop for every built-in target.
 # Usage: bash scripts/test.sh
 # TEST_KEEP_GOING=1 runs every step even after a failure and fails at the end.
 set -euo pipefail
@@ -58,6 +59,7 @@ step "test (host)" cargo test --workspace
 step "cross-target tests" bash scripts/cross-test.sh
 step "miri" bash scripts/miri.sh
 step "loom" bash scripts/loom.sh
+step "strace: no system calls on the running loop's submit path" bash scripts/strace-check.sh
 step "layout report (deny warnings)" \
     cargo run -p layout-cli -- report eventloop --all-targets --deny warning
 
