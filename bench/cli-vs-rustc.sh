@@ -11,6 +11,8 @@
 # compiler route is timed on a temp copy of the crate with its dependencies already
 # built, touching src/lib.rs before each run, so only the crate itself is recompiled:
 # one target per compile, where layout-cli lays out every target in its table.
+# Incremental compilation is off (CARGO_INCREMENTAL=0): with it, a touched but
+# unchanged crate is re-checked from the cache, which is not the cost of a layout report.
 # Uses hyperfine when installed (Debian: apt-get install hyperfine), else a
 # `date +%s%N` loop (median of RUNS).
 set -euo pipefail
@@ -47,14 +49,16 @@ echo "crate: $SRC ($FILES files, $LINES lines)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 (cd "$ROOT" && cargo build -q --release -p layout-cli)
 CLI="$CARGO_TARGET_DIR/release/layout-cli"
-NTARGETS=$("$CLI" report "$SRC/src/lib.rs" --all-targets --format json | grep -o '"target": "[^"]*"' | sort -u | wc -l)
+NTARGETS=$({ "$CLI" report "$SRC" --all-targets --format json || true; } | grep -o '"target": "[^"]*"' | sort -u | wc -l || true)
+NSTRUCTS=$({ "$CLI" report "$SRC" --all-targets --format json || true; } | python3 -c "import json,sys; d=json.load(sys.stdin); print(len(d['structs']), 'struct layouts,', sum(s['size'] is None for s in d['structs']), 'unknown,', len(d['errors']), 'input errors')")
+echo "layout-cli finds: $NSTRUCTS"
 
 # The compiler route on a temp copy, dependencies built once beforehand.
 cp -r "$SRC" "$TMP/crate"
 grep -q '^\[workspace\]' "$TMP/crate/Cargo.toml" || printf '\n[workspace]\n' >> "$TMP/crate/Cargo.toml"
 export RUSTC_TARGET_DIR="$TMP/target"
-(cd "$TMP/crate" && CARGO_TARGET_DIR="$RUSTC_TARGET_DIR" cargo +nightly rustc -q --lib -- -Zprint-type-sizes > /dev/null 2>&1)
-RUSTC_CMD="touch $TMP/crate/src/lib.rs && cd $TMP/crate && CARGO_TARGET_DIR=$RUSTC_TARGET_DIR cargo +nightly rustc -q --lib -- -Zprint-type-sizes > /dev/null 2>&1"
+(cd "$TMP/crate" && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR="$RUSTC_TARGET_DIR" cargo +nightly rustc -q --lib -- -Zprint-type-sizes > /dev/null 2>&1)
+RUSTC_CMD="touch $TMP/crate/src/lib.rs && cd $TMP/crate && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR=$RUSTC_TARGET_DIR cargo +nightly rustc -q --lib -- -Zprint-type-sizes > /dev/null 2>&1"
 CLI_CMD="$CLI report $SRC --all-targets --format json > /dev/null 2>&1; true"
 
 median_ms() { # command -> median wall time in ms over RUNS runs
@@ -73,6 +77,8 @@ if command -v hyperfine > /dev/null; then
   hyperfine --runs "$RUNS" --export-json "$TMP/rustc.json" "$RUSTC_CMD" > /dev/null
   CLI_MS=$(python3 -c "import json;print(round(json.load(open('$TMP/cli.json'))['results'][0]['median']*1000))")
   RUSTC_MS=$(python3 -c "import json;print(round(json.load(open('$TMP/rustc.json'))['results'][0]['median']*1000))")
+  cpu() { python3 -c "import json;r=json.load(open('$1'))['results'][0];print(round((r['user']+r['system'])*1000))"; }
+  CLI_CPU=$(cpu "$TMP/cli.json"); RUSTC_CPU=$(cpu "$TMP/rustc.json")
   HOW="hyperfine median of $RUNS"
 else
   bash -c "$CLI_CMD"
@@ -83,4 +89,7 @@ fi
 [ "$CLI_MS" -gt 0 ] || CLI_MS=1
 echo "layout-cli report --all-targets ($NTARGETS targets): ${CLI_MS} ms"
 echo "cargo +nightly rustc -Zprint-type-sizes (1 target):  ${RUSTC_MS} ms"
-echo "ratio: $(python3 -c "print(f'{$RUSTC_MS/$CLI_MS:.1f}')")x faster ($HOW; $(nproc) cores)"
+echo "ratio: $(python3 -c "print(f'{$RUSTC_MS/$CLI_MS:.1f}')")x faster in wall time ($HOW; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+if [ -n "${CLI_CPU:-}" ] && [ "$CLI_CPU" -gt 0 ]; then
+  echo "CPU time (user+sys, mean): layout-cli ${CLI_CPU} ms, rustc route ${RUSTC_CPU} ms: $(python3 -c "print(f'{$RUSTC_CPU/$CLI_CPU:.1f}')")x"
+fi
