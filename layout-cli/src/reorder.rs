@@ -729,12 +729,10 @@ impl<'p, 'a> Search<'p, 'a> {
             if tv.prefetch > tv.line && !end.is_multiple_of(tv.prefetch) {
                 let block = end / tv.prefetch;
                 for f in &placed[near_from(placed, tv.prefetch, end)..] {
-                    if let (true, Some(g)) = (f.occupies(), f.intent.group) {
-                        if (f.offset + f.size - 1) / tv.prefetch == block {
-                            sig.push(
-                                (3 << 60) | (self.groups[g] << 32) | f.last_line(tv.line) as u64,
-                            );
-                        }
+                    if let (true, Some(g)) = (f.occupies(), f.intent.group)
+                        && (f.offset + f.size - 1) / tv.prefetch == block
+                    {
+                        sig.push((3 << 60) | (self.groups[g] << 32) | f.last_line(tv.line) as u64);
                     }
                 }
             }
@@ -814,13 +812,13 @@ impl<'p, 'a> Search<'p, 'a> {
                 self.remaining[c] -= 1;
                 // Every child of a visited state was visited, so this is a memo hit.
                 let sub = self.value().ok().flatten();
-                if let Some((size, adj)) = sub {
-                    if (size, adj + adjacent) == best {
-                        order.push(g);
-                        best = (size, adj);
-                        moved = true;
-                        break;
-                    }
+                if let Some((size, adj)) = sub
+                    && (size, adj + adjacent) == best
+                {
+                    order.push(g);
+                    best = (size, adj);
+                    moved = true;
+                    break;
                 }
                 self.remaining[c] += 1;
                 self.unstep(g);

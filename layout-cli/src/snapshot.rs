@@ -306,10 +306,10 @@ fn field_changes(
             num(o.offset),
             num(f.offset)
         );
-        if let (Some((a, _)), Some((b, _))) = (lines(o, old_line), lines(f, new_line)) {
-            if a != b {
-                m.push_str(&format!(" (crossed from cache line {a} into line {b})"));
-            }
+        if let (Some((a, _)), Some((b, _))) = (lines(o, old_line), lines(f, new_line))
+            && a != b
+        {
+            m.push_str(&format!(" (crossed from cache line {a} into line {b})"));
         }
         say(m);
     }
@@ -326,12 +326,13 @@ fn field_changes(
             num(f.align)
         ));
     }
-    if let (Some((a0, a1)), Some((b0, b1))) = (lines(o, old_line), lines(f, new_line)) {
-        if a0 == a1 && b0 != b1 {
-            say(format!(
-                "field `{name}` now straddles cache lines {b0} to {b1}"
-            ));
-        }
+    if let (Some((a0, a1)), Some((b0, b1))) = (lines(o, old_line), lines(f, new_line))
+        && a0 == a1
+        && b0 != b1
+    {
+        say(format!(
+            "field `{name}` now straddles cache lines {b0} to {b1}"
+        ));
     }
 }
 
