@@ -295,6 +295,14 @@ fn check_batch(specs: &[Spec]) {
             None => panic!("{k:?} unknown after fix"),
         }
     }
+    // Idempotent: a second run finds nothing to do.
+    let again = fix::run(&FixArgs {
+        paths: paths.clone(),
+        targets: TARGETS.iter().map(|t| t.0.to_string()).collect(),
+        dry_run: true,
+        all: false,
+    });
+    assert_eq!(again.diff, "", "a second fix changed the fixed source");
     // The batch is not trivial: some structs were reordered.
     assert!(
         out.notes.iter().any(|n| n.contains("reordered")),
