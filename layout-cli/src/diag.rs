@@ -154,9 +154,18 @@ fn possible_false_sharing(s: &StructReport, l: &StructLayout<'_>) -> Vec<Finding
     let hot: Vec<usize> = (0..l.fields.len())
         .filter(|&i| s.fields[i].kind != FieldKind::Plain && l.fields[i].size != 0)
         .collect();
-    let lines = l.size.div_ceil(l.line);
+    // Lines where two or more hot fields overlap: every such overlap begins on some hot
+    // field's first line, so only those lines are candidates (a huge array cannot make
+    // this loop long).
+    let mut candidates: Vec<usize> = hot
+        .iter()
+        .map(|&i| l.fields[i].first_line(l.line))
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut out = Vec::new();
-    for line in 0..lines {
+    let mut last_set: Vec<usize> = Vec::new();
+    for line in candidates {
         let mut on_line: Vec<usize> = hot
             .iter()
             .copied()
@@ -165,9 +174,10 @@ fn possible_false_sharing(s: &StructReport, l: &StructLayout<'_>) -> Vec<Finding
                 f.first_line(l.line) <= line && line <= f.last_line(l.line)
             })
             .collect();
-        if on_line.len() < 2 {
+        if on_line.len() < 2 || on_line == last_set {
             continue;
         }
+        last_set.clone_from(&on_line);
         on_line.sort_by_key(|&i| (l.fields[i].offset, i));
         let names: Vec<String> = on_line
             .iter()

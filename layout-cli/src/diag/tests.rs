@@ -150,3 +150,30 @@ fn diagnose_replaces_previous_findings() {
     assert_eq!(before, after);
     assert_eq!(after, [1, 1, 1, 0]);
 }
+
+#[test]
+fn heuristic_is_not_slowed_by_huge_arrays() {
+    // { hits: [AtomicU64; 2^37] (1 TiB), misses: AtomicU64 }: the array and `misses`
+    // never share a line; the check must not walk 2^34 lines.
+    let big = 1usize << 40;
+    let mut s = sample::counters();
+    s.fields[0].ty = "[AtomicU64; 1 << 37]".into();
+    s.fields[0].size = Some(big);
+    s.fields[1].offset = Some(big);
+    s.fields[2].offset = Some(big + 8);
+    s.size = Some(big + 32);
+    let t = std::time::Instant::now();
+    assert!(codes(&s).is_empty());
+    // Now `misses` sits on the array's last line.
+    s.fields[1].offset = Some(big - 8);
+    s.fields[0].size = Some(big - 16);
+    let d = diagnose_struct(&s);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message
+            .contains(&format!("share line {} ", (big - 16) / 64)),
+        "{}",
+        d[0].message
+    );
+    assert!(t.elapsed().as_secs() < 5);
+}

@@ -131,9 +131,21 @@ fn plural(n: usize, what: &str) -> String {
 /// One row of a table, placed by byte offset.
 enum Row<'a> {
     Field(&'a FieldReport),
-    Hole { start: usize, len: usize },
+    Hole {
+        start: usize,
+        len: usize,
+    },
     Tail(usize),
-    Line { k: usize, offset: usize },
+    Line {
+        k: usize,
+        offset: usize,
+    },
+    /// Several boundaries inside one field, hole or tail: one row, not thousands.
+    Lines {
+        first: usize,
+        last: usize,
+        line: usize,
+    },
 }
 
 fn table(out: &mut String, s: &StructReport, p: &Paint) {
@@ -180,6 +192,14 @@ fn table(out: &mut String, s: &StructReport, p: &Paint) {
             }
             Row::Line { k, offset } => {
                 let _ = writeln!(out, "    --- cache line {k} (offset {offset}) ---");
+            }
+            Row::Lines { first, last, line } => {
+                let _ = writeln!(
+                    out,
+                    "    --- cache lines {first} to {last} (offsets {} to {}) ---",
+                    first.saturating_mul(line),
+                    last.saturating_mul(line)
+                );
             }
         }
     }
@@ -239,14 +259,60 @@ fn rows(s: &StructReport) -> Vec<Row<'_>> {
         placed.push((end, 1, Row::Tail(size - end)));
     }
     if s.line_size > 0 {
-        let mut k = 1usize;
-        while let Some(offset) = k.checked_mul(s.line_size).filter(|&o| o < size) {
-            placed.push((offset, 0, Row::Line { k, offset }));
-            k += 1;
-        }
+        placed.extend(line_markers(&placed, size, s.line_size));
     }
     placed.sort_by_key(|&(pos, rank, _)| (pos, rank));
     placed.into_iter().map(|(_, _, r)| r).collect()
+}
+
+/// A marker at each line boundary below `size`: boundaries that fall where a row starts
+/// come before that row; boundaries strictly inside a row's bytes are drawn after it,
+/// one row for one boundary, a range row for several. The number of markers is bounded
+/// by the number of rows, whatever the struct's size.
+fn line_markers<'a>(
+    placed: &[(usize, u8, Row<'a>)],
+    size: usize,
+    line: usize,
+) -> Vec<(usize, u8, Row<'a>)> {
+    let mut starts: Vec<usize> = placed.iter().map(|&(pos, _, _)| pos).collect();
+    starts.push(size);
+    starts.sort_unstable();
+    starts.dedup();
+    let mut out = Vec::new();
+    for w in starts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        // Lines k with a <= k * line < b, k >= 1.
+        let mut lo = a.div_ceil(line).max(1);
+        let hi = b.div_ceil(line).saturating_sub(1);
+        if lo > hi {
+            continue;
+        }
+        if lo.saturating_mul(line) == a {
+            out.push((a, 0, Row::Line { k: lo, offset: a }));
+            lo += 1;
+        }
+        if lo == hi {
+            out.push((
+                lo * line,
+                3,
+                Row::Line {
+                    k: lo,
+                    offset: lo * line,
+                },
+            ));
+        } else if lo < hi {
+            out.push((
+                lo * line,
+                3,
+                Row::Lines {
+                    first: lo,
+                    last: hi,
+                    line,
+                },
+            ));
+        }
+    }
+    out
 }
 
 fn totals(out: &mut String, s: &StructReport) {

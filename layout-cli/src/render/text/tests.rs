@@ -103,3 +103,74 @@ fn colour_only_when_asked() {
     assert!(got.contains("\x1b[1;33mpadding-waste\x1b[0m"));
     assert!(got.contains("\x1b[32m✓\x1b[0m"));
 }
+
+#[test]
+fn boundaries_inside_one_field_collapse_into_a_range() {
+    use crate::analysis::FieldKind;
+    // { a: u64, big: [u8; 1 << 40], b: u64 } in repr(C): 2^34 line boundaries.
+    let big = 1usize << 40;
+    let s = sample::report(
+        "Huge",
+        1,
+        sample::x86(),
+        sample::C,
+        big + 16,
+        8,
+        vec![
+            sample::field("a", "u64", (0, 8, 8), FieldKind::Plain),
+            sample::field("big", "[u8; 1 << 40]", (8, big, 1), FieldKind::Plain),
+            sample::field("b", "u64", (big + 8, 8, 8), FieldKind::Atomic),
+        ],
+    );
+    let got = plain(&Analysis {
+        structs: vec![s],
+        errors: vec![],
+    });
+    let rows: Vec<&str> = got.lines().take(5).collect();
+    assert_eq!(
+        rows,
+        [
+            "struct Huge {  // src/lib.rs:1, target x86_64-linux, repr(C)",
+            "    a: u64,                  /*     0     8     8 */",
+            "    big: [u8; 1 << 40],      /*     8 1099511627776     1 */",
+            "    --- cache lines 1 to 17179869184 (offsets 64 to 1099511627776) ---",
+            "    b: u64,                  /* 1099511627784     8     8 */",
+        ],
+        "\n{got}"
+    );
+    assert!(got.lines().count() < 12, "{got}");
+}
+
+#[test]
+fn one_boundary_at_a_field_start_and_one_inside_a_hole() {
+    use crate::analysis::FieldKind;
+    // a at 0, b at 128 (hole 8..128 holds boundary 64), boundary 128 at b's start.
+    let s = sample::report(
+        "Gappy",
+        1,
+        sample::x86(),
+        crate::render::sample::C,
+        136,
+        8,
+        vec![
+            sample::field("a", "u64", (0, 8, 8), FieldKind::Plain),
+            sample::field("b", "u64", (128, 8, 8), FieldKind::Plain),
+        ],
+    );
+    let got = plain(&Analysis {
+        structs: vec![s],
+        errors: vec![],
+    });
+    let rows: Vec<&str> = got.lines().skip(1).take(5).collect();
+    assert_eq!(
+        rows,
+        [
+            "    a: u64,                  /*     0     8     8 */",
+            "    /* XXX 120 bytes hole at 8 */",
+            "    --- cache line 1 (offset 64) ---",
+            "    --- cache line 2 (offset 128) ---",
+            "    b: u64,                  /*   128     8     8 */",
+        ],
+        "\n{got}"
+    );
+}
