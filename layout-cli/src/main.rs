@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use layout::Severity;
 use layout::target::{self, TargetInfo};
-use layout::{Code, Severity};
 use layout_cli::render::{self, ColorChoice, Format};
 use layout_cli::{diag, exit, fix, snapshot};
 
@@ -170,53 +170,12 @@ fn report(args: &ReportArgs) -> i32 {
 }
 
 fn explain(code: Option<&str>) -> i32 {
-    let Some(name) = code else {
-        let mut out = String::new();
-        for c in Code::ALL {
-            out.push_str(&format!(
-                "{:<24} {:<8} {}\n",
-                c.as_str(),
-                c.severity().as_str(),
-                c.summary()
-            ));
-        }
-        emit(&out);
-        return exit::CLEAN;
-    };
-    let Some(c) = Code::ALL.iter().find(|c| c.as_str() == name) else {
-        let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-        return usage_error(&format!(
-            "unknown code `{name}`; codes: {}",
-            names.join(", ")
-        ));
-    };
-    emit(&format!(
-        "{} ({})\n\n{}\n\n{}\n",
-        c.as_str(),
-        c.severity().as_str(),
-        c.summary(),
-        wrap(c.explanation(), 80)
-    ));
-    exit::CLEAN
-}
-
-/// Greedy word wrap for the explanation paragraphs.
-fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut col = 0;
-    for word in text.split_whitespace() {
-        let len = word.chars().count();
-        if col > 0 && col + 1 + len > width {
-            out.push('\n');
-            col = 0;
-        } else if col > 0 {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += len;
+    match code.map(render::explain::one) {
+        None => emit(&render::explain::list()),
+        Some(Ok(text)) => emit(&text),
+        Some(Err(msg)) => return usage_error(&msg),
     }
-    out
+    exit::CLEAN
 }
 
 fn run_fix(args: &fix::FixArgs) -> i32 {

@@ -1,5 +1,6 @@
 //! Renderers, one module per format, and the colour decision they share.
 
+pub mod explain;
 pub mod json;
 pub mod sarif;
 pub mod text;
