@@ -72,6 +72,56 @@ pub fn active(attrs: &[Attribute], t: &CfgTarget) -> Result<Option<Vec<Attribute
     Ok(Some(out))
 }
 
+type Active = Result<Option<Vec<Attribute>>, syn::Error>;
+
+/// [`active`] and [`enabled`], memoised per attribute list and target. Keys are the
+/// addresses of attribute slices, so a cache must not outlive the syntax trees it was
+/// used with: the crate [`crate::index::Index`] owns both.
+#[derive(Debug, Default)]
+pub struct CfgCache {
+    active: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Active>>,
+    enabled: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), bool>>,
+}
+
+fn key(attrs: &[Attribute], t: &CfgTarget) -> (usize, usize, usize) {
+    (attrs.as_ptr() as usize, attrs.len(), std::ptr::from_ref(t.row) as usize)
+}
+
+fn has_cfg(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+}
+
+impl CfgCache {
+    /// Memoised [`active`].
+    pub fn active(&self, attrs: &[Attribute], t: &CfgTarget) -> Active {
+        if !has_cfg(attrs) {
+            return Ok(Some(attrs.to_vec()));
+        }
+        let k = key(attrs, t);
+        if let Some(r) = self.active.borrow().get(&k) {
+            return r.clone();
+        }
+        let r = active(attrs, t);
+        self.active.borrow_mut().insert(k, r.clone());
+        r
+    }
+
+    /// Memoised [`enabled`]; a malformed `cfg` counts as disabled (it is reported
+    /// where the item itself is reported).
+    pub fn enabled(&self, attrs: &[Attribute], t: &CfgTarget) -> bool {
+        if !has_cfg(attrs) {
+            return true;
+        }
+        let k = key(attrs, t);
+        if let Some(&r) = self.enabled.borrow().get(&k) {
+            return r;
+        }
+        let r = matches!(active(attrs, t), Ok(Some(_)));
+        self.enabled.borrow_mut().insert(k, r);
+        r
+    }
+}
+
 /// Whether the item is present (every `cfg`, also those from `cfg_attr`, holds).
 pub fn enabled(attrs: &[Attribute], t: &CfgTarget) -> Result<bool, syn::Error> {
     Ok(active(attrs, t)?.is_some())

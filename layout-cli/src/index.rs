@@ -121,6 +121,9 @@ pub struct Index {
     pub aliases: Vec<Def_<syn::ItemType>>,
     /// Constants (for array lengths).
     pub consts: Vec<Def_<syn::ItemConst>>,
+    /// `cfg` results, memoised per attribute list and target.
+    pub cfg: cfg::CfgCache,
+    module_on: std::cell::RefCell<HashMap<(ModId, usize), bool>>,
     by_path: HashMap<Vec<String>, ModId>,
     /// `mod x;` declarations: child path -> attributes.
     decls: HashMap<Vec<String>, Vec<Attribute>>,
@@ -131,12 +134,10 @@ impl Index {
     pub fn build(files: Vec<SourceFile>) -> Index {
         let mut ix = Index::default();
         ix.module_for(&[]);
-        for fi in 0..files.len() {
-            let path = files[fi].module.clone();
-            let m = ix.module_for(&path);
-            ix.modules[m].attrs.extend(files[fi].ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
-            let items = files[fi].ast.items.clone();
-            ix.add_items(m, fi, &items, 0);
+        for (fi, file) in files.iter().enumerate() {
+            let m = ix.module_for(&file.module);
+            ix.modules[m].attrs.extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
+            ix.add_items(m, fi, &file.ast.items, 0);
         }
         let decls = std::mem::take(&mut ix.decls);
         for (path, attrs) in decls {
@@ -261,19 +262,14 @@ impl Index {
 
     /// Whether module `m` exists on this target (its and its ancestors' `cfg`s hold).
     pub fn module_enabled(&self, m: ModId, t: &CfgTarget) -> bool {
-        let mut cur = Some(m);
-        let mut guard = 0;
-        while let Some(id) = cur {
-            if !cfg::enabled(&self.modules[id].attrs, t).unwrap_or(false) {
-                return false;
-            }
-            cur = self.modules[id].parent;
-            guard += 1;
-            if guard > 256 {
-                return false;
-            }
+        let key = (m, std::ptr::from_ref(t.row) as usize);
+        if let Some(&on) = self.module_on.borrow().get(&key) {
+            return on;
         }
-        true
+        let on = self.cfg.enabled(&self.modules[m].attrs, t)
+            && self.modules[m].parent.is_none_or(|p| p != m && self.module_enabled(p, t));
+        self.module_on.borrow_mut().insert(key, on);
+        on
     }
 
     /// `crate::a::b` for module `m`.
@@ -350,7 +346,7 @@ impl Index {
         let mut via_use = None;
         if let Some(entries) = module.items.get(name) {
             for e in entries {
-                if !cfg::enabled(&e.attrs, t).unwrap_or(false) {
+                if !self.cfg.enabled(&e.attrs, t) {
                     continue;
                 }
                 match &e.def {

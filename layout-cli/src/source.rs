@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
+use syn::parse::discouraged::Speculative as _;
+
 use crate::analysis::FileError;
 
 /// Deepest bracket nesting accepted; syn recurses once (or more) per level.
@@ -161,7 +163,17 @@ pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, Str
             format!("nesting deeper than {MAX_NESTING} levels; not analysed"),
         ));
     }
-    syn::parse_file(text).map_err(|e| {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // A shebang line (not an inner attribute `#![...]`) is blanked, keeping line numbers.
+    let owned;
+    let text = if text.starts_with("#!") && !text.starts_with("#![") {
+        let end = text.find('\n').unwrap_or(text.len());
+        owned = format!("{}{}", " ".repeat(end), &text[end..]);
+        owned.as_str()
+    } else {
+        text
+    };
+    syn::parse::Parser::parse_str(skim_file, text).map_err(|e| {
         let start = e.span().start();
         (
             Some(start.line.max(1)),
@@ -169,6 +181,101 @@ pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, Str
             format!("cannot parse: {e}"),
         )
     })
+}
+
+/// Parses a file's items the layout engine needs (structs, enums, unions, type
+/// aliases, constants, `use`, `mod`, `extern crate`, `static`) fully and skips the
+/// others (functions, `impl`, `trait`, macros, `extern` blocks) token tree by token
+/// tree, so function bodies are lexed but not parsed: a syntax error inside a body is
+/// not reported (rustc will), which keeps a large crate's report well under a second.
+fn skim_file(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::File> {
+    let attrs = input.call(syn::Attribute::parse_inner)?;
+    let items = skim_items(input, 0)?;
+    Ok(syn::File {
+        shebang: None,
+        attrs,
+        items,
+    })
+}
+
+fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<Vec<syn::Item>> {
+    use syn::Token;
+    let mut items = Vec::new();
+    while !input.is_empty() {
+        let fork = input.fork();
+        let attrs = fork.call(syn::Attribute::parse_outer)?;
+        let vis: syn::Visibility = fork.parse()?;
+        let wanted = fork.peek(Token![struct])
+            || fork.peek(Token![enum])
+            || (fork.peek(Token![union]) && fork.peek2(syn::Ident))
+            || fork.peek(Token![type])
+            || (fork.peek(Token![const]) && (fork.peek2(syn::Ident) || fork.peek2(Token![_])))
+            || fork.peek(Token![static])
+            || fork.peek(Token![use])
+            || (fork.peek(Token![extern]) && fork.peek2(Token![crate]));
+        if wanted {
+            items.push(input.parse::<syn::Item>()?);
+        } else if fork.peek(Token![mod]) || (fork.peek(Token![unsafe]) && fork.peek2(Token![mod])) {
+            let unsafety: Option<Token![unsafe]> = fork.parse()?;
+            let mod_token: Token![mod] = fork.parse()?;
+            let ident: syn::Ident = fork.parse()?;
+            let (content, semi) = if fork.peek(Token![;]) {
+                (None, Some(fork.parse::<Token![;]>()?))
+            } else {
+                let body;
+                let brace = syn::braced!(body in fork);
+                let inner_attrs = body.call(syn::Attribute::parse_inner)?;
+                let inner = if depth > 64 { Vec::new() } else { skim_items(&body, depth + 1)? };
+                let mut attrs = attrs.clone();
+                attrs.extend(inner_attrs);
+                input.advance_to(&fork);
+                items.push(syn::Item::Mod(syn::ItemMod {
+                    attrs,
+                    vis,
+                    unsafety,
+                    mod_token,
+                    ident,
+                    content: Some((brace, inner)),
+                    semi: None,
+                }));
+                continue;
+            };
+            input.advance_to(&fork);
+            items.push(syn::Item::Mod(syn::ItemMod {
+                attrs,
+                vis,
+                unsafety,
+                mod_token,
+                ident,
+                content,
+                semi,
+            }));
+        } else {
+            // Anything else ends at its first top-level `;` or `{ ... }`.
+            input.advance_to(&fork);
+            input.step(|cursor| {
+                let mut rest = *cursor;
+                while let Some((tt, next)) = rest.token_tree() {
+                    rest = next;
+                    match tt {
+                        proc_macro2::TokenTree::Punct(p) if p.as_char() == ';' => break,
+                        proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+                            // `macro_rules! m { } ` and `m! { }` may be followed by `;`.
+                            if let Some((proc_macro2::TokenTree::Punct(p), after)) = rest.token_tree() {
+                                if p.as_char() == ';' {
+                                    rest = after;
+                                }
+                            }
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(((), rest))
+            })?;
+        }
+    }
+    Ok(items)
 }
 
 /// Where bracket nesting first exceeds the limit, skipping comments and string
@@ -313,6 +420,35 @@ mod tests {
         let src = format!("// {}\nconst S: &str = \"{}\";", "(".repeat(1000), "[".repeat(1000));
         assert!(parse(&src).is_ok());
         assert!(parse("const C: char = '\"'; const D: char = '\\''; struct S<'a>(&'a u8);").is_ok());
+    }
+
+    #[test]
+    fn skimming_keeps_the_items_layouts_need() {
+        let f = parse(
+            "#!/usr/bin/env run\n#![allow(x)]\nfn f() -> u8 { struct Hidden; 1 }\nimpl X { fn g(&self) {} }\n\
+             macro_rules! m { () => {} }\nm!(a);\npub(crate) struct S { a: u8 }\nunion U { a: u8 }\n\
+             mod inner { #![cfg(unix)] const N: usize = 3; trait T { fn x(); } pub enum E { A } }\n\
+             extern \"C\" { fn c(); }\nconst fn k() {}\nconst _: () = ();\nmod file;\ntype A = u8;",
+        )
+        .unwrap();
+        let kinds: Vec<&str> = f
+            .items
+            .iter()
+            .map(|i| match i {
+                syn::Item::Struct(_) => "struct",
+                syn::Item::Union(_) => "union",
+                syn::Item::Mod(m) if m.content.is_some() => "mod{}",
+                syn::Item::Mod(_) => "mod;",
+                syn::Item::Const(_) => "const",
+                syn::Item::Type(_) => "type",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["struct", "union", "mod{}", "const", "mod;", "type"]);
+        let syn::Item::Mod(m) = &f.items[2] else { unreachable!() };
+        assert_eq!(m.attrs.len(), 1);
+        assert_eq!(m.content.as_ref().unwrap().1.len(), 2);
+        assert!(parse("fn f() { ( }").is_err());
     }
 
     #[test]

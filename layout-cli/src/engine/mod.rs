@@ -20,7 +20,6 @@ use ::layout::target::TargetInfo;
 use ::layout::{ReprInfo, StructExpect};
 
 use crate::analysis::{Analysis, FieldReport, FileError, Intent, StructKind, StructReport};
-use crate::cfg;
 use crate::index::Index;
 use crate::source;
 use types::{Ctx, Why};
@@ -67,8 +66,10 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
     let mut structs = Vec::new();
     for id in 0..ix.structs.len() {
+        let s = &ix.structs[id];
+        let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
         for ctx in &ctxs {
-            if let Some(r) = report(ctx, id, &mut errors) {
+            if let Some(r) = report(ctx, id, ignored, &mut errors) {
                 structs.push(r);
             }
         }
@@ -88,7 +89,7 @@ fn err(file: &std::path::Path, line: usize, column: usize, message: String) -> F
 }
 
 /// One struct on one target, or `None` if it does not exist there.
-fn report(ctx: &Ctx<'_>, id: usize, errors: &mut Vec<FileError>) -> Option<StructReport> {
+fn report(ctx: &Ctx<'_>, id: usize, ignored: bool, errors: &mut Vec<FileError>) -> Option<StructReport> {
     let ix = ctx.ix;
     let s = &ix.structs[id];
     let file = &ix.files[s.file];
@@ -98,7 +99,7 @@ fn report(ctx: &Ctx<'_>, id: usize, errors: &mut Vec<FileError>) -> Option<Struc
     if !ix.module_enabled(s.module, &ctx.t) {
         return None;
     }
-    match cfg::active(&s.item.attrs, &ctx.t) {
+    match ix.cfg.active(&s.item.attrs, &ctx.t) {
         Ok(Some(_)) => {}
         Ok(None) => return None,
         Err(e) => {
@@ -203,7 +204,7 @@ fn report(ctx: &Ctx<'_>, id: usize, errors: &mut Vec<FileError>) -> Option<Struc
         repr,
         repr_text: repr_text(&out.attrs),
         expect,
-        fixed: sattrs.fixed.is_some() || ignore_comment(&file.text, &s.item),
+        fixed: sattrs.fixed.is_some() || ignored,
         annotated,
         generic,
         line_size: expect.line.unwrap_or(ctx.row.cache_line),
@@ -259,7 +260,7 @@ fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
         .min()
         .unwrap_or(kw_line)
         .min(kw_line);
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text.lines().take(kw_line).collect();
     let mut j = kw_line.saturating_sub(1);
     while j >= 1 {
         let Some(l) = lines.get(j - 1) else { break };

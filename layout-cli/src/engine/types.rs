@@ -17,7 +17,7 @@ use syn::{Expr, GenericArgument, PathArguments, Type};
 use super::layout::{self as lay, Kind, Layout, Niche, Over, Placed, ReprOpts};
 use super::std_types as stdt;
 use crate::analysis::FieldKind;
-use crate::cfg::{self, CfgTarget};
+use crate::cfg::CfgTarget;
 use crate::index::{Index, ModId, Res};
 
 /// How deep types, aliases and constants nest before we give up.
@@ -432,7 +432,7 @@ impl<'a> Ctx<'a> {
     fn compute_struct(&self, id: usize, params: Vec<(String, Arg)>) -> StructOut {
         let s = &self.ix.structs[id];
         let mut attr_errors = Vec::new();
-        let attrs = match cfg::active(&s.item.attrs, &self.t) {
+        let attrs = match self.ix.cfg.active(&s.item.attrs, &self.t) {
             Ok(a) => a.unwrap_or_default(),
             Err(e) => {
                 attr_errors.push(syn_err(&e));
@@ -455,7 +455,7 @@ impl<'a> Ctx<'a> {
         let mut fields = Vec::new();
         let mut last_ty = None;
         for (i, f) in s.item.fields.iter().enumerate() {
-            let fattrs = match cfg::active(&f.attrs, &self.t) {
+            let fattrs = match self.ix.cfg.active(&f.attrs, &self.t) {
                 Ok(Some(a)) => a,
                 Ok(None) => continue,
                 Err(e) => {
@@ -574,7 +574,7 @@ impl<'a> Ctx<'a> {
         let params = self.bind(&u.item.generics, args, sc, d)?;
         let name = u.item.ident.to_string();
         self.guarded(('u', id), &name, || {
-            let attrs = cfg::active(&u.item.attrs, &self.t)
+            let attrs = self.ix.cfg.active(&u.item.attrs, &self.t)
                 .map_err(|e| Why::Error(e.to_string()))?
                 .unwrap_or_default();
             let cx = layout_syntax::Ctxt::new();
@@ -589,7 +589,7 @@ impl<'a> Ctx<'a> {
             };
             let mut fields = Vec::new();
             for f in &u.item.fields.named {
-                if cfg::enabled(&f.attrs, &self.t).map_err(|e| Why::Error(e.to_string()))? {
+                if self.ix.cfg.active(&f.attrs, &self.t).map_err(|e| Why::Error(e.to_string()))?.is_some() {
                     fields.push(self.layout_of(&inner, &f.ty, d)?);
                 }
             }
@@ -645,7 +645,7 @@ impl<'a> Ctx<'a> {
     fn compute_enum(&self, id: usize) -> R<Layout> {
         let e = &self.ix.enums[id];
         let name = e.item.ident.to_string();
-        let attrs = cfg::active(&e.item.attrs, &self.t)
+        let attrs = self.ix.cfg.active(&e.item.attrs, &self.t)
             .map_err(|x| Why::Error(x.to_string()))?
             .unwrap_or_default();
         let cx = layout_syntax::Ctxt::new();
@@ -660,7 +660,7 @@ impl<'a> Ctx<'a> {
         let mut discr: Vec<i128> = Vec::new();
         let mut next = 0i128;
         for v in &e.item.variants {
-            if !cfg::enabled(&v.attrs, &self.t).map_err(|x| Why::Error(x.to_string()))? {
+            if self.ix.cfg.active(&v.attrs, &self.t).map_err(|x| Why::Error(x.to_string()))?.is_none() {
                 continue;
             }
             if !v.fields.is_empty() {
@@ -970,7 +970,7 @@ impl<'a> Ctx<'a> {
             .fields
             .iter()
             .rev()
-            .find(|f| cfg::enabled(&f.attrs, &self.t).unwrap_or(false));
+            .find(|f| self.ix.cfg.enabled(&f.attrs, &self.t));
         match last {
             None => Ok(Ptr::Thin),
             Some(f) => self.guarded(('p', id), &s.item.ident.to_string(), || self.pointee(&sc, &f.ty, d + 1)),
