@@ -2,7 +2,6 @@
 //! the loop-thread-only workloads (microtasks, timers) that have no cross-thread peer.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -70,32 +69,21 @@ impl Peer for EventLoopPeer {
     }
 }
 
-/// Runs `work` on the loop thread and waits (spinning) for the duration it reports.
+/// Runs `work` on the loop thread and returns the duration it measured there.
+///
+/// The bench thread blocks (it does not spin) while it waits: the timing is taken on the
+/// loop thread, and a spinning waiter would only take a vCPU away from the loop.
 fn on_loop(handle: &Handle, work: impl FnOnce(&mut Cx) -> Duration + Send + 'static) -> Duration {
-    struct Reply {
-        nanos: AtomicU64,
-        done: AtomicBool,
-    }
-    let reply: &'static Reply = Box::leak(Box::new(Reply {
-        nanos: AtomicU64::new(0),
-        done: AtomicBool::new(false),
-    }));
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let ok = handle
         .submit(move |cx: &mut Cx| {
             let d = work(cx);
-            reply.nanos.store(
-                u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
-            // Release pairs with the Acquire load in the wait below.
-            reply.done.store(true, Ordering::Release);
+            // The receiver waits for exactly this message.
+            let _ = tx.send(d);
         })
         .is_ok();
     assert!(ok, "event loop accepts bench work");
-    while !reply.done.load(Ordering::Acquire) {
-        std::hint::spin_loop();
-    }
-    Duration::from_nanos(reply.nanos.load(Ordering::Relaxed))
+    rx.recv().expect("the loop thread replies")
 }
 
 // ---- microtasks ------------------------------------------------------------------------
