@@ -84,11 +84,17 @@ pub struct CfgCache {
 }
 
 fn key(attrs: &[Attribute], t: &CfgTarget) -> (usize, usize, usize) {
-    (attrs.as_ptr() as usize, attrs.len(), std::ptr::from_ref(t.row) as usize)
+    (
+        attrs.as_ptr() as usize,
+        attrs.len(),
+        std::ptr::from_ref(t.row) as usize,
+    )
 }
 
 fn has_cfg(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+    attrs
+        .iter()
+        .any(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
 }
 
 impl CfgCache {
@@ -147,7 +153,10 @@ fn expand_into(
         let metas = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
         let mut it = metas.into_iter();
         let Some(pred) = it.next() else {
-            return Err(syn::Error::new_spanned(list, "`cfg_attr` needs a predicate"));
+            return Err(syn::Error::new_spanned(
+                list,
+                "`cfg_attr` needs a predicate",
+            ));
         };
         let text = quote::ToTokens::to_token_stream(&pred).to_string();
         let on = eval_predicate(&text, t).map_err(|m| syn::Error::new_spanned(&pred, m))?;
@@ -213,7 +222,11 @@ mod tests {
         assert!(on_mac[0].path().is_ident("repr"));
         let gone = attrs(r#"#[cfg_attr(windows, cfg(any()))] #[cfg(unix)]"#);
         assert!(active(&gone, &lin).unwrap().is_some());
-        assert!(active(&gone, &CfgTarget::new(&X86_64_WINDOWS_MSVC)).unwrap().is_none());
+        assert!(
+            active(&gone, &CfgTarget::new(&X86_64_WINDOWS_MSVC))
+                .unwrap()
+                .is_none()
+        );
         assert!(active(&attrs("#[cfg(windows)]"), &lin).unwrap().is_none());
         assert!(active(&attrs("#[cfg_attr()]"), &lin).is_err());
     }

@@ -136,7 +136,9 @@ impl Index {
         ix.module_for(&[]);
         for (fi, file) in files.iter().enumerate() {
             let m = ix.module_for(&file.module);
-            ix.modules[m].attrs.extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
+            ix.modules[m]
+                .attrs
+                .extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
             ix.add_items(m, fi, &file.ast.items, 0);
         }
         let decls = std::mem::take(&mut ix.decls);
@@ -169,10 +171,14 @@ impl Index {
         });
         self.by_path.insert(path.to_vec(), id);
         if let (Some(p), Some(name)) = (parent, path.last()) {
-            self.modules[p].items.entry(name.clone()).or_default().push(Entry {
-                def: Def::Module(id),
-                attrs: Vec::new(),
-            });
+            self.modules[p]
+                .items
+                .entry(name.clone())
+                .or_default()
+                .push(Entry {
+                    def: Def::Module(id),
+                    attrs: Vec::new(),
+                });
         }
         id
     }
@@ -185,39 +191,67 @@ impl Index {
             match item {
                 Item::Struct(s) => {
                     let id = self.structs.len();
-                    self.structs.push(Def_ { item: s.clone(), module: m, file });
+                    self.structs.push(Def_ {
+                        item: s.clone(),
+                        module: m,
+                        file,
+                    });
                     self.add(m, &s.ident, Def::Struct(id), &s.attrs);
                 }
                 Item::Enum(e) => {
                     let id = self.enums.len();
-                    self.enums.push(Def_ { item: e.clone(), module: m, file });
+                    self.enums.push(Def_ {
+                        item: e.clone(),
+                        module: m,
+                        file,
+                    });
                     self.add(m, &e.ident, Def::Enum(id), &e.attrs);
                 }
                 Item::Union(u) => {
                     let id = self.unions.len();
-                    self.unions.push(Def_ { item: u.clone(), module: m, file });
+                    self.unions.push(Def_ {
+                        item: u.clone(),
+                        module: m,
+                        file,
+                    });
                     self.add(m, &u.ident, Def::Union(id), &u.attrs);
                 }
                 Item::Type(t) => {
                     let id = self.aliases.len();
-                    self.aliases.push(Def_ { item: t.clone(), module: m, file });
+                    self.aliases.push(Def_ {
+                        item: t.clone(),
+                        module: m,
+                        file,
+                    });
                     self.add(m, &t.ident, Def::Alias(id), &t.attrs);
                 }
                 Item::Const(c) => {
                     let id = self.consts.len();
-                    self.consts.push(Def_ { item: c.clone(), module: m, file });
+                    self.consts.push(Def_ {
+                        item: c.clone(),
+                        module: m,
+                        file,
+                    });
                     self.add(m, &c.ident, Def::Const(id), &c.attrs);
                 }
                 Item::Use(u) => {
                     let mut out = Vec::new();
-                    flatten_use(&u.tree, &mut Vec::new(), u.leading_colon.is_some(), &mut out, 0);
+                    flatten_use(
+                        &u.tree,
+                        &mut Vec::new(),
+                        u.leading_colon.is_some(),
+                        &mut out,
+                        0,
+                    );
                     for (name, entry) in out {
                         match name {
                             None => self.modules[m].globs.push(entry),
-                            Some(name) => self.modules[m].items.entry(name).or_default().push(Entry {
-                                def: Def::Use(entry),
-                                attrs: cfg_attrs(&u.attrs),
-                            }),
+                            Some(name) => {
+                                self.modules[m].items.entry(name).or_default().push(Entry {
+                                    def: Def::Use(entry),
+                                    attrs: cfg_attrs(&u.attrs),
+                                })
+                            }
                         }
                     }
                 }
@@ -254,10 +288,14 @@ impl Index {
     }
 
     fn add(&mut self, m: ModId, ident: &syn::Ident, def: Def, attrs: &[Attribute]) {
-        self.modules[m].items.entry(ident.to_string()).or_default().push(Entry {
-            def,
-            attrs: cfg_attrs(attrs),
-        });
+        self.modules[m]
+            .items
+            .entry(ident.to_string())
+            .or_default()
+            .push(Entry {
+                def,
+                attrs: cfg_attrs(attrs),
+            });
     }
 
     /// Whether module `m` exists on this target (its and its ancestors' `cfg`s hold).
@@ -267,7 +305,9 @@ impl Index {
             return on;
         }
         let on = self.cfg.enabled(&self.modules[m].attrs, t)
-            && self.modules[m].parent.is_none_or(|p| p != m && self.module_enabled(p, t));
+            && self.modules[m]
+                .parent
+                .is_none_or(|p| p != m && self.module_enabled(p, t));
         self.module_on.borrow_mut().insert(key, on);
         on
     }
@@ -287,7 +327,14 @@ impl Index {
         self.resolve_in(m, segs, global, t, 0)
     }
 
-    fn resolve_in(&self, m: ModId, segs: &[String], global: bool, t: &CfgTarget, depth: usize) -> Option<Res> {
+    fn resolve_in(
+        &self,
+        m: ModId,
+        segs: &[String],
+        global: bool,
+        t: &CfgTarget,
+        depth: usize,
+    ) -> Option<Res> {
         if depth > MAX_RESOLVE_DEPTH || segs.is_empty() {
             return None;
         }
@@ -338,7 +385,14 @@ impl Index {
     /// The item `name` in module `m` on this target: own items, then `use`s, then globs.
     /// A glob from another crate (`use std::sync::atomic::*`) can only supply the last
     /// segment of a path (the type itself): we cannot know which modules it holds.
-    fn lookup(&self, m: ModId, name: &str, t: &CfgTarget, depth: usize, extern_globs: bool) -> Option<Res> {
+    fn lookup(
+        &self,
+        m: ModId,
+        name: &str,
+        t: &CfgTarget,
+        depth: usize,
+        extern_globs: bool,
+    ) -> Option<Res> {
         if depth > MAX_RESOLVE_DEPTH {
             return None;
         }
@@ -381,7 +435,9 @@ impl Index {
                         return Some(r);
                     }
                 }
-                Some(Res::Extern(mut p)) if extern_globs && extern_hit.is_none() && !is_prelude(name) => {
+                Some(Res::Extern(mut p))
+                    if extern_globs && extern_hit.is_none() && !is_prelude(name) =>
+                {
                     p.push(name.to_string());
                     extern_hit = Some(Res::Extern(p));
                 }
@@ -397,9 +453,27 @@ impl Index {
 pub fn is_prelude(name: &str) -> bool {
     matches!(
         name,
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-            | "isize" | "f32" | "f64" | "bool" | "char" | "str" | "Option" | "Box" | "Vec"
-            | "String" | "Result"
+        "u8" | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "f32"
+            | "f64"
+            | "bool"
+            | "char"
+            | "str"
+            | "Option"
+            | "Box"
+            | "Vec"
+            | "String"
+            | "Result"
     )
 }
 
@@ -432,7 +506,13 @@ fn flatten_use(
             let name = n.ident.to_string();
             if name == "self" {
                 if let Some(last) = prefix.last() {
-                    out.push((Some(last.clone()), UseEntry { path: prefix.clone(), global }));
+                    out.push((
+                        Some(last.clone()),
+                        UseEntry {
+                            path: prefix.clone(),
+                            global,
+                        },
+                    ));
                 }
             } else {
                 let mut path = prefix.clone();
@@ -451,7 +531,13 @@ fn flatten_use(
             }
             out.push((Some(name), UseEntry { path, global }));
         }
-        UseTree::Glob(_) => out.push((None, UseEntry { path: prefix.clone(), global })),
+        UseTree::Glob(_) => out.push((
+            None,
+            UseEntry {
+                path: prefix.clone(),
+                global,
+            },
+        )),
         UseTree::Group(g) => {
             for t in &g.items {
                 flatten_use(t, prefix, global, out, depth + 1);
@@ -481,8 +567,14 @@ mod tests {
     #[test]
     fn resolves_across_modules_uses_and_cfg() {
         let ix = Index::build(vec![
-            file(&[], "mod a; #[cfg(windows)] mod w; use a::Inner as Renamed; pub struct Top;"),
-            file(&["a"], "pub struct Inner; pub mod deep { pub use super::super::Top; } use std::sync::atomic::*;"),
+            file(
+                &[],
+                "mod a; #[cfg(windows)] mod w; use a::Inner as Renamed; pub struct Top;",
+            ),
+            file(
+                &["a"],
+                "pub struct Inner; pub mod deep { pub use super::super::Top; } use std::sync::atomic::*;",
+            ),
             file(&["w"], "pub struct OnlyWin;"),
         ]);
         let lin = CfgTarget::new(&X86_64_LINUX);
@@ -497,13 +589,23 @@ mod tests {
             ix.resolve(1, &segs("AtomicU64"), false, &lin),
             Some(Res::Extern(segs("std::sync::atomic::AtomicU64")))
         );
-        assert_eq!(ix.resolve(1, &segs("u8"), false, &lin), Some(Res::Extern(segs("u8"))));
-        assert!(matches!(ix.resolve(0, &segs("w::OnlyWin"), false, &win), Some(Res::Struct(_))));
+        assert_eq!(
+            ix.resolve(1, &segs("u8"), false, &lin),
+            Some(Res::Extern(segs("u8")))
+        );
+        assert!(matches!(
+            ix.resolve(0, &segs("w::OnlyWin"), false, &win),
+            Some(Res::Struct(_))
+        ));
         assert_eq!(
             ix.resolve(0, &segs("w::OnlyWin"), false, &lin),
             Some(Res::Extern(segs("w::OnlyWin")))
         );
-        let w = ix.structs.iter().find(|s| s.item.ident == "OnlyWin").unwrap();
+        let w = ix
+            .structs
+            .iter()
+            .find(|s| s.item.ident == "OnlyWin")
+            .unwrap();
         assert!(!ix.module_enabled(w.module, &lin) && ix.module_enabled(w.module, &win));
     }
 

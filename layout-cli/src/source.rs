@@ -225,7 +225,11 @@ fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<V
                 let body;
                 let brace = syn::braced!(body in fork);
                 let inner_attrs = body.call(syn::Attribute::parse_inner)?;
-                let inner = if depth > 64 { Vec::new() } else { skim_items(&body, depth + 1)? };
+                let inner = if depth > 64 {
+                    Vec::new()
+                } else {
+                    skim_items(&body, depth + 1)?
+                };
                 let mut attrs = attrs.clone();
                 attrs.extend(inner_attrs);
                 input.advance_to(&fork);
@@ -259,12 +263,15 @@ fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<V
                     rest = next;
                     match tt {
                         proc_macro2::TokenTree::Punct(p) if p.as_char() == ';' => break,
-                        proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+                        proc_macro2::TokenTree::Group(g)
+                            if g.delimiter() == proc_macro2::Delimiter::Brace =>
+                        {
                             // `macro_rules! m { } ` and `m! { }` may be followed by `;`.
-                            if let Some((proc_macro2::TokenTree::Punct(p), after)) = rest.token_tree() {
-                                if p.as_char() == ';' {
-                                    rest = after;
-                                }
+                            if let Some((proc_macro2::TokenTree::Punct(p), after)) =
+                                rest.token_tree()
+                                && p.as_char() == ';'
+                            {
+                                rest = after;
                             }
                             break;
                         }
@@ -330,11 +337,11 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
                 i += 1;
                 continue;
             }
-            if let Some(end) = (2..=5).find(|&k| b.get(i + k) == Some(&b'\'')) {
-                if std::str::from_utf8(&b[i + 1..i + end]).is_ok_and(|s| s.chars().count() == 1) {
-                    i += end + 1;
-                    continue;
-                }
+            if let Some(end) = (2..=5).find(|&k| b.get(i + k) == Some(&b'\''))
+                && std::str::from_utf8(&b[i + 1..i + end]).is_ok_and(|s| s.chars().count() == 1)
+            {
+                i += end + 1;
+                continue;
             }
         }
         if c == b'"' {
@@ -356,7 +363,15 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
                     i += 2;
                     continue;
                 }
-                if b[i] == b'"' && (!raw || b[i + 1..].iter().take(hashes).filter(|&&h| h == b'#').count() == hashes) {
+                if b[i] == b'"'
+                    && (!raw
+                        || b[i + 1..]
+                            .iter()
+                            .take(hashes)
+                            .filter(|&&h| h == b'#')
+                            .count()
+                            == hashes)
+                {
                     break;
                 }
                 i += 1;
@@ -408,18 +423,32 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let src = format!("const X: u8 = {}1{};", "(".repeat(100_000), ")".repeat(100_000));
+        let src = format!(
+            "const X: u8 = {}1{};",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         let e = parse(&src).unwrap_err();
         assert_eq!(e.0, Some(1));
         assert!(e.2.contains("nesting"));
         let src = format!("const X: bool = {}true;", "!".repeat(100_000));
         assert!(parse(&src).is_err());
-        let src = format!("type X = {}u8{};", "Vec<".repeat(100_000), ">".repeat(100_000));
+        let src = format!(
+            "type X = {}u8{};",
+            "Vec<".repeat(100_000),
+            ">".repeat(100_000)
+        );
         assert!(parse(&src).is_err());
         // Brackets in comments and strings do not count.
-        let src = format!("// {}\nconst S: &str = \"{}\";", "(".repeat(1000), "[".repeat(1000));
+        let src = format!(
+            "// {}\nconst S: &str = \"{}\";",
+            "(".repeat(1000),
+            "[".repeat(1000)
+        );
         assert!(parse(&src).is_ok());
-        assert!(parse("const C: char = '\"'; const D: char = '\\''; struct S<'a>(&'a u8);").is_ok());
+        assert!(
+            parse("const C: char = '\"'; const D: char = '\\''; struct S<'a>(&'a u8);").is_ok()
+        );
     }
 
     #[test]
@@ -445,7 +474,9 @@ mod tests {
             })
             .collect();
         assert_eq!(kinds, ["struct", "union", "mod{}", "const", "mod;", "type"]);
-        let syn::Item::Mod(m) = &f.items[2] else { unreachable!() };
+        let syn::Item::Mod(m) = &f.items[2] else {
+            unreachable!()
+        };
         assert_eq!(m.attrs.len(), 1);
         assert_eq!(m.content.as_ref().unwrap().1.len(), 2);
         assert!(parse("fn f() { ( }").is_err());

@@ -27,9 +27,15 @@ fn build_dir() -> PathBuf {
 
 /// Fails (never skips) when a target's standard library is missing.
 fn require_installed(t: &TargetInfo) {
-    let out = Command::new("rustc").args(["--print", "sysroot"]).output().expect("rustc runs");
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc runs");
     let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let lib = Path::new(&sysroot).join("lib/rustlib").join(t.triple).join("lib");
+    let lib = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(t.triple)
+        .join("lib");
     assert!(
         lib.is_dir(),
         "target {} is not installed, so its claims cannot be checked: run `rustup target add {}`",
@@ -58,7 +64,10 @@ fn copy_dir(src: &Path, dst: &Path) {
 /// Module path of a source file under `src/` (as the engine computes it).
 fn file_module(src: &Path, file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(src).unwrap();
-    let mut parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
     let last = parts.pop().unwrap();
     let stem = last.trim_end_matches(".rs");
     if !(parts.is_empty() && stem == "lib" || stem == "mod") {
@@ -72,7 +81,10 @@ fn static_lifetimes(ty: &str) -> String {
     let mut chars = ty.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '\'' {
-            while chars.peek().is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+            {
                 chars.next();
             }
             out.push_str("'static");
@@ -93,7 +105,11 @@ struct Claims {
 
 fn claim(out: &mut String, count: &mut usize, cond: String, what: String) {
     *count += 1;
-    writeln!(out, "const _: () = assert!({cond}, \"claim refuted: {what}\");").unwrap();
+    writeln!(
+        out,
+        "const _: () = assert!({cond}, \"claim refuted: {what}\");"
+    )
+    .unwrap();
 }
 
 fn claims(a: &Analysis, krate: &Path, t: &TargetInfo) -> Claims {
@@ -104,7 +120,11 @@ fn claims(a: &Analysis, krate: &Path, t: &TargetInfo) -> Claims {
         let fmod = file_module(&src, &s.file);
         let segs: Vec<&str> = s.path.split("::").skip(1).collect();
         let (mod_segs, _) = segs.split_at(segs.len() - 1);
-        assert!(mod_segs.starts_with(&fmod.iter().map(String::as_str).collect::<Vec<_>>()), "{}", s.path);
+        assert!(
+            mod_segs.starts_with(&fmod.iter().map(String::as_str).collect::<Vec<_>>()),
+            "{}",
+            s.path
+        );
         let inline: Vec<&str> = mod_segs[fmod.len()..].to_vec();
         let mut name = String::from("self::");
         for m in &inline {
@@ -115,15 +135,28 @@ fn claims(a: &Analysis, krate: &Path, t: &TargetInfo) -> Claims {
         if let Some(args) = instantiation(s) {
             name.push_str(&args);
         } else {
-            c.unknown.push(format!("{}: generic with const parameters, not checked", s.path));
+            c.unknown.push(format!(
+                "{}: generic with const parameters, not checked",
+                s.path
+            ));
             continue;
         }
         let out = c.by_file.entry(rel).or_default();
         let what = |x: &str| format!("{} {x} on {}", s.path, t.short);
         match (s.size, s.align) {
             (Some(size), Some(align)) => {
-                claim(out, &mut c.count, format!("::core::mem::size_of::<{name}>() == {size}"), what(&format!("size {size}")));
-                claim(out, &mut c.count, format!("::core::mem::align_of::<{name}>() == {align}"), what(&format!("align {align}")));
+                claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::size_of::<{name}>() == {size}"),
+                    what(&format!("size {size}")),
+                );
+                claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::align_of::<{name}>() == {align}"),
+                    what(&format!("align {align}")),
+                );
             }
             _ => c.unknown.push(format!(
                 "{}: size unknown ({})",
@@ -139,13 +172,25 @@ fn claims(a: &Analysis, krate: &Path, t: &TargetInfo) -> Claims {
                     format!("::core::mem::offset_of!({name}, {}) == {o}", f.name),
                     what(&format!("field {} offset {o}", f.name)),
                 ),
-                None => c.unknown.push(format!("{}.{}: offset unknown", s.path, f.name)),
+                None => c
+                    .unknown
+                    .push(format!("{}.{}: offset unknown", s.path, f.name)),
             }
             let checkable = inline.is_empty() && !s.generic && !f.ty.contains("Self");
             if let (Some(size), Some(align), true) = (f.size, f.align, checkable) {
                 let ty = static_lifetimes(&f.ty);
-                claim(out, &mut c.count, format!("::core::mem::size_of::<{ty}>() == {size}"), what(&format!("field {} size {size}", f.name)));
-                claim(out, &mut c.count, format!("::core::mem::align_of::<{ty}>() == {align}"), what(&format!("field {} align {align}", f.name)));
+                claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::size_of::<{ty}>() == {size}"),
+                    what(&format!("field {} size {size}", f.name)),
+                );
+                claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::align_of::<{ty}>() == {align}"),
+                    what(&format!("field {} align {align}", f.name)),
+                );
             }
         }
     }
@@ -218,10 +263,16 @@ fn check(krate: &Path, t: &TargetInfo, c: &Claims) -> Vec<String> {
     let refuted: Vec<String> = stderr
         .lines()
         .filter(|l| l.starts_with("error"))
-        .filter_map(|l| l.split_once("claim refuted: ").map(|(_, r)| r.trim_end_matches('"').to_string()))
+        .filter_map(|l| {
+            l.split_once("claim refuted: ")
+                .map(|(_, r)| r.trim_end_matches('"').to_string())
+        })
         .collect();
     if !out.status.success() && refuted.is_empty() {
-        panic!("cargo check --target {} failed for another reason:\n{stderr}", t.triple);
+        panic!(
+            "cargo check --target {} failed for another reason:\n{stderr}",
+            t.triple
+        );
     }
     refuted
 }
@@ -234,7 +285,12 @@ fn run_oracle(krate: &Path, label: &str) {
     }
     for t in TARGETS {
         let a = analyze(&[krate.to_path_buf()], &[t]);
-        assert!(a.errors.is_empty(), "{label}: unexpected errors on {}: {:#?}", t.short, a.errors);
+        assert!(
+            a.errors.is_empty(),
+            "{label}: unexpected errors on {}: {:#?}",
+            t.short,
+            a.errors
+        );
         let c = claims(&a, krate, t);
         let refuted = check(krate, t, &c);
         eprintln!(
@@ -251,14 +307,22 @@ fn run_oracle(krate: &Path, label: &str) {
         failures.extend(refuted.into_iter().map(|r| format!("{}: {r}", t.short)));
     }
     assert!(total > 0);
-    assert!(failures.is_empty(), "{label}: {} refuted claims:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{label}: {} refuted claims:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn fixture_claims_hold_on_every_target() {
     let f = fixture();
-    let structs = analyze(&[f.clone()], &[&TARGETS[0]]).structs.len();
-    assert!(structs >= 40, "the fixture should hold at least 40 structs, has {structs}");
+    let structs = analyze(std::slice::from_ref(&f), &[&TARGETS[0]]).structs.len();
+    assert!(
+        structs >= 40,
+        "the fixture should hold at least 40 structs, has {structs}"
+    );
     run_oracle(&f, "fixture");
 }
 
@@ -278,13 +342,54 @@ impl Rng {
 }
 
 const RANDOM_TYPES: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "i8", "i64", "bool", "char", "f32", "f64", "usize",
-    "Option<bool>", "Option<u8>", "Option<u16>", "Option<u32>", "Option<u64>", "Option<char>",
-    "Option<NonZeroU8>", "Option<NonZeroU32>", "NonZeroU64", "NonZeroU16", "Option<Option<bool>>",
-    "[u8; 3]", "[u8; 4]", "[u8; 6]", "[u8; 16]", "[u16; 3]", "[bool; 2]", "[u32; 0]", "[u64; 0]",
-    "(u8, bool)", "(u16, u8, u32)", "Option<(u8, u16)>", "(bool, u64)", "&'static u8",
-    "Option<&'static u32>", "&'static [u8]", "AtomicU64", "AtomicBool", "()", "PhantomData<u64>",
-    "Option<[u8; 2]>", "[Option<bool>; 2]", "Option<fn()>", "Inner0", "Inner1", "Option<Inner1>",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "i8",
+    "i64",
+    "bool",
+    "char",
+    "f32",
+    "f64",
+    "usize",
+    "Option<bool>",
+    "Option<u8>",
+    "Option<u16>",
+    "Option<u32>",
+    "Option<u64>",
+    "Option<char>",
+    "Option<NonZeroU8>",
+    "Option<NonZeroU32>",
+    "NonZeroU64",
+    "NonZeroU16",
+    "Option<Option<bool>>",
+    "[u8; 3]",
+    "[u8; 4]",
+    "[u8; 6]",
+    "[u8; 16]",
+    "[u16; 3]",
+    "[bool; 2]",
+    "[u32; 0]",
+    "[u64; 0]",
+    "(u8, bool)",
+    "(u16, u8, u32)",
+    "Option<(u8, u16)>",
+    "(bool, u64)",
+    "&'static u8",
+    "Option<&'static u32>",
+    "&'static [u8]",
+    "AtomicU64",
+    "AtomicBool",
+    "()",
+    "PhantomData<u64>",
+    "Option<[u8; 2]>",
+    "[Option<bool>; 2]",
+    "Option<fn()>",
+    "Inner0",
+    "Inner1",
+    "Option<Inner1>",
 ];
 
 fn random_crate(dir: &Path, seed: u64, n: usize) {
@@ -298,11 +403,19 @@ fn random_crate(dir: &Path, seed: u64, n: usize) {
         let repr = match rng.below(10) {
             0..=5 => "",
             6 | 7 => "#[repr(C)]\n",
-            8 => ["#[repr(packed)]\n", "#[repr(C, packed(2))]\n", "#[repr(packed(4))]\n"][rng.below(3)],
-            _ => ["#[repr(align(8))]\n", "#[repr(C, align(16))]\n", "#[repr(align(32))]\n"][rng.below(3)],
+            8 => [
+                "#[repr(packed)]\n",
+                "#[repr(C, packed(2))]\n",
+                "#[repr(packed(4))]\n",
+            ][rng.below(3)],
+            _ => [
+                "#[repr(align(8))]\n",
+                "#[repr(C, align(16))]\n",
+                "#[repr(align(32))]\n",
+            ][rng.below(3)],
         };
         let fields = 1 + rng.below(8);
-        let _ = write!(src, "{repr}pub struct S{i} {{\n");
+        let _ = writeln!(src, "{repr}pub struct S{i} {{");
         for f in 0..fields {
             let mut ty = RANDOM_TYPES[rng.below(RANDOM_TYPES.len())];
             // A packed struct may not hold an atomic (E0588): an error, not a layout.
@@ -327,9 +440,13 @@ fn random_structs_hold_on_every_target() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("random");
     random_crate(&dir, 0x5EED_CAFE_F00D_0001, 300);
-    let a = analyze(&[dir.clone()], &[&TARGETS[0]]);
+    let a = analyze(std::slice::from_ref(&dir), &[&TARGETS[0]]);
     let known = a.structs.iter().filter(|s| s.size.is_some()).count();
-    assert!(known >= 290, "random structs use only modelled types; known: {known} of {}", a.structs.len());
+    assert!(
+        known >= 290,
+        "random structs use only modelled types; known: {known} of {}",
+        a.structs.len()
+    );
     run_oracle(&dir, "random");
 }
 
@@ -341,15 +458,22 @@ fn a_wrong_claim_is_refuted() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("random");
     random_crate(&dir, 7, 3);
-    let a = analyze(&[dir.clone()], &[t]);
+    let a = analyze(std::slice::from_ref(&dir), &[t]);
     let mut c = claims(&a, &dir, t);
     let text = c.by_file.values_mut().next().unwrap();
     let first = text.lines().next().unwrap().to_string();
     let (head, rest) = first.split_once(" == ").unwrap();
     let (n, tail) = rest.split_once(',').unwrap();
-    let wrong = format!("{head} == {}, \"claim refuted: deliberately wrong\");", n.parse::<usize>().unwrap() + 1);
+    let wrong = format!(
+        "{head} == {}, \"claim refuted: deliberately wrong\");",
+        n.parse::<usize>().unwrap() + 1
+    );
     let _ = tail;
     *text = text.replacen(&first, &wrong, 1);
     let refuted = check(&dir, t, &c);
-    assert_eq!(refuted, ["deliberately wrong"], "the off-by-one claim must be the one refuted");
+    assert_eq!(
+        refuted,
+        ["deliberately wrong"],
+        "the off-by-one claim must be the one refuted"
+    );
 }

@@ -56,7 +56,11 @@ pub enum Over {
 impl Over {
     /// What a wrapper (array, tuple, generic) around a type of this kind is.
     pub fn wrapped(self) -> Over {
-        if self == Over::No { Over::No } else { Over::Nested }
+        if self == Over::No {
+            Over::No
+        } else {
+            Over::Nested
+        }
     }
 }
 
@@ -156,7 +160,12 @@ enum Bias {
 
 /// rustc's `univariant`: the start-biased layout, or the end-biased one when that
 /// leaves more room before the niche (RUSTC_LAYOUT.md, step 4).
-pub fn univariant(fields: &[Layout], repr: ReprOpts, kind: Kind, bound: u64) -> Result<Placed, Overflow> {
+pub fn univariant(
+    fields: &[Layout],
+    repr: ReprOpts,
+    kind: Kind,
+    bound: u64,
+) -> Result<Placed, Overflow> {
     let start = biased(fields, repr, kind, Bias::Start, bound)?;
     if kind == Kind::MaybeUnsized || fields.len() <= 1 {
         return Ok(start);
@@ -180,7 +189,13 @@ pub fn univariant(fields: &[Layout], repr: ReprOpts, kind: Kind, bound: u64) -> 
     }
 }
 
-fn biased(fields: &[Layout], repr: ReprOpts, kind: Kind, bias: Bias, bound: u64) -> Result<Placed, Overflow> {
+fn biased(
+    fields: &[Layout],
+    repr: ReprOpts,
+    kind: Kind,
+    bias: Bias,
+    bound: u64,
+) -> Result<Placed, Overflow> {
     let n = fields.len();
     let mut order: Vec<usize> = (0..n).collect();
     if !repr.c && n > 1 {
@@ -260,7 +275,10 @@ fn biased(fields: &[Layout], repr: ReprOpts, kind: Kind, bias: Bias, bound: u64)
             size,
             align,
             niche,
-            over: fields.iter().fold(Over::No, |o, f| if f.over != Over::No { Over::Nested } else { o }),
+            over: fields.iter().fold(
+                Over::No,
+                |o, f| if f.over != Over::No { Over::Nested } else { o },
+            ),
         },
         offsets,
     })
@@ -336,7 +354,11 @@ pub fn option(t: Layout, align_u64: u64, align_u128: u64, bound: u64) -> Result<
     if size >= bound {
         return Err(Overflow);
     }
-    let available = if tag >= 16 { u128::MAX - 1 } else { (1u128 << (tag * 8)) - 2 };
+    let available = if tag >= 16 {
+        u128::MAX - 1
+    } else {
+        (1u128 << (tag * 8)) - 2
+    };
     Ok(Layout {
         size,
         align,
@@ -370,7 +392,16 @@ mod tests {
         let nz32 = Layout::scalar_niche(4, 4, 1);
         let opt_nz32 = option(nz32, 8, 16, B).unwrap();
         // {a:u8, b:u64, c:u16, d:bool, e:u32, f:Option<NonZeroU32>, g:AtomicU64, h:u8}
-        let p = rust(&[int(1), int(8), int(2), boolean(), int(4), opt_nz32, int(8), int(1)]);
+        let p = rust(&[
+            int(1),
+            int(8),
+            int(2),
+            boolean(),
+            int(4),
+            opt_nz32,
+            int(8),
+            int(1),
+        ]);
         assert_eq!(p.layout.size, 32);
         assert_eq!(p.offsets, [26, 0, 24, 28, 16, 20, 8, 27]);
     }
@@ -424,7 +455,14 @@ mod tests {
         assert_eq!((o.size, o.align), (8, 4));
         assert_eq!(o.niche, Niche::scalar(4, (1 << 32) - 2));
         assert_eq!(option(Layout::plain(0, 1), 8, 16, B).unwrap().size, 1);
-        assert_eq!(option(boolean(), 8, 16, B).unwrap().niche.unwrap().available, 253);
+        assert_eq!(
+            option(boolean(), 8, 16, B)
+                .unwrap()
+                .niche
+                .unwrap()
+                .available,
+            253
+        );
         // i686: u64 is 4-aligned, no 8-byte integer has alignment 4 -> u32 tag... of size 4.
         let o = option(Layout::plain(8, 4), 4, 16, B).unwrap();
         assert_eq!((o.size, o.align), (12, 4));

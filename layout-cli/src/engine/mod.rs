@@ -89,7 +89,12 @@ fn err(file: &std::path::Path, line: usize, column: usize, message: String) -> F
 }
 
 /// One struct on one target, or `None` if it does not exist there.
-fn report(ctx: &Ctx<'_>, id: usize, ignored: bool, errors: &mut Vec<FileError>) -> Option<StructReport> {
+fn report(
+    ctx: &Ctx<'_>,
+    id: usize,
+    ignored: bool,
+    errors: &mut Vec<FileError>,
+) -> Option<StructReport> {
     let ix = ctx.ix;
     let s = &ix.structs[id];
     let file = &ix.files[s.file];
@@ -121,7 +126,8 @@ fn report(ctx: &Ctx<'_>, id: usize, ignored: bool, errors: &mut Vec<FileError>) 
         line: sattrs.line.map(|v| v.value as usize),
         max_padding: sattrs.max_padding.map(|v| v.value as usize),
     };
-    let mut annotated = has_derive(&out.attrs) || out.attrs.iter().any(|a| a.path().is_ident("layout"));
+    let mut annotated =
+        has_derive(&out.attrs) || out.attrs.iter().any(|a| a.path().is_ident("layout"));
     let mut unknown: Option<String> = None;
     let mut fields = Vec::with_capacity(out.fields.len());
     for (i, f) in out.fields.iter().enumerate() {
@@ -131,7 +137,12 @@ fn report(ctx: &Ctx<'_>, id: usize, ignored: bool, errors: &mut Vec<FileError>) 
             Ok(l) => (Some(l.size as usize), Some(l.align as usize)),
             Err(w) => {
                 if let Why::Error(m) = w {
-                    errors.push(err(&file.path, f.line, f.column, format!("field `{}`: {m}", f.name)));
+                    errors.push(err(
+                        &file.path,
+                        f.line,
+                        f.column,
+                        format!("field `{}`: {m}", f.name),
+                    ));
                 }
                 if unknown.is_none() {
                     unknown = Some(format!("field `{}`: {}", f.name, w.message()));
@@ -164,12 +175,19 @@ fn report(ctx: &Ctx<'_>, id: usize, ignored: bool, errors: &mut Vec<FileError>) 
     let (size, align) = match &out.layout {
         Ok(l) => (Some(l.size as usize), Some(l.align as usize)),
         Err(w) => {
-            if let Why::Error(m) = w {
-                if !out.fields.iter().any(|f| matches!(&f.layout, Err(Why::Error(fm)) if fm == m))
-                    && out.attr_errors.is_empty()
-                {
-                    errors.push(err(&file.path, line, column, format!("struct `{name}`: {m}")));
-                }
+            if let Why::Error(m) = w
+                && !out
+                    .fields
+                    .iter()
+                    .any(|f| matches!(&f.layout, Err(Why::Error(fm)) if fm == m))
+                && out.attr_errors.is_empty()
+            {
+                errors.push(err(
+                    &file.path,
+                    line,
+                    column,
+                    format!("struct `{name}`: {m}"),
+                ));
             }
             if unknown.is_none() {
                 unknown = Some(w.message().to_string());
@@ -216,26 +234,33 @@ fn report(ctx: &Ctx<'_>, id: usize, ignored: bool, errors: &mut Vec<FileError>) 
         fields,
         diagnostics: Vec::new(),
     };
-    if r.size.is_some() {
-        if let Some((order, best)) = crate::reorder::best_order(&r) {
-            r.optimal_size = Some(best);
-            r.optimal_order = Some(order);
-        }
+    if r.size.is_some()
+        && let Some((order, best)) = crate::reorder::best_order(&r)
+    {
+        r.optimal_size = Some(best);
+        r.optimal_order = Some(order);
     }
     Some(r)
 }
 
 fn has_derive(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
-        let mut found = false;
-        let _ = a.parse_nested_meta(|m| {
-            if m.path.segments.last().is_some_and(|s| s.ident == "CacheLayout") {
-                found = true;
-            }
-            Ok(())
-        });
-        found
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            let mut found = false;
+            let _ = a.parse_nested_meta(|m| {
+                if m.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "CacheLayout")
+                {
+                    found = true;
+                }
+                Ok(())
+            });
+            found
+        })
 }
 
 /// `#[repr(...)]` contents as written, joined: `C, align(64)`; `Rust` when there is none.
@@ -246,7 +271,11 @@ fn repr_text(attrs: &[syn::Attribute]) -> String {
         .filter_map(|a| a.meta.require_list().ok())
         .map(|l| types::tokens_string(l.tokens.clone()))
         .collect();
-    if parts.is_empty() { "Rust".into() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "Rust".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// A `// layout:ignore` comment directly above the struct (above or among its

@@ -78,9 +78,14 @@ pub fn cache_padded_align(arch: &str) -> u64 {
 pub fn timespec(t: &TargetInfo, bound: u64) -> Layout {
     let secs = Layout::plain(8, t.align_u64 as u64);
     let nanos = Layout::scalar_niche(4, 4, (1u128 << 32) - 1_000_000_000);
-    univariant(&[secs, nanos], ReprOpts::default(), Kind::AlwaysSized, bound)
-        .map(|p| p.layout)
-        .unwrap_or(Layout::plain(16, 8))
+    univariant(
+        &[secs, nanos],
+        ReprOpts::default(),
+        Kind::AlwaysSized,
+        bound,
+    )
+    .map(|p| p.layout)
+    .unwrap_or(Layout::plain(16, 8))
 }
 
 /// `Vec<T>` / `String`: `RawVecInner { ptr, cap: UsizeNoHighBit, alloc }` then `len`; the
@@ -125,9 +130,14 @@ pub fn hash_map(t: &TargetInfo, hasher: Layout, bound: u64) -> Option<Layout> {
         }),
         over: Over::No,
     };
-    univariant(&[hasher, table], ReprOpts::default(), Kind::AlwaysSized, bound)
-        .ok()
-        .map(|p| p.layout)
+    univariant(
+        &[hasher, table],
+        ReprOpts::default(),
+        Kind::AlwaysSized,
+        bound,
+    )
+    .ok()
+    .map(|p| p.layout)
 }
 
 /// `RandomState { k0: u64, k1: u64 }`.

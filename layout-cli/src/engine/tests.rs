@@ -32,24 +32,46 @@ fn get<'a>(a: &'a Analysis, name: &str, t: &TargetInfo) -> &'a StructReport {
 #[test]
 fn recursive_type_is_an_error_not_a_crash() {
     let (a, _d) = run(
-        &[("lib.rs", "struct A { b: B, x: u8 }\nstruct B { a: A }\nstruct Ok1 { next: Option<Box<Ok1>> }\nstruct S { s: Self }\n")],
+        &[(
+            "lib.rs",
+            "struct A { b: B, x: u8 }\nstruct B { a: A }\nstruct Ok1 { next: Option<Box<Ok1>> }\nstruct S { s: Self }\n",
+        )],
         &[&X86_64_LINUX],
     );
     assert!(get(&a, "A", &X86_64_LINUX).size.is_none());
     assert!(get(&a, "S", &X86_64_LINUX).size.is_none());
     assert_eq!(get(&a, "Ok1", &X86_64_LINUX).size, Some(8));
-    assert!(a.errors.iter().any(|e| e.message.contains("infinite size") && e.line == Some(1)), "{:?}", a.errors);
-    assert!(a.errors.iter().any(|e| e.message.contains("infinite size") && e.line == Some(4)), "{:?}", a.errors);
+    assert!(
+        a.errors
+            .iter()
+            .any(|e| e.message.contains("infinite size") && e.line == Some(1)),
+        "{:?}",
+        a.errors
+    );
+    assert!(
+        a.errors
+            .iter()
+            .any(|e| e.message.contains("infinite size") && e.line == Some(4)),
+        "{:?}",
+        a.errors
+    );
 }
 
 #[test]
 fn overflow_is_an_error_with_a_line() {
     let (a, _d) = run(
-        &[("lib.rs", "struct Fine(u8);\nstruct Huge {\n    a: [u64; usize::MAX],\n}\nstruct Big { a: [[u8; 1 << 40]; 1 << 30] }\n")],
+        &[(
+            "lib.rs",
+            "struct Fine(u8);\nstruct Huge {\n    a: [u64; usize::MAX],\n}\nstruct Big { a: [[u8; 1 << 40]; 1 << 30] }\n",
+        )],
         &[&X86_64_LINUX, &I686_LINUX],
     );
     assert!(get(&a, "Huge", &X86_64_LINUX).size.is_none());
-    let e = a.errors.iter().find(|e| e.message.contains("size overflows")).expect("overflow error");
+    let e = a
+        .errors
+        .iter()
+        .find(|e| e.message.contains("size overflows"))
+        .expect("overflow error");
     assert_eq!(e.line, Some(3));
     assert!(get(&a, "Big", &X86_64_LINUX).size.is_none());
     assert_eq!(get(&a, "Fine", &I686_LINUX).size, Some(1));
@@ -57,18 +79,32 @@ fn overflow_is_an_error_with_a_line() {
 
 #[test]
 fn bad_files_are_errors_and_others_still_reported() {
-    let deep = format!("const X: u8 = {}1{};\nstruct AfterDeep;", "(".repeat(50_000), ")".repeat(50_000));
+    let deep = format!(
+        "const X: u8 = {}1{};\nstruct AfterDeep;",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
     let (a, _d) = run(
         &[
-            ("lib.rs", "mod broken; mod deep;\npub struct Good { a: u32 }\n"),
+            (
+                "lib.rs",
+                "mod broken; mod deep;\npub struct Good { a: u32 }\n",
+            ),
             ("broken.rs", "pub struct Bad {\n    a: u8,,\n}\n"),
             ("deep.rs", &deep),
-            ("weird.rs", "struct W { a: [u8; 99999999999999999999999999999999999999999999] }"),
+            (
+                "weird.rs",
+                "struct W { a: [u8; 99999999999999999999999999999999999999999999] }",
+            ),
         ],
         &[&X86_64_LINUX],
     );
     assert_eq!(get(&a, "Good", &X86_64_LINUX).size, Some(4));
-    let broken = a.errors.iter().find(|e| e.file.ends_with("broken.rs")).expect("parse error");
+    let broken = a
+        .errors
+        .iter()
+        .find(|e| e.file.ends_with("broken.rs"))
+        .expect("parse error");
     assert_eq!(broken.line, Some(2));
     assert!(broken.column.is_some());
     assert!(a.errors.iter().any(|e| e.file.ends_with("deep.rs")));
@@ -96,8 +132,22 @@ pub struct OnlyUnix(u8);
 #[cfg(test)]
 pub struct OnlyTest(u8);
 "#;
-    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &X86_64_WINDOWS_MSVC, &AARCH64_MACOS, &I686_LINUX]);
-    let names = |t: &TargetInfo| -> Vec<String> { get(&a, "S", t).fields.iter().map(|f| f.name.clone()).collect() };
+    let (a, _d) = run(
+        &[("lib.rs", src)],
+        &[
+            &X86_64_LINUX,
+            &X86_64_WINDOWS_MSVC,
+            &AARCH64_MACOS,
+            &I686_LINUX,
+        ],
+    );
+    let names = |t: &TargetInfo| -> Vec<String> {
+        get(&a, "S", t)
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
+    };
     assert_eq!(names(&X86_64_LINUX), ["a"]);
     assert_eq!(names(&X86_64_WINDOWS_MSVC), ["a", "w"]);
     assert_eq!(names(&I686_LINUX), ["a", "n"]);
@@ -106,12 +156,33 @@ pub struct OnlyTest(u8);
     assert_eq!(mac.repr_text, "C, align(128)");
     assert!(mac.repr.c && mac.repr.align == Some(128));
     assert_eq!(get(&a, "S", &X86_64_LINUX).repr_text, "Rust");
-    assert!(a.structs.iter().any(|s| s.name == "OnlyUnix" && s.target.os == "macos"));
-    assert!(!a.structs.iter().any(|s| s.name == "OnlyUnix" && s.target.os == "windows"));
+    assert!(
+        a.structs
+            .iter()
+            .any(|s| s.name == "OnlyUnix" && s.target.os == "macos")
+    );
+    assert!(
+        !a.structs
+            .iter()
+            .any(|s| s.name == "OnlyUnix" && s.target.os == "windows")
+    );
     assert!(!a.structs.iter().any(|s| s.name == "OnlyTest"));
     // Grouped by struct, then target order.
-    let order: Vec<&str> = a.structs.iter().filter(|s| s.name == "S").map(|s| s.target.short).collect();
-    assert_eq!(order, ["x86_64-linux", "x86_64-windows-msvc", "aarch64-macos", "i686-linux"]);
+    let order: Vec<&str> = a
+        .structs
+        .iter()
+        .filter(|s| s.name == "S")
+        .map(|s| s.target.short)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "x86_64-linux",
+            "x86_64-windows-msvc",
+            "aarch64-macos",
+            "i686-linux"
+        ]
+    );
 }
 
 #[test]
@@ -189,8 +260,20 @@ pub struct G<T> { t: T }
     let r = get(&a, "R", &X86_64_LINUX);
     assert!(r.fields.iter().all(|f| f.offset.is_none()));
     assert_eq!(r.fields[0].size, Some(1));
-    assert!(get(&a, "M", &X86_64_LINUX).unknown.as_deref().unwrap().contains("macro"));
-    assert!(get(&a, "G", &X86_64_LINUX).unknown.as_deref().unwrap().contains("generic"));
+    assert!(
+        get(&a, "M", &X86_64_LINUX)
+            .unknown
+            .as_deref()
+            .unwrap()
+            .contains("macro")
+    );
+    assert!(
+        get(&a, "G", &X86_64_LINUX)
+            .unknown
+            .as_deref()
+            .unwrap()
+            .contains("generic")
+    );
     assert!(a.errors.is_empty());
 }
 
@@ -199,7 +282,11 @@ fn packed_with_an_atomic_is_e0588() {
     let src = "#[repr(packed)]\npub struct P { a: u8, b: std::sync::atomic::AtomicU64 }\n";
     let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
     assert!(get(&a, "P", &X86_64_LINUX).size.is_none());
-    assert!(a.errors.iter().any(|e| e.message.contains("E0588")), "{:?}", a.errors);
+    assert!(
+        a.errors.iter().any(|e| e.message.contains("E0588")),
+        "{:?}",
+        a.errors
+    );
 }
 
 #[test]
@@ -222,9 +309,18 @@ fn long_chains_do_not_overflow_the_stack() {
 #[test]
 fn modules_uses_and_aliases_resolve() {
     let files = [
-        ("lib.rs", "mod a;\nmod b { pub struct InB { pub x: super::a::InA } }\nuse b::InB as Renamed;\ntype Word = u64;\npub struct Top { r: Renamed, w: Word, c: crate::a::c::InC }\n"),
-        ("a/mod.rs", "pub mod c;\npub struct InA(pub u16, pub bool);\n"),
-        ("a/c.rs", "use super::super::b::InB;\npub struct InC { pub i: InB, pub z: [u8; 3] }\n"),
+        (
+            "lib.rs",
+            "mod a;\nmod b { pub struct InB { pub x: super::a::InA } }\nuse b::InB as Renamed;\ntype Word = u64;\npub struct Top { r: Renamed, w: Word, c: crate::a::c::InC }\n",
+        ),
+        (
+            "a/mod.rs",
+            "pub mod c;\npub struct InA(pub u16, pub bool);\n",
+        ),
+        (
+            "a/c.rs",
+            "use super::super::b::InB;\npub struct InC { pub i: InB, pub z: [u8; 3] }\n",
+        ),
     ];
     let (a, _d) = run(&files, &[&X86_64_LINUX]);
     assert!(a.errors.is_empty(), "{:?}", a.errors);

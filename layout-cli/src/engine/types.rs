@@ -138,7 +138,9 @@ pub struct Ctx<'a> {
 
 impl std::fmt::Debug for Ctx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("target", &self.row.triple).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("target", &self.row.triple)
+            .finish_non_exhaustive()
     }
 }
 
@@ -175,7 +177,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn too_big(&self, what: &str) -> Why {
-        Why::Error(format!("size overflows: {what} is too big for {}", self.row.short))
+        Why::Error(format!(
+            "size overflows: {what} is too big for {}",
+            self.row.short
+        ))
     }
 
     fn option(&self, t: Layout) -> R<Layout> {
@@ -243,8 +248,8 @@ impl<'a> Ctx<'a> {
             Type::Array(a) => {
                 let elem = self.layout_of(sc, &a.elem, d)?;
                 let n = self.eval_const(sc, &a.len, d)?;
-                let n = u128::try_from(n)
-                    .map_err(|_| Why::Error("array length is negative".into()))?;
+                let n =
+                    u128::try_from(n).map_err(|_| Why::Error("array length is negative".into()))?;
                 if n > self.usize_max() {
                     return Err(Why::Error(format!(
                         "array length {n} does not fit `usize` on {}",
@@ -271,11 +276,18 @@ impl<'a> Ctx<'a> {
     }
 
     fn usize_max(&self) -> u128 {
-        if self.p() == 4 { u128::from(u32::MAX) } else { u128::from(u64::MAX) }
+        if self.p() == 4 {
+            u128::from(u32::MAX)
+        } else {
+            u128::from(u64::MAX)
+        }
     }
 
     fn path_layout(&self, sc: &Scope, path: &syn::Path, d: usize) -> R<Layout> {
-        let last = path.segments.last().ok_or_else(|| Why::Unknown("empty path".into()))?;
+        let last = path
+            .segments
+            .last()
+            .ok_or_else(|| Why::Unknown("empty path".into()))?;
         if path.segments.len() == 1 && path.leading_colon.is_none() {
             let name = last.ident.to_string();
             if let Some(arg) = sc.param(&name) {
@@ -292,7 +304,9 @@ impl<'a> Ctx<'a> {
             }
         }
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let res = self.ix.resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t);
+        let res = self
+            .ix
+            .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t);
         let args = generic_args(&last.arguments);
         match res {
             None => unknown(format!("cannot resolve `{}`", segs.join("::"))),
@@ -308,9 +322,17 @@ impl<'a> Ctx<'a> {
     }
 
     /// Binds `generics` to the written `args` (evaluated in the use site `sc`).
-    fn bind(&self, generics: &syn::Generics, args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Vec<(String, Arg)>> {
+    fn bind(
+        &self,
+        generics: &syn::Generics,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Vec<(String, Arg)>> {
         let mut out = Vec::new();
-        let mut it = args.iter().filter(|a| !matches!(a, GenericArgument::Lifetime(_)));
+        let mut it = args
+            .iter()
+            .filter(|a| !matches!(a, GenericArgument::Lifetime(_)));
         for p in &generics.params {
             match p {
                 syn::GenericParam::Lifetime(_) => {}
@@ -329,7 +351,11 @@ impl<'a> Ctx<'a> {
                             return unknown("unexpected const argument");
                         }
                         Some(_) => return unknown("unsupported generic argument"),
-                        None => return unknown(format!("default for parameter `{name}` is not evaluated")),
+                        None => {
+                            return unknown(format!(
+                                "default for parameter `{name}` is not evaluated"
+                            ));
+                        }
                     }
                 }
                 syn::GenericParam::Const(cp) => {
@@ -367,12 +393,18 @@ impl<'a> Ctx<'a> {
                     };
                     out.push((
                         name.clone(),
-                        Arg::Type(unknown(format!("generic parameter `{name}` is used by value")), ptr),
+                        Arg::Type(
+                            unknown(format!("generic parameter `{name}` is used by value")),
+                            ptr,
+                        ),
                     ));
                 }
                 syn::GenericParam::Const(cp) => {
                     let name = cp.ident.to_string();
-                    out.push((name.clone(), Arg::Const(unknown(format!("const parameter `{name}`")))));
+                    out.push((
+                        name.clone(),
+                        Arg::Const(unknown(format!("const parameter `{name}`"))),
+                    ));
                 }
                 syn::GenericParam::Lifetime(_) => {}
             }
@@ -380,7 +412,13 @@ impl<'a> Ctx<'a> {
         out
     }
 
-    fn struct_layout(&self, id: usize, args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Layout> {
+    fn struct_layout(
+        &self,
+        id: usize,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
         let s = &self.ix.structs[id];
         let params = if s.item.generics.params.is_empty() {
             Vec::new()
@@ -395,8 +433,12 @@ impl<'a> Ctx<'a> {
             return r.clone();
         }
         let name = s.item.ident.to_string();
-        let r = self.guarded(('s', id), &name, || self.struct_detail(id, params.clone()).layout.clone());
-        if !self.stack.borrow().is_empty() && matches!(r, Err(Why::Error(ref m)) if m.starts_with("recursive")) {
+        let r = self.guarded(('s', id), &name, || {
+            self.struct_detail(id, params.clone()).layout.clone()
+        });
+        if !self.stack.borrow().is_empty()
+            && matches!(r, Err(Why::Error(ref m)) if m.starts_with("recursive"))
+        {
             // A cycle through an item still on the stack: not memoised, the outer call
             // decides.
             return r;
@@ -488,7 +530,9 @@ impl<'a> Ctx<'a> {
         if !attr_errors.is_empty() {
             layout = Err(Why::Error(attr_errors[0].2.clone()));
         } else if repr.int.is_some() {
-            layout = Err(Why::Error("a primitive representation (`repr(u8)`, ...) is for enums, not structs".into()));
+            layout = Err(Why::Error(
+                "a primitive representation (`repr(u8)`, ...) is for enums, not structs".into(),
+            ));
         }
         if layout.is_ok() {
             let mut known = Vec::with_capacity(fields.len());
@@ -522,30 +566,47 @@ impl<'a> Ctx<'a> {
                         for (i, f) in fields.iter().enumerate() {
                             let Ok(l) = &f.layout else { break };
                             let a = opts.packed.map_or(l.align, |p| l.align.min(p));
-                            let Some(o) = lay::align_up(off, a) else { break };
+                            let Some(o) = lay::align_up(off, a) else {
+                                break;
+                            };
                             offsets[i] = Some(o);
-                            let Some(e) = o.checked_add(l.size) else { break };
+                            let Some(e) = o.checked_add(l.size) else {
+                                break;
+                            };
                             off = e;
                         }
                     }
                 }
-                None if opts.packed.is_some() && fields.iter().any(|f| matches!(&f.layout, Ok(l) if l.over != Over::No)) => {
-                    let direct = fields.iter().any(|f| matches!(&f.layout, Ok(l) if l.over == Over::Direct));
+                None if opts.packed.is_some()
+                    && fields
+                        .iter()
+                        .any(|f| matches!(&f.layout, Ok(l) if l.over != Over::No)) =>
+                {
+                    let direct = fields
+                        .iter()
+                        .any(|f| matches!(&f.layout, Ok(l) if l.over == Over::Direct));
                     layout = if direct && field_over(&fields, &s.item, &sc) == Over::Direct {
                         Err(Why::Error(
                             "packed type cannot transitively contain a `#[repr(align)]` type (E0588)".into(),
                         ))
                     } else {
-                        unknown("packed struct holding a type with `#[repr(align)]` somewhere inside")
+                        unknown(
+                            "packed struct holding a type with `#[repr(align)]` somewhere inside",
+                        )
                     };
                 }
                 None => {
                     let kind = match last_ty {
-                        Some(ty) if self.pointee(&unbound_sc, ty, 0) != Ok(Ptr::Thin) => Kind::MaybeUnsized,
+                        Some(ty) if self.pointee(&unbound_sc, ty, 0) != Ok(Ptr::Thin) => {
+                            Kind::MaybeUnsized
+                        }
                         _ => Kind::AlwaysSized,
                     };
                     match lay::univariant(&known, opts, kind, self.bound) {
-                        Ok(Placed { layout: mut l, offsets: o }) => {
+                        Ok(Placed {
+                            layout: mut l,
+                            offsets: o,
+                        }) => {
                             l.over = if opts.align.is_some() {
                                 Over::Direct
                             } else {
@@ -569,12 +630,21 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn union_layout(&self, id: usize, args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Layout> {
+    fn union_layout(
+        &self,
+        id: usize,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
         let u = &self.ix.unions[id];
         let params = self.bind(&u.item.generics, args, sc, d)?;
         let name = u.item.ident.to_string();
         self.guarded(('u', id), &name, || {
-            let attrs = self.ix.cfg.active(&u.item.attrs, &self.t)
+            let attrs = self
+                .ix
+                .cfg
+                .active(&u.item.attrs, &self.t)
                 .map_err(|e| Why::Error(e.to_string()))?
                 .unwrap_or_default();
             let cx = layout_syntax::Ctxt::new();
@@ -589,7 +659,13 @@ impl<'a> Ctx<'a> {
             };
             let mut fields = Vec::new();
             for f in &u.item.fields.named {
-                if self.ix.cfg.active(&f.attrs, &self.t).map_err(|e| Why::Error(e.to_string()))?.is_some() {
+                if self
+                    .ix
+                    .cfg
+                    .active(&f.attrs, &self.t)
+                    .map_err(|e| Why::Error(e.to_string()))?
+                    .is_some()
+                {
                     fields.push(self.layout_of(&inner, &f.ty, d)?);
                 }
             }
@@ -601,17 +677,27 @@ impl<'a> Ctx<'a> {
             if opts.packed.is_some() && fields.iter().any(|f| f.over != Over::No) {
                 return unknown("packed union holding a type with `#[repr(align)]`");
             }
-            let mut l = lay::union(&fields, opts, self.bound).map_err(|_| self.too_big(&format!("`{name}`")))?;
+            let mut l = lay::union(&fields, opts, self.bound)
+                .map_err(|_| self.too_big(&format!("`{name}`")))?;
             l.over = if opts.align.is_some() {
                 Over::Direct
             } else {
-                fields.iter().fold(Over::No, |o, f| if f.over != Over::No { Over::Nested } else { o })
+                fields.iter().fold(
+                    Over::No,
+                    |o, f| if f.over != Over::No { Over::Nested } else { o },
+                )
             };
             Ok(l)
         })
     }
 
-    fn alias_layout(&self, id: usize, args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Layout> {
+    fn alias_layout(
+        &self,
+        id: usize,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
         let a = &self.ix.aliases[id];
         let params = self.bind(&a.item.generics, args, sc, d)?;
         let name = a.item.ident.to_string();
@@ -645,7 +731,10 @@ impl<'a> Ctx<'a> {
     fn compute_enum(&self, id: usize) -> R<Layout> {
         let e = &self.ix.enums[id];
         let name = e.item.ident.to_string();
-        let attrs = self.ix.cfg.active(&e.item.attrs, &self.t)
+        let attrs = self
+            .ix
+            .cfg
+            .active(&e.item.attrs, &self.t)
             .map_err(|x| Why::Error(x.to_string()))?
             .unwrap_or_default();
         let cx = layout_syntax::Ctxt::new();
@@ -660,7 +749,13 @@ impl<'a> Ctx<'a> {
         let mut discr: Vec<i128> = Vec::new();
         let mut next = 0i128;
         for v in &e.item.variants {
-            if self.ix.cfg.active(&v.attrs, &self.t).map_err(|x| Why::Error(x.to_string()))?.is_none() {
+            if self
+                .ix
+                .cfg
+                .active(&v.attrs, &self.t)
+                .map_err(|x| Why::Error(x.to_string()))?
+                .is_none()
+            {
                 continue;
             }
             if !v.fields.is_empty() {
@@ -671,7 +766,9 @@ impl<'a> Ctx<'a> {
                 None => next,
             };
             discr.push(val);
-            next = val.checked_add(1).ok_or_else(|| Why::Error("discriminant overflows".into()))?;
+            next = val
+                .checked_add(1)
+                .ok_or_else(|| Why::Error("discriminant overflows".into()))?;
         }
         if discr.is_empty() {
             return unknown(format!("enum `{name}` has no variants"));
@@ -709,7 +806,11 @@ impl<'a> Ctx<'a> {
             Layout::plain(0, 1)
         } else {
             let span = (max - min) as u128 + 1;
-            let avail = if size >= 16 { u128::MAX - span + 1 } else { (1u128 << (size * 8)) - span };
+            let avail = if size >= 16 {
+                u128::MAX - span + 1
+            } else {
+                (1u128 << (size * 8)) - span
+            };
             let mut l = self.int(size);
             l.niche = Niche::scalar(size, avail);
             l
@@ -724,7 +825,13 @@ impl<'a> Ctx<'a> {
 
     // ----- std and other crates -------------------------------------------------------
 
-    fn extern_layout(&self, path: &[String], args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Layout> {
+    fn extern_layout(
+        &self,
+        path: &[String],
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
         let Some(name) = known_extern_name(path) else {
             return unknown(format!(
                 "type `{}` is not defined in this crate",
@@ -738,10 +845,23 @@ impl<'a> Ctx<'a> {
             w => w,
         })?;
         let direct = name.starts_with("Atomic") || name == "CachePadded";
-        Ok(if direct { l } else { Layout { over: l.over.wrapped(), ..l } })
+        Ok(if direct {
+            l
+        } else {
+            Layout {
+                over: l.over.wrapped(),
+                ..l
+            }
+        })
     }
 
-    fn extern_match(&self, name: &str, args: &[&GenericArgument], sc: &Scope, d: usize) -> R<Layout> {
+    fn extern_match(
+        &self,
+        name: &str,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
         let ty = |i: usize| -> R<&Type> {
             args.iter()
                 .filter_map(|a| match a {
@@ -756,13 +876,22 @@ impl<'a> Ctx<'a> {
         let p = self.p();
         let a64 = self.a64();
         let std = || {
-            self.std
-                .ok_or_else(|| Why::Unknown(format!("std's `{name}` is not tabulated for {}", self.row.os)))
+            self.std.ok_or_else(|| {
+                Why::Unknown(format!(
+                    "std's `{name}` is not tabulated for {}",
+                    self.row.os
+                ))
+            })
         };
         let no_extra = |n: usize| -> R<()> {
-            let count = args.iter().filter(|a| matches!(a, GenericArgument::Type(_))).count();
+            let count = args
+                .iter()
+                .filter(|a| matches!(a, GenericArgument::Type(_)))
+                .count();
             if count > n {
-                unknown(format!("`{name}` with a custom allocator or extra parameter"))
+                unknown(format!(
+                    "`{name}` with a custom allocator or extra parameter"
+                ))
             } else {
                 Ok(())
             }
@@ -812,10 +941,15 @@ impl<'a> Ctx<'a> {
             "Pin" => val(0)?,
             "RefCell" => {
                 let borrow = Layout::plain(p, p);
-                lay::univariant(&[borrow, val(0)?.without_niche()], ReprOpts::default(), Kind::MaybeUnsized, self.bound)
-                    .map_err(|_| self.too_big("`RefCell`"))?
-                    .layout
-                    .without_niche()
+                lay::univariant(
+                    &[borrow, val(0)?.without_niche()],
+                    ReprOpts::default(),
+                    Kind::MaybeUnsized,
+                    self.bound,
+                )
+                .map_err(|_| self.too_big("`RefCell`"))?
+                .layout
+                .without_niche()
             }
             "OnceCell" => self.option(val(0)?)?.without_niche(),
             "Option" => self.option(val(0)?)?,
@@ -831,9 +965,14 @@ impl<'a> Ctx<'a> {
             "String" | "OsString" | "PathBuf" => {
                 let v = stdt::vec(self.row);
                 if name != "String" && std()?.wtf8 {
-                    lay::univariant(&[v, Layout::scalar_niche(1, 1, 254)], ReprOpts::default(), Kind::AlwaysSized, self.bound)
-                        .map_err(|_| self.too_big("`OsString`"))?
-                        .layout
+                    lay::univariant(
+                        &[v, Layout::scalar_niche(1, 1, 254)],
+                        ReprOpts::default(),
+                        Kind::AlwaysSized,
+                        self.bound,
+                    )
+                    .map_err(|_| self.too_big("`OsString`"))?
+                    .layout
                 } else {
                     v
                 }
@@ -843,9 +982,14 @@ impl<'a> Ctx<'a> {
                 no_extra(1)?;
                 let v = stdt::vec(self.row);
                 let word = Layout::plain(p, p);
-                lay::univariant(&[word, word, Layout { size: 2 * p, ..v }], ReprOpts::default(), Kind::AlwaysSized, self.bound)
-                    .map_err(|_| self.too_big("`VecDeque`"))?
-                    .layout
+                lay::univariant(
+                    &[word, word, Layout { size: 2 * p, ..v }],
+                    ReprOpts::default(),
+                    Kind::AlwaysSized,
+                    self.bound,
+                )
+                .map_err(|_| self.too_big("`VecDeque`"))?
+                .layout
             }
             "HashMap" | "HashSet" => {
                 let hasher_index = if name == "HashMap" { 2 } else { 1 };
@@ -853,7 +997,8 @@ impl<'a> Ctx<'a> {
                     Ok(h) => self.layout_of(sc, h, d)?,
                     Err(_) => stdt::random_state(self.row),
                 };
-                stdt::hash_map(self.row, hasher, self.bound).ok_or_else(|| self.too_big("`HashMap`"))?
+                stdt::hash_map(self.row, hasher, self.bound)
+                    .ok_or_else(|| self.too_big("`HashMap`"))?
             }
             "RandomState" => stdt::random_state(self.row),
             "BTreeMap" | "BTreeSet" => {
@@ -862,10 +1007,16 @@ impl<'a> Ctx<'a> {
             }
             "Duration" => stdt::timespec(self.row, self.bound),
             "Instant" => stdt::timespec(self.row, self.bound),
-            "SystemTime" => std()?.system_time.unwrap_or(stdt::timespec(self.row, self.bound)),
+            "SystemTime" => std()?
+                .system_time
+                .unwrap_or(stdt::timespec(self.row, self.bound)),
             "Mutex" | "RwLock" => {
                 let f = std()?;
-                let raw = if name == "Mutex" { f.raw_mutex } else { f.raw_rwlock };
+                let raw = if name == "Mutex" {
+                    f.raw_mutex
+                } else {
+                    f.raw_rwlock
+                };
                 stdt::poisoned_lock(raw, val(0)?, self.bound)
                     .ok_or_else(|| self.too_big(&format!("`{name}`")))?
                     .layout
@@ -876,7 +1027,8 @@ impl<'a> Ctx<'a> {
                 let inner = val(0)?;
                 let a = stdt::cache_padded_align(self.row.arch).max(inner.align);
                 Layout {
-                    size: lay::align_up(inner.size, a).ok_or_else(|| self.too_big("`CachePadded`"))?,
+                    size: lay::align_up(inner.size, a)
+                        .ok_or_else(|| self.too_big("`CachePadded`"))?,
                     align: a,
                     niche: inner.niche,
                     over: Over::Direct,
@@ -901,7 +1053,11 @@ impl<'a> Ctx<'a> {
                 Some(last) => self.pointee(sc, last, d + 1),
                 None => Ok(Ptr::Thin),
             },
-            Type::Array(_) | Type::Reference(_) | Type::Ptr(_) | Type::BareFn(_) | Type::Never(_) => Ok(Ptr::Thin),
+            Type::Array(_)
+            | Type::Reference(_)
+            | Type::Ptr(_)
+            | Type::BareFn(_)
+            | Type::Never(_) => Ok(Ptr::Thin),
             Type::Path(tp) if tp.qself.is_none() => {
                 let path = &tp.path;
                 let Some(last) = path.segments.last() else {
@@ -920,7 +1076,10 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-                match self.ix.resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t) {
+                match self
+                    .ix
+                    .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t)
+                {
                     Some(Res::Struct(id)) => {
                         if self.ix.structs[id].item.generics.params.is_empty() {
                             self.struct_pointee(id, d)
@@ -928,7 +1087,9 @@ impl<'a> Ctx<'a> {
                             // Sized unless its last field is a `?Sized` parameter.
                             match self.struct_pointee(id, d) {
                                 Ok(p) => Ok(p),
-                                Err(_) => unknown(format!("whether `{}` is sized", segs.join("::"))),
+                                Err(_) => {
+                                    unknown(format!("whether `{}` is sized", segs.join("::")))
+                                }
                             }
                         }
                     }
@@ -942,7 +1103,9 @@ impl<'a> Ctx<'a> {
                             module: a.module,
                             ..Scope::default()
                         };
-                        self.guarded(('A', id), &a.item.ident.to_string(), || self.pointee(&inner, &a.item.ty, d + 1))
+                        self.guarded(('A', id), &a.item.ident.to_string(), || {
+                            self.pointee(&inner, &a.item.ty, d + 1)
+                        })
                     }
                     Some(Res::Extern(p)) => match known_extern_name(&p) {
                         Some("str") => Ok(Ptr::Fat),
@@ -973,7 +1136,9 @@ impl<'a> Ctx<'a> {
             .find(|f| self.ix.cfg.enabled(&f.attrs, &self.t));
         match last {
             None => Ok(Ptr::Thin),
-            Some(f) => self.guarded(('p', id), &s.item.ident.to_string(), || self.pointee(&sc, &f.ty, d + 1)),
+            Some(f) => self.guarded(('p', id), &s.item.ident.to_string(), || {
+                self.pointee(&sc, &f.ty, d + 1)
+            }),
         }
     }
 
@@ -1011,7 +1176,9 @@ impl<'a> Ctx<'a> {
             Expr::Cast(c) => {
                 let v = self.eval_const(sc, &c.expr, d)?;
                 let target = type_string(&c.ty);
-                let (lo, hi) = self.int_range(&target).ok_or_else(|| Why::Unknown(format!("cast to `{target}`")))?;
+                let (lo, hi) = self
+                    .int_range(&target)
+                    .ok_or_else(|| Why::Unknown(format!("cast to `{target}`")))?;
                 if v < lo || v > hi {
                     return unknown("a cast that truncates");
                 }
@@ -1027,7 +1194,10 @@ impl<'a> Ctx<'a> {
                     Mul(_) => l.checked_mul(r),
                     Div(_) => l.checked_div(r),
                     Rem(_) => l.checked_rem(r),
-                    Shl(_) => u32::try_from(r).ok().filter(|&s| s < 127).and_then(|s| l.checked_mul(1i128 << s)),
+                    Shl(_) => u32::try_from(r)
+                        .ok()
+                        .filter(|&s| s < 127)
+                        .and_then(|s| l.checked_mul(1i128 << s)),
                     Shr(_) => u32::try_from(r).ok().filter(|&s| s < 127).map(|s| l >> s),
                     BitAnd(_) => Some(l & r),
                     BitOr(_) => Some(l | r),
@@ -1048,13 +1218,18 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-                match self.ix.resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t) {
+                match self
+                    .ix
+                    .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t)
+                {
                     Some(Res::Const(id)) => self.const_value(id, d),
                     Some(Res::Extern(p)) => {
                         let n = p.len();
                         if n >= 2 && matches!(p[n - 1].as_str(), "MAX" | "MIN" | "BITS") {
                             let ty = &p[n - 2];
-                            let (lo, hi) = self.int_range(ty).ok_or_else(|| Why::Unknown(format!("constant `{}`", p.join("::"))))?;
+                            let (lo, hi) = self.int_range(ty).ok_or_else(|| {
+                                Why::Unknown(format!("constant `{}`", p.join("::")))
+                            })?;
                             return Ok(match p[n - 1].as_str() {
                                 "MAX" => hi,
                                 "MIN" => lo,
@@ -1064,7 +1239,10 @@ impl<'a> Ctx<'a> {
                                 }
                             });
                         }
-                        unknown(format!("constant `{}` is not from this crate", p.join("::")))
+                        unknown(format!(
+                            "constant `{}` is not from this crate",
+                            p.join("::")
+                        ))
                     }
                     _ => unknown(format!("cannot resolve constant `{}`", segs.join("::"))),
                 }
@@ -1078,7 +1256,9 @@ impl<'a> Ctx<'a> {
                 };
                 let fname = last.ident.to_string();
                 let head_ok = f.path.segments.len() == 1
-                    || f.path.segments.first().is_some_and(|s| matches!(s.ident.to_string().as_str(), "std" | "core" | "mem"));
+                    || f.path.segments.first().is_some_and(|s| {
+                        matches!(s.ident.to_string().as_str(), "std" | "core" | "mem")
+                    });
                 if !head_ok || !matches!(fname.as_str(), "size_of" | "align_of") {
                     return unknown("function call in a constant");
                 }
@@ -1087,7 +1267,11 @@ impl<'a> Ctx<'a> {
                     return unknown("`size_of` without a type");
                 };
                 let l = self.layout_of(sc, t, d)?;
-                Ok(i128::from(if fname == "size_of" { l.size } else { l.align }))
+                Ok(i128::from(if fname == "size_of" {
+                    l.size
+                } else {
+                    l.align
+                }))
             }
             _ => unknown("constant expression not evaluated"),
         }
@@ -1105,9 +1289,14 @@ impl<'a> Ctx<'a> {
         let v = self.guarded(('c', id), &c.item.ident.to_string(), || {
             let v = self.eval_const(&sc, &c.item.expr, d)?;
             let ty = type_string(&c.item.ty);
-            let (lo, hi) = self.int_range(&ty).ok_or_else(|| Why::Unknown(format!("constant of type `{ty}`")))?;
+            let (lo, hi) = self
+                .int_range(&ty)
+                .ok_or_else(|| Why::Unknown(format!("constant of type `{ty}`")))?;
             if v < lo || v > hi {
-                return Err(Why::Error(format!("constant `{}` overflows `{ty}`", c.item.ident)));
+                return Err(Why::Error(format!(
+                    "constant `{}` overflows `{ty}`",
+                    c.item.ident
+                )));
             }
             Ok(v)
         });
@@ -1145,7 +1334,10 @@ fn field_over(fields: &[FieldOut], item: &syn::ItemStruct, sc: &Scope) -> Over {
         }
         let ty = declared.iter().find(|t| type_string(t) == f.ty);
         let by_path = match ty {
-            Some(Type::Path(tp)) => !(tp.path.segments.len() == 1 && sc.param(&tp.path.segments[0].ident.to_string()).is_some()),
+            Some(Type::Path(tp)) => {
+                !(tp.path.segments.len() == 1
+                    && sc.param(&tp.path.segments[0].ident.to_string()).is_some())
+            }
             _ => false,
         };
         if l.over == Over::Direct && by_path {
@@ -1163,7 +1355,6 @@ fn direct(l: Layout) -> Layout {
     }
 }
 
-
 /// The name of a type outside the crate the engine knows, keyed by its last segment:
 /// primitives and prelude types by their bare name, std/core/alloc types under any
 /// module path, crossbeam's `CachePadded`.
@@ -1172,8 +1363,26 @@ pub fn known_extern_name(p: &[String]) -> Option<&str> {
     let head = p.first()?.as_str();
     let prelude = matches!(
         last,
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-            | "isize" | "f32" | "f64" | "bool" | "char" | "str" | "Option" | "Box" | "Vec" | "String"
+        "u8" | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "f32"
+            | "f64"
+            | "bool"
+            | "char"
+            | "str"
+            | "Option"
+            | "Box"
+            | "Vec"
+            | "String"
     );
     if p.len() == 1 {
         return prelude.then_some(last);
@@ -1181,7 +1390,9 @@ pub fn known_extern_name(p: &[String]) -> Option<&str> {
     match head {
         "std" | "core" | "alloc" => Some(last),
         "crossbeam_utils" if last == "CachePadded" => Some(last),
-        "crossbeam" if p.get(1).is_some_and(|s| s == "utils") && last == "CachePadded" => Some(last),
+        "crossbeam" if p.get(1).is_some_and(|s| s == "utils") && last == "CachePadded" => {
+            Some(last)
+        }
         _ => None,
     }
 }
@@ -1193,17 +1404,26 @@ fn generic_args(a: &PathArguments) -> Vec<&GenericArgument> {
     }
 }
 
-fn maybe_unsized(generics: &syn::Generics, ident: &syn::Ident, bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>) -> bool {
+fn maybe_unsized(
+    generics: &syn::Generics,
+    ident: &syn::Ident,
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> bool {
     let relaxed = |b: &syn::TypeParamBound| matches!(b, syn::TypeParamBound::Trait(t) if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_)));
     if bounds.iter().any(relaxed) {
         return true;
     }
-    generics.where_clause.iter().flat_map(|w| &w.predicates).any(|p| match p {
-        syn::WherePredicate::Type(pt) => {
-            matches!(&pt.bounded_ty, Type::Path(tp) if tp.path.is_ident(ident)) && pt.bounds.iter().any(relaxed)
-        }
-        _ => false,
-    })
+    generics
+        .where_clause
+        .iter()
+        .flat_map(|w| &w.predicates)
+        .any(|p| match p {
+            syn::WherePredicate::Type(pt) => {
+                matches!(&pt.bounded_ty, Type::Path(tp) if tp.path.is_ident(ident))
+                    && pt.bounds.iter().any(relaxed)
+            }
+            _ => false,
+        })
 }
 
 fn syn_err(e: &syn::Error) -> (usize, usize, String) {
@@ -1223,19 +1443,32 @@ pub fn field_kind(ty: &Type) -> FieldKind {
                 return FieldKind::Plain;
             };
             let name = last.ident.to_string();
-            if matches!(name.as_str(), "CachePadded" | "ManuallyDrop" | "Wrapping") {
-                if let Some(GenericArgument::Type(inner)) = generic_args(&last.arguments).first() {
-                    return field_kind(inner);
-                }
+            if matches!(name.as_str(), "CachePadded" | "ManuallyDrop" | "Wrapping")
+                && let Some(GenericArgument::Type(inner)) = generic_args(&last.arguments).first()
+            {
+                return field_kind(inner);
             }
             if name.starts_with("Atomic") {
                 FieldKind::Atomic
             } else if matches!(
                 name.as_str(),
-                "Mutex" | "RwLock" | "Condvar" | "Once" | "OnceLock" | "ReentrantMutex" | "SpinLock" | "Spinlock" | "FairMutex" | "Semaphore" | "Barrier"
+                "Mutex"
+                    | "RwLock"
+                    | "Condvar"
+                    | "Once"
+                    | "OnceLock"
+                    | "ReentrantMutex"
+                    | "SpinLock"
+                    | "Spinlock"
+                    | "FairMutex"
+                    | "Semaphore"
+                    | "Barrier"
             ) {
                 FieldKind::Lock
-            } else if matches!(name.as_str(), "Cell" | "UnsafeCell" | "RefCell" | "OnceCell" | "SyncUnsafeCell") {
+            } else if matches!(
+                name.as_str(),
+                "Cell" | "UnsafeCell" | "RefCell" | "OnceCell" | "SyncUnsafeCell"
+            ) {
                 FieldKind::Cell
             } else {
                 FieldKind::Plain
@@ -1258,7 +1491,12 @@ pub fn tokens_string(ts: proc_macro2::TokenStream) -> String {
     out
 }
 
-fn print_tokens(ts: proc_macro2::TokenStream, out: &mut String, prev_word: &mut bool, depth: usize) {
+fn print_tokens(
+    ts: proc_macro2::TokenStream,
+    out: &mut String,
+    prev_word: &mut bool,
+    depth: usize,
+) {
     use proc_macro2::{Delimiter, Spacing, TokenTree};
     if depth > 64 {
         out.push('…');
@@ -1294,7 +1532,9 @@ fn print_tokens(ts: proc_macro2::TokenStream, out: &mut String, prev_word: &mut 
                         out.push_str(" + ");
                         *prev_word = false;
                     }
-                    '=' if p.spacing() == Spacing::Alone && !out.ends_with(['=', '!', '<', '>']) => {
+                    '=' if p.spacing() == Spacing::Alone
+                        && !out.ends_with(['=', '!', '<', '>']) =>
+                    {
                         out.push_str(" = ");
                         *prev_word = false;
                     }
@@ -1356,7 +1596,10 @@ mod tests {
         assert_eq!(t("Option < Box < [ u8 ; 4 ] > >"), "Option<Box<[u8; 4]>>");
         assert_eq!(t("&'a mut T"), "&'a mut T");
         assert_eq!(t("*const u8"), "*const u8");
-        assert_eq!(t("Box<dyn Fn(u8) -> u8 + Send>"), "Box<dyn Fn(u8) -> u8 + Send>");
+        assert_eq!(
+            t("Box<dyn Fn(u8) -> u8 + Send>"),
+            "Box<dyn Fn(u8) -> u8 + Send>"
+        );
         assert_eq!(t("(u8, u16)"), "(u8, u16)");
         assert_eq!(t("std::sync::Mutex<()>"), "std::sync::Mutex<()>");
         assert_eq!(t("[u8; N * 2]"), "[u8; N*2]");
@@ -1366,7 +1609,10 @@ mod tests {
     fn field_kinds() {
         let k = |s: &str| field_kind(&syn::parse_str::<Type>(s).unwrap());
         assert_eq!(k("AtomicU64"), FieldKind::Atomic);
-        assert_eq!(k("CachePadded<std::sync::atomic::AtomicUsize>"), FieldKind::Atomic);
+        assert_eq!(
+            k("CachePadded<std::sync::atomic::AtomicUsize>"),
+            FieldKind::Atomic
+        );
         assert_eq!(k("[AtomicBool; 4]"), FieldKind::Atomic);
         assert_eq!(k("parking_lot::Mutex<u8>"), FieldKind::Lock);
         assert_eq!(k("RefCell<u8>"), FieldKind::Cell);
