@@ -90,8 +90,10 @@ pub struct Unrun {
 /// counters on another, rarely touched fields last, each 128 bytes apart so neither an
 /// x86_64 adjacent-line prefetch pair nor an Apple 128-byte line mixes two groups.
 #[derive(CacheLayout)]
-#[repr(C, align(128))]
-#[layout(size = 512, align = 128)]
+#[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
+#[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
+#[cfg_attr(not(target_arch = "s390x"), layout(size = 512, align = 128))]
+#[cfg_attr(target_arch = "s390x", layout(size = 1024, align = 256))]
 pub(crate) struct Loop {
     /// Read by every producer after each submit; written only on sleep/wake/shutdown.
     #[layout(isolated)]

@@ -58,12 +58,15 @@ pub use timer::TimerId;
 
 /// A zero-sized field of this type starts the next field on a fresh 128-byte block: the
 /// group separator in the `#[layout]` structs (128 covers x86_64's adjacent-line prefetch
-/// pair and Apple's 128-byte lines), independent of the preceding fields' sizes.
+/// pair and Apple's 128-byte lines; 256 on s390x, whose lines are 256 bytes), independent of the preceding fields' sizes.
 #[derive(Clone, Copy, Debug, Default)]
-#[repr(C, align(128))]
+#[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
+#[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
 pub(crate) struct LineBreak;
 
 /// The generic ring is checked as the loop instantiates it (plain `cargo check` cannot
 /// evaluate a generic type's layout asserts on its own).
 #[cfg(not(loom))]
 const _: () = layout::verify::<ring::MicrotaskRing<task::RawTask>>();
+#[cfg(not(loom))]
+const _: () = layout::verify::<submit::SubmitQueue<task::Task>>();

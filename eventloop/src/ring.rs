@@ -22,8 +22,10 @@ type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
 /// Bounded SPSC ring of `T`; capacity is a power of two.
 #[derive(CacheLayout)]
-#[repr(C, align(128))]
-#[layout(size = 384, align = 128)]
+#[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
+#[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
+#[cfg_attr(not(target_arch = "s390x"), layout(size = 384, align = 128))]
+#[cfg_attr(target_arch = "s390x", layout(size = 768, align = 256))]
 pub(crate) struct MicrotaskRing<T> {
     /// Next index to pop; written only by the consumer.
     #[layout(group = "consumer", isolated)]

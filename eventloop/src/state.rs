@@ -64,8 +64,10 @@ pub(crate) enum SleepDecision {
 
 /// The loop's state word, alone on its cache line (and its prefetch pair).
 #[derive(CacheLayout)]
-#[repr(C, align(128))]
-#[layout(size = 128, align = 128)]
+#[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
+#[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
+#[cfg_attr(not(target_arch = "s390x"), layout(size = 128, align = 128))]
+#[cfg_attr(target_arch = "s390x", layout(size = 256, align = 256))]
 pub(crate) struct FastState {
     #[layout(isolated)]
     word: AtomicU64,

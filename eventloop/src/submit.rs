@@ -7,6 +7,8 @@
 // Parts used only by the loop, which is not built under loom.
 #![cfg_attr(loom, allow(dead_code))]
 
+use layout::CacheLayout;
+
 use crate::sync::{AtomicU64, Mutex, Ordering, lock};
 
 #[derive(Debug)]
@@ -18,12 +20,19 @@ struct Batch<T> {
     accepted: u64,
 }
 
-/// Multi-producer queue drained in batches by one consumer.
-#[derive(Debug)]
+/// Multi-producer queue drained in batches by one consumer. The lock and the counter
+/// are written together by the producer holding the lock: one group, one line.
+#[derive(Debug, CacheLayout)]
+#[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
+#[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
+#[cfg_attr(not(target_arch = "s390x"), layout(align = 128))]
+#[cfg_attr(target_arch = "s390x", layout(align = 256))]
 pub(crate) struct SubmitQueue<T> {
+    #[layout(group = "submit")]
     batch: Mutex<Batch<T>>,
     /// Copy of `Batch::accepted`, stored under the lock: lets the loop spin and `stats`
     /// read without taking the lock.
+    #[layout(group = "submit")]
     accepted_hint: AtomicU64,
 }
 
