@@ -12,6 +12,7 @@
 # Environment:
 #   CROSS_TARGETS   space-separated subset of the four triples above (default: all)
 #   CROSS_PACKAGES  packages to test (default: "layout layout-tests eventloop")
+#   TEST_KEEP_GOING=1  go on with the other targets after a failure; fail at the end
 # Tests run under emulation see CACHELAYOUT_EMULATOR=qemu|wine (set by the runners) and
 # may scale their stress loops down with it.
 set -euo pipefail
@@ -33,13 +34,22 @@ is_in() {
     return 1
 }
 
+failed=()
+fail() {
+    echo "cross-test: FAILED: $1" >&2
+    failed+=("$1")
+    if [[ "${TEST_KEEP_GOING:-0}" != 1 ]]; then
+        exit 1
+    fi
+}
+
 for t in "${targets[@]}"; do
     start=$SECONDS
     if is_in "$t" "${run_targets[@]}"; then
         echo "=== cross-test: cargo test --target $t ${pkg_args[*]}"
         if ! cargo test --target "$t" "${pkg_args[@]}"; then
-            echo "cross-test: FAILED: cargo test --target $t" >&2
-            exit 1
+            fail "cargo test --target $t"
+            continue
         fi
     elif is_in "$t" "${check_targets[@]}"; then
         echo "=== cross-test: cargo check --tests --benches --target $t ${pkg_args[*]}"
@@ -54,8 +64,8 @@ for t in "${targets[@]}"; do
                 ;;
         esac
         if ! env "${cc_env[@]}" cargo check --tests --benches --target "$t" "${pkg_args[@]}"; then
-            echo "cross-test: FAILED: cargo check --target $t" >&2
-            exit 1
+            fail "cargo check --tests --benches --target $t"
+            continue
         fi
     else
         echo "cross-test: unknown target '$t' (known: ${run_targets[*]} ${check_targets[*]})" >&2
@@ -63,3 +73,7 @@ for t in "${targets[@]}"; do
     fi
     echo "=== cross-test: $t ok ($((SECONDS - start)) s)"
 done
+if [[ ${#failed[@]} -gt 0 ]]; then
+    printf 'cross-test: FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
