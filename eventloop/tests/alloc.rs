@@ -64,7 +64,9 @@ fn small_closure_submit_allocates_nothing_in_steady_state() {
     h.shutdown();
     join.join().unwrap().unwrap();
     assert_eq!(h.stats().executed, 2 * n);
-    // A `Vec` may still double once or twice if the loop lagged further behind than in
-    // the warm-up; anything per-submit would be ~n.
-    assert!(allocs <= 8, "{allocs} allocations for {n} submits");
+    // If the loop lags further behind than during the warm-up (a busy machine), each of
+    // the queue's two vectors may still double its way up to the backlog: at most
+    // 2 * log2(n) allocations. Anything per submit would be ~n.
+    let bound = 2 * (64 - n.leading_zeros() as u64);
+    assert!(allocs <= bound, "{allocs} allocations for {n} submits (bound {bound})");
 }
