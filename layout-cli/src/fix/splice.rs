@@ -410,4 +410,121 @@ pub struct Ring { // the hot part
         let err = SourceFile::parse("struct S { a: }\n".into()).unwrap_err();
         assert_eq!(err.1, 1);
     }
+
+    use proptest::prelude::*;
+
+    /// One field's text: (blank line before, line comment, doc, cfg, pub, type, trailing
+    /// comment kind).
+    type FieldGen = (bool, bool, bool, bool, bool, usize, u8);
+
+    const TYPES: [&str; 5] = [
+        "u8",
+        "HashMap<u8, u16>",
+        "[u8; 4]",
+        "Option<(u32, u64)>",
+        "fn(u8, u8) -> u8",
+    ];
+
+    fn struct_text(
+        fields: &[FieldGen],
+        one_line: bool,
+        trailing_comma: bool,
+        end_comment: bool,
+    ) -> String {
+        let mut s =
+            String::from("use std::collections::HashMap;\n\n/// Doc.\n#[repr(C)]\nstruct S {");
+        let n = fields.len();
+        for (i, &(blank, comment, doc, cfg, vis, ty, trail)) in fields.iter().enumerate() {
+            let comma = if i + 1 < n || trailing_comma { "," } else { "" };
+            let vis = if vis { "pub(crate) " } else { "" };
+            if one_line {
+                s.push_str(&format!(" {vis}f{i}: {}{comma}", TYPES[ty]));
+                continue;
+            }
+            s.push('\n');
+            if blank {
+                s.push('\n');
+            }
+            if comment {
+                s.push_str(&format!("    // about f{i}\n"));
+            }
+            if doc {
+                s.push_str(&format!("    /// f{i}, documented.\n"));
+            }
+            if cfg {
+                s.push_str("    #[cfg(unix)]\n");
+            }
+            s.push_str(&format!("    {vis}f{i}: {}{comma}", TYPES[ty]));
+            match trail {
+                1 => s.push_str(&format!(" // trailing {i}")),
+                2 => s.push_str(&format!(" /* block {i} */")),
+                _ => {}
+            }
+        }
+        if one_line {
+            s.push_str(" }\n");
+        } else {
+            s.push('\n');
+            if end_comment {
+                s.push_str("    // the end\n");
+            }
+            s.push_str("}\n\nfn after() {}\n");
+        }
+        s
+    }
+
+    fn locate(text: &str) -> StructSource {
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("struct S"))
+            .unwrap()
+            + 1;
+        named(text, "S", line)
+    }
+
+    proptest! {
+        /// Any permutation, then its inverse, gives back the original bytes; every
+        /// intermediate text parses and keeps every field with its own comments.
+        #[test]
+        fn reorder_round_trips(
+            fields in prop::collection::vec(
+                (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), 0..TYPES.len(), 0u8..3),
+                1..7,
+            ),
+            one_line in any::<bool>(),
+            trailing_comma in any::<bool>(),
+            end_comment in any::<bool>(),
+            seed in any::<u64>(),
+        ) {
+            let text = struct_text(&fields, one_line, trailing_comma, end_comment);
+            let n = fields.len();
+            let mut order: Vec<usize> = (0..n).collect();
+            let mut x = seed;
+            for i in (1..n).rev() {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                order.swap(i, (x >> 33) as usize % (i + 1));
+            }
+            let s = locate(&text);
+            prop_assert_eq!(&s.names, &(0..n).map(|i| format!("f{i}")).collect::<Vec<_>>());
+            let moved = reorder(&text, &s, &order);
+            let t = locate(&moved);
+            let want: Vec<String> = order.iter().map(|i| format!("f{i}")).collect();
+            prop_assert_eq!(&t.names, &want);
+            for (k, &i) in order.iter().enumerate() {
+                let chunk = &moved[t.chunks[k].clone()];
+                let has = |needle: String| chunk.contains(&needle);
+                let (_, comment, doc, _, _, _, trail) = fields[i];
+                let kept = (!comment || one_line || has(format!("// about f{i}\n")))
+                    && (!doc || one_line || has(format!("/// f{i}, documented.")))
+                    && (trail != 1 || one_line || has(format!("// trailing {i}")))
+                    && (trail != 2 || one_line || has(format!("/* block {i} */")));
+                prop_assert!(kept, "field {} lost a comment: {:?}", i, chunk);
+            }
+            let mut inverse = vec![0; n];
+            for (k, &i) in order.iter().enumerate() {
+                inverse[i] = k;
+            }
+            prop_assert_eq!(reorder(&moved, &t, &inverse), text);
+        }
+    }
 }
