@@ -20,8 +20,9 @@ set -euo pipefail
 CRATE="${1:-syn}"
 RUNS="${RUNS:-5}"
 case "$CRATE" in
-  syn) REQ='syn = "2"'; MAJOR=2 ;;
-  tokio) REQ='tokio = { version = "1", features = ["full"] }'; MAJOR=1 ;;
+  # `full` on both: layout-cli reads every file, so the compiler must compile them too.
+  syn) REQ='syn = "2"'; MAJOR=2; FEATURES=full ;;
+  tokio) REQ='tokio = { version = "1", features = ["full"] }'; MAJOR=1; FEATURES=full ;;
   *) echo "usage: $0 [syn|tokio]" >&2; exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -57,8 +58,8 @@ echo "layout-cli finds: $NSTRUCTS"
 cp -r "$SRC" "$TMP/crate"
 grep -q '^\[workspace\]' "$TMP/crate/Cargo.toml" || printf '\n[workspace]\n' >> "$TMP/crate/Cargo.toml"
 export RUSTC_TARGET_DIR="$TMP/target"
-(cd "$TMP/crate" && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR="$RUSTC_TARGET_DIR" cargo +nightly rustc -q --lib -- -Zprint-type-sizes > /dev/null 2>&1)
-RUSTC_CMD="touch $TMP/crate/src/lib.rs && cd $TMP/crate && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR=$RUSTC_TARGET_DIR cargo +nightly rustc -q --lib -- -Zprint-type-sizes > /dev/null 2>&1"
+(cd "$TMP/crate" && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR="$RUSTC_TARGET_DIR" cargo +nightly rustc -q --lib --features $FEATURES -- -Zprint-type-sizes > /dev/null 2>&1)
+RUSTC_CMD="touch $TMP/crate/src/lib.rs && cd $TMP/crate && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR=$RUSTC_TARGET_DIR cargo +nightly rustc -q --lib --features $FEATURES -- -Zprint-type-sizes > /dev/null 2>&1"
 CLI_CMD="$CLI report $SRC --all-targets --format json > /dev/null 2>&1; true"
 
 median_ms() { # command -> median wall time in ms over RUNS runs
@@ -88,7 +89,7 @@ else
 fi
 [ "$CLI_MS" -gt 0 ] || CLI_MS=1
 echo "layout-cli report --all-targets ($NTARGETS targets): ${CLI_MS} ms"
-echo "cargo +nightly rustc -Zprint-type-sizes (1 target):  ${RUSTC_MS} ms"
+echo "cargo +nightly rustc --features $FEATURES -Zprint-type-sizes (1 target): ${RUSTC_MS} ms"
 echo "ratio: $(python3 -c "print(f'{$RUSTC_MS/$CLI_MS:.1f}')")x faster in wall time ($HOW; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 if [ -n "${CLI_CPU:-}" ] && [ "$CLI_CPU" -gt 0 ]; then
   echo "CPU time (user+sys, mean): layout-cli ${CLI_CPU} ms, rustc route ${RUSTC_CPU} ms: $(python3 -c "print(f'{$RUSTC_CPU/$CLI_CPU:.1f}')")x"
