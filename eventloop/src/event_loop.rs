@@ -220,6 +220,15 @@ impl Handle {
         self.shared.shutdown();
     }
 
+    /// Whether the loop has declared itself asleep (parked, or waiting in the poller):
+    /// the next submit will wake it. For tests and wakeup-latency measurements.
+    pub fn is_sleeping(&self) -> bool {
+        matches!(
+            self.shared.state.load(),
+            crate::state::SLEEPING_PARK | crate::state::SLEEPING_POLL
+        )
+    }
+
     /// Whether the loop has stopped (its `run` returned or is returning).
     pub fn is_terminated(&self) -> bool {
         self.shared.state.load() == crate::state::TERMINATED
@@ -703,6 +712,8 @@ impl EventLoop {
         let decision = shared.state.prepare_sleep(&shared.queue, tier);
         if decision != SleepDecision::Terminating {
             self.cx.sleeps += 1;
+            // Relaxed: a statistic, published now so observers see the loop asleep.
+            shared.sleeps.store(self.cx.sleeps, Ordering::Relaxed);
         }
         if decision != SleepDecision::Sleep {
             return Ok(());

@@ -68,5 +68,8 @@ fn small_closure_submit_allocates_nothing_in_steady_state() {
     // the queue's two vectors may still double its way up to the backlog: at most
     // 2 * log2(n) allocations. Anything per submit would be ~n.
     let bound = 2 * (64 - n.leading_zeros() as u64);
-    assert!(allocs <= bound, "{allocs} allocations for {n} submits (bound {bound})");
+    assert!(
+        allocs <= bound,
+        "{allocs} allocations for {n} submits (bound {bound})"
+    );
 }

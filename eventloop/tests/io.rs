@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{expect, scale};
+use common::{expect, scale, wait_asleep};
 use eventloop::{Config, EventLoop, IoToken};
 use mio::Interest;
 use mio::net::UdpSocket;
@@ -103,7 +103,7 @@ fn sleeping_loop_is_woken_through_each_tier_as_sources_come_and_go() {
     })
     .unwrap();
     assert_eq!(expect(&rx, "register"), "registered");
-    thread::sleep(Duration::from_millis(20));
+    wait_asleep(&h);
     let before = h.stats();
     assert_eq!(before.io_sources, 1);
     h.submit(ack("poll tier")).unwrap();
@@ -123,7 +123,7 @@ fn sleeping_loop_is_woken_through_each_tier_as_sources_come_and_go() {
     })
     .unwrap();
     assert_eq!(expect(&rx, "deregister"), "deregistered");
-    thread::sleep(Duration::from_millis(20));
+    wait_asleep(&h);
     let before = h.stats();
     assert_eq!(before.io_sources, 0);
     h.submit(ack("park tier")).unwrap();

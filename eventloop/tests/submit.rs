@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 
-use common::{expect, scale};
+use common::{expect, scale, wait_asleep};
 use eventloop::{Config, EventLoop, Task};
 
 /// Under Miri a spin of hundreds of iterations outlasts a producer's short sleep (Miri's
@@ -290,8 +290,8 @@ fn sleeping_loop_is_woken_in_user_space_once_per_sleep() {
     let (tx, rx) = std::sync::mpsc::channel();
     let rounds = scale(50, 3);
     for _ in 0..rounds {
-        // Give the loop time to spin out and park.
-        thread::sleep(std::time::Duration::from_millis(5));
+        // Let the loop spin out and park.
+        wait_asleep(&h);
         let tx = tx.clone();
         h.submit(move |_| tx.send(()).unwrap()).unwrap();
         expect(&rx, "parked loop ran the task");
@@ -318,7 +318,7 @@ fn many_producers_wake_a_parked_loop_at_most_once_per_sleep() {
     let done = Arc::new(AtomicUsize::new(0));
     let rounds = scale(20, 2);
     for _ in 0..rounds {
-        thread::sleep(std::time::Duration::from_millis(5));
+        wait_asleep(&h);
         let before = h.stats().executed;
         let barrier = Arc::new(std::sync::Barrier::new(producers));
         let ts: Vec<_> = (0..producers)
