@@ -35,6 +35,18 @@ pub fn code_for(input_errors: bool, worst: Option<Severity>, deny: Severity) -> 
     }
 }
 
+/// `report --baseline`: a changed layout counts as a finding; a baseline that cannot be
+/// read is an input error. Input errors still win.
+pub fn with_baseline(code: i32, changed: bool, baseline_error: bool) -> i32 {
+    if code == ERROR || baseline_error {
+        ERROR
+    } else if code == FINDINGS || changed {
+        FINDINGS
+    } else {
+        CLEAN
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +62,16 @@ mod tests {
         assert_eq!(code_for(false, Some(Error), Warning), FINDINGS);
         assert_eq!(code_for(true, None, Error), ERROR);
         assert_eq!(code_for(true, Some(Error), Warning), ERROR);
+    }
+
+    #[test]
+    fn baseline_changes_are_findings_and_errors_still_win() {
+        assert_eq!(with_baseline(CLEAN, false, false), CLEAN);
+        assert_eq!(with_baseline(CLEAN, true, false), FINDINGS);
+        assert_eq!(with_baseline(FINDINGS, false, false), FINDINGS);
+        assert_eq!(with_baseline(CLEAN, false, true), ERROR);
+        assert_eq!(with_baseline(ERROR, true, false), ERROR);
+        assert_eq!(with_baseline(FINDINGS, true, true), ERROR);
     }
 
     #[test]

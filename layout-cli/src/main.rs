@@ -149,24 +149,26 @@ fn report(args: &ReportArgs) -> i32 {
         Format::Sarif => render::sarif::render(&analysis),
     };
     emit(&text);
-    let mut code = exit::exit_code(&analysis, args.deny.into());
-    if let Some(baseline) = &args.baseline {
-        match snapshot::compare(baseline, &analysis) {
-            Ok(changes) => {
-                for c in &changes {
-                    eprintln!("layout changed: {}: {}", c.subject, c.message);
-                }
-                if !changes.is_empty() && code == exit::CLEAN {
-                    code = exit::FINDINGS;
-                }
+    let code = exit::exit_code(&analysis, args.deny.into());
+    let Some(baseline) = &args.baseline else {
+        return code;
+    };
+    match snapshot::compare(baseline, &analysis) {
+        Ok(changes) => {
+            for c in &changes {
+                eprintln!("layout changed: {}: {}", c.subject, c.message);
             }
-            Err(e) => {
-                eprintln!("{}: {}", render::display_path(&e.file), e.message);
-                code = exit::ERROR;
-            }
+            exit::with_baseline(code, !changes.is_empty(), false)
+        }
+        Err(e) => {
+            eprintln!(
+                "{}: error: {}",
+                location(&e.file, e.line, e.column),
+                e.message
+            );
+            exit::with_baseline(code, false, true)
         }
     }
-    code
 }
 
 fn explain(code: Option<&str>) -> i32 {
