@@ -47,7 +47,9 @@ for t in "${targets[@]}"; do
     start=$SECONDS
     if is_in "$t" "${run_targets[@]}"; then
         echo "=== cross-test: cargo test --target $t ${pkg_args[*]}"
-        if ! cargo test --target "$t" "${pkg_args[@]}"; then
+        no_fail_fast=()
+        if [[ "${TEST_KEEP_GOING:-0}" == 1 ]]; then no_fail_fast=(--no-fail-fast); fi
+        if ! cargo test --target "$t" "${pkg_args[@]}" "${no_fail_fast[@]}"; then
             fail "cargo test --target $t"
             continue
         fi

@@ -55,7 +55,10 @@ print_timings() {
 step "setup" bash scripts/setup.sh
 step "fmt" cargo fmt --all --check
 step "clippy" cargo clippy --workspace --all-targets -- -D warnings
-step "test (host)" cargo test --workspace
+# In keep-going mode, every test binary runs even after one fails.
+no_fail_fast=()
+if [[ "${TEST_KEEP_GOING:-0}" == 1 ]]; then no_fail_fast=(--no-fail-fast); fi
+step "test (host)" cargo test --workspace "${no_fail_fast[@]}"
 step "cross-target tests" bash scripts/cross-test.sh
 step "miri" bash scripts/miri.sh
 step "loom" bash scripts/loom.sh
