@@ -27,6 +27,9 @@ pub const MAX_TIMER_NESTING: u32 = 5;
 /// The clamp for deeply nested timers and the shortest interval period.
 pub const NESTED_MIN_DELAY: Duration = Duration::from_millis(1);
 
+/// Tasks' worth of batch capacity kept after a burst (64 bytes each: 4 MiB).
+const BATCH_KEEP: usize = 1 << 16;
+
 /// Loop settings; `Config::default()` suits most uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -630,6 +633,10 @@ impl EventLoop {
             }
         }
         self.unrun.tasks.extend(tasks);
+        // A burst can grow the batch to any size; keep a working size, not the peak.
+        if self.batch.capacity() > BATCH_KEEP {
+            self.batch.shrink_to(BATCH_KEEP);
+        }
         self.cx.publish();
         true
     }
