@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use eventloop::{Config, Cx, EventLoop, Handle, TimerId, Unrun};
 
-use super::microtasks::FAN;
+use super::microtasks::ticks::tick;
+use super::microtasks::{FAN, ticks};
 use super::peers::{Peer, Submitter};
 use super::timers::Spread;
 
@@ -93,23 +94,6 @@ pub struct Microtasks {
     join: LoopThread,
 }
 
-struct ChainEnd {
-    start: Instant,
-    ran: u64,
-}
-
-thread_local! {
-    static CHAIN: RefCell<Option<ChainEnd>> = const { RefCell::new(None) };
-}
-
-fn tick() {
-    CHAIN.with(|c| {
-        if let Some(c) = c.borrow_mut().as_mut() {
-            c.ran += 1;
-        }
-    });
-}
-
 fn chain(cx: &mut Cx, left: u64) {
     tick();
     if left > 1 {
@@ -136,19 +120,13 @@ impl Microtasks {
     }
 
     /// Runs `iters` microtasks on the loop thread (one chain, or fan-outs of 256) and
-    /// returns the time from queueing the first to the last one having run.
+    /// returns the time from the first to the last one having run (read by a second task,
+    /// which runs after them: microtasks run before the next task).
     pub fn run(&self, iters: u64, fanout: bool) -> Duration {
-        // Task 1 queues the microtasks; task 2 runs after all of them (microtasks run
-        // before the next task) and reads the clock.
         let ok = self
             .handle
             .submit(move |cx: &mut Cx| {
-                CHAIN.with(|c| {
-                    *c.borrow_mut() = Some(ChainEnd {
-                        start: Instant::now(),
-                        ran: 0,
-                    })
-                });
+                ticks::arm(iters);
                 if fanout {
                     fan(cx, iters);
                 } else {
@@ -157,13 +135,7 @@ impl Microtasks {
             })
             .is_ok();
         assert!(ok, "event loop accepts bench work");
-        on_loop(&self.handle, move |_| {
-            let end = CHAIN
-                .with(|c| c.borrow_mut().take())
-                .expect("chain started");
-            assert_eq!(end.ran, iters, "every microtask ran before the next task");
-            end.start.elapsed()
-        })
+        on_loop(&self.handle, move |_| ticks::elapsed(iters))
     }
 
     pub fn stop(self) {

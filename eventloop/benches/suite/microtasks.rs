@@ -4,7 +4,7 @@
 //! `VecDeque<Box<dyn FnOnce>>` baseline running the same shapes.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::Criterion;
 
@@ -12,6 +12,45 @@ use super::el;
 use super::report;
 
 pub const FAN: u64 = 256;
+
+/// The work every microtask does, identical for the loop and the baseline: count itself
+/// in a thread-local, and the last one reads the clock.
+pub mod ticks {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+
+    thread_local! {
+        static RAN: Cell<u64> = const { Cell::new(0) };
+        static TARGET: Cell<u64> = const { Cell::new(0) };
+        static START: Cell<Option<Instant>> = const { Cell::new(None) };
+        static END: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+
+    pub fn arm(target: u64) {
+        RAN.set(0);
+        TARGET.set(target);
+        END.set(None);
+        START.set(Some(Instant::now()));
+    }
+
+    #[inline]
+    pub fn tick() {
+        let n = RAN.get() + 1;
+        RAN.set(n);
+        if n == TARGET.get() {
+            END.set(Some(Instant::now()));
+        }
+    }
+
+    /// Checks that exactly `target` ticks ran and returns the time they took.
+    pub fn elapsed(target: u64) -> Duration {
+        assert_eq!(RAN.get(), target, "every microtask ran, once");
+        let (Some(start), Some(end)) = (START.get(), END.get()) else {
+            panic!("the run was armed and finished");
+        };
+        end - start
+    }
+}
 
 pub fn bench(c: &mut Criterion, alloc: &str) {
     let group = format!("{alloc}_microtasks");
@@ -40,21 +79,20 @@ type Micro = Box<dyn FnOnce(&mut Deque)>;
 
 struct Deque {
     q: VecDeque<Micro>,
-    ran: u64,
 }
 
 fn chain(d: &mut Deque, left: u64) {
-    d.ran += 1;
+    ticks::tick();
     if left > 1 {
         d.q.push_back(Box::new(move |d: &mut Deque| chain(d, left - 1)));
     }
 }
 
 fn fan(d: &mut Deque, left: u64) {
-    d.ran += 1;
+    ticks::tick();
     let leaves = (left - 1).min(FAN - 1);
     for _ in 0..leaves {
-        d.q.push_back(Box::new(|d: &mut Deque| d.ran += 1));
+        d.q.push_back(Box::new(|_: &mut Deque| ticks::tick()));
     }
     let rest = left - 1 - leaves;
     if rest > 0 {
@@ -65,9 +103,8 @@ fn fan(d: &mut Deque, left: u64) {
 fn vecdeque(iters: u64, fanout: bool) -> Duration {
     let mut d = Deque {
         q: VecDeque::with_capacity(FAN as usize),
-        ran: 0,
     };
-    let t0 = Instant::now();
+    ticks::arm(iters);
     if fanout {
         fan(&mut d, iters);
     } else {
@@ -76,7 +113,5 @@ fn vecdeque(iters: u64, fanout: bool) -> Duration {
     while let Some(m) = d.q.pop_front() {
         m(&mut d);
     }
-    let elapsed = t0.elapsed();
-    assert_eq!(d.ran, iters, "baseline ran every microtask");
-    elapsed
+    ticks::elapsed(iters)
 }
