@@ -399,27 +399,43 @@ impl Index {
         let module = &self.modules[m];
         let mut via_use = None;
         if let Some(entries) = module.items.get(name) {
+            // Two present type definitions of one name in one module only happen when
+            // several crate roots (`main.rs`, `lib.rs`, `bin/*.rs`) share the root module
+            // here: ambiguous, so unresolved rather than possibly wrong.
+            let mut found: Option<Res> = None;
+            let mut value: Option<Res> = None;
             for e in entries {
                 if !self.cfg.enabled(&e.attrs, t) {
                     continue;
                 }
-                match &e.def {
-                    Def::Struct(i) => return Some(Res::Struct(*i)),
-                    Def::Enum(i) => return Some(Res::Enum(*i)),
-                    Def::Union(i) => return Some(Res::Union(*i)),
-                    Def::Alias(i) => return Some(Res::Alias(*i)),
-                    Def::Const(i) => return Some(Res::Const(*i)),
+                let r = match &e.def {
+                    Def::Struct(i) => Res::Struct(*i),
+                    Def::Enum(i) => Res::Enum(*i),
+                    Def::Union(i) => Res::Union(*i),
+                    Def::Alias(i) => Res::Alias(*i),
+                    Def::Const(i) => {
+                        value.get_or_insert(Res::Const(*i));
+                        continue;
+                    }
                     Def::Module(c) => {
-                        if self.module_enabled(*c, t) {
-                            return Some(Res::Module(*c));
+                        if !self.module_enabled(*c, t) {
+                            continue;
                         }
+                        Res::Module(*c)
                     }
                     Def::Use(u) => {
-                        if via_use.is_none() {
-                            via_use = Some(u);
-                        }
+                        via_use.get_or_insert(u);
+                        continue;
                     }
+                };
+                match &found {
+                    None => found = Some(r),
+                    Some(prev) if *prev != r => return None,
+                    Some(_) => {}
                 }
+            }
+            if let Some(r) = found.or(value) {
+                return Some(r);
             }
         }
         if let Some(u) = via_use {

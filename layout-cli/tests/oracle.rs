@@ -318,7 +318,9 @@ fn run_oracle(krate: &Path, label: &str) {
 #[test]
 fn fixture_claims_hold_on_every_target() {
     let f = fixture();
-    let structs = analyze(std::slice::from_ref(&f), &[&TARGETS[0]]).structs.len();
+    let structs = analyze(std::slice::from_ref(&f), &[&TARGETS[0]])
+        .structs
+        .len();
     assert!(
         structs >= 40,
         "the fixture should hold at least 40 structs, has {structs}"
@@ -390,6 +392,32 @@ const RANDOM_TYPES: &[&str] = &[
     "Inner0",
     "Inner1",
     "Option<Inner1>",
+    "Option<[u64; 0]>",
+    "Option<Option<u8>>",
+    "Option<Option<u32>>",
+    "Option<(bool, u16)>",
+    "E3",
+    "Option<E3>",
+    "ERepr",
+    "Option<ERepr>",
+    "One",
+    "Option<One>",
+    "Inner2",
+    "Option<Inner2>",
+    "[Inner0; 2]",
+    "Option<f64>",
+    "Option<u128>",
+    "Option<usize>",
+    "isize",
+    "Option<&'static [u8]>",
+    "Option<Box<u8>>",
+    "Box<[u8]>",
+    "Option<Vec<u8>>",
+    "String",
+    "core::time::Duration",
+    "Option<core::time::Duration>",
+    "(Inner2, u8)",
+    "Option<(u64, bool)>",
 ];
 
 fn random_crate(dir: &Path, seed: u64, n: usize) {
@@ -397,7 +425,9 @@ fn random_crate(dir: &Path, seed: u64, n: usize) {
     let mut src = String::from(
         "#![allow(dead_code)]\nuse core::marker::PhantomData;\nuse core::num::*;\nuse core::sync::atomic::*;\n\
          pub struct Inner0 { a: u32, b: bool, c: u8 }\n\
-         #[repr(C)]\npub struct Inner1 { a: u8, b: u16, c: Option<bool> }\n",
+         #[repr(C)]\npub struct Inner1 { a: u8, b: u16, c: Option<bool> }\n\
+         pub struct Inner2 { a: u16, b: bool, c: u32 }\n\
+         pub enum E3 { A, B, C }\n#[repr(u16)]\npub enum ERepr { A = 7, B = 9 }\npub enum One { Only }\n",
     );
     for i in 0..n {
         let repr = match rng.below(10) {

@@ -174,7 +174,7 @@ pub fn univariant(
         return Ok(start);
     };
     let head = niche.offset;
-    let tail = start.layout.size - head - niche.size;
+    let tail = start.layout.size.saturating_sub(head + niche.size);
     if head == 0 || tail == 0 {
         return Ok(start);
     }
@@ -234,7 +234,9 @@ fn biased(
             };
             let inner = match bias {
                 Bias::Start => f.niche.map_or(0, |n| n.offset),
-                Bias::End => f.niche.map_or(0, |n| !(f.size - n.size - n.offset)),
+                Bias::End => f
+                    .niche
+                    .map_or(0, |n| !f.size.saturating_sub(n.size + n.offset)),
             };
             (std::cmp::Reverse(group(f)), niche_key, inner)
         });

@@ -278,6 +278,21 @@ pub struct G<T> { t: T }
 }
 
 #[test]
+fn bad_discriminants_are_errors() {
+    let src = "#[repr(u8)]\npub enum E { A = 0, B = 1000 }\npub struct S { e: E }\n\
+               pub enum F { A = -170141183460469231731687303715884105728, B = 170141183460469231731687303715884105727 }\n\
+               pub struct T { f: F }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    assert!(get(&a, "S", &X86_64_LINUX).size.is_none());
+    assert!(get(&a, "T", &X86_64_LINUX).size.is_none());
+    assert!(
+        a.errors.iter().any(|e| e.message.contains("do not fit")),
+        "{:?}",
+        a.errors
+    );
+}
+
+#[test]
 fn packed_with_an_atomic_is_e0588() {
     let src = "#[repr(packed)]\npub struct P { a: u8, b: std::sync::atomic::AtomicU64 }\n";
     let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
@@ -328,4 +343,90 @@ fn modules_uses_and_aliases_resolve() {
     assert_eq!(get(&a, "InB", &X86_64_LINUX).path, "crate::b::InB");
     let top = get(&a, "Top", &X86_64_LINUX);
     assert!(top.size.is_some(), "{:?}", top.unknown);
+}
+
+/// Seeded mutation of real sources (the oracle fixture): whatever comes out, the engine
+/// answers without panicking (a panic would surface as the "internal error" entry).
+#[test]
+fn mutated_sources_never_panic() {
+    let base = [
+        include_str!("../../tests/fixtures/oracle/src/lib.rs"),
+        include_str!("../../tests/fixtures/oracle/src/net.rs"),
+        include_str!("../../tests/fixtures/oracle/src/sync_types.rs"),
+    ];
+    const SNIPPETS: &[&str] = &[
+        "<",
+        ">",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ";",
+        ",",
+        "::",
+        "'a",
+        "!",
+        "&",
+        "*const ",
+        "Self",
+        "struct X",
+        "u64",
+        "[u8; usize::MAX]",
+        "#[repr(packed)]",
+        "#[repr(C, align(3))]",
+        "#[cfg_attr(unix, repr(align(4096)))]",
+        "#[cfg(any(",
+        "Option<",
+        "Box<dyn ",
+        "= -1",
+        "mod m { pub struct Y(super::Y); }",
+        "type T = T;",
+        "const N: usize = N;",
+        "\"",
+        "'",
+        "r#\"",
+        "/*",
+        "//",
+        "\u{0}",
+        "é",
+        "0x_ffff_ffff_ffff_ffff_ffff",
+        "#![cfg(windows)]",
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let iterations = if cfg!(miri) { 2 } else { 120 };
+    for _ in 0..iterations {
+        let mut text = base[next(base.len())].to_string();
+        for _ in 0..1 + next(4) {
+            let mut at = next(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match next(3) {
+                0 => text.insert_str(at, SNIPPETS[next(SNIPPETS.len())]),
+                1 => {
+                    let mut end = (at + next(40)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.replace_range(at..end, "");
+                }
+                _ => text.truncate(at),
+            }
+        }
+        let (a, _d) = run(&[("lib.rs", &text)], &[&X86_64_LINUX, &I686_LINUX]);
+        assert!(
+            !a.errors
+                .iter()
+                .any(|e| e.message.contains("internal error")),
+            "engine panicked on:\n{text}"
+        );
+    }
 }

@@ -776,6 +776,14 @@ impl<'a> Ctx<'a> {
         let min = *discr.iter().min().unwrap_or(&0);
         let max = *discr.iter().max().unwrap_or(&0);
         let c = repr.kind == layout_syntax::ReprKind::C;
+        if let Some(int) = &repr.int
+            && let Some((lo, hi)) = self.int_range(&int.to_string())
+            && (min < lo || max > hi)
+        {
+            return Err(Why::Error(format!(
+                "discriminants of `{name}` do not fit `{int}`"
+            )));
+        }
         let size = if let Some(int) = &repr.int {
             match int.to_string().as_str() {
                 "u8" | "i8" => 1,
@@ -805,11 +813,22 @@ impl<'a> Ctx<'a> {
         let mut l = if size == 0 {
             Layout::plain(0, 1)
         } else {
-            let span = (max - min) as u128 + 1;
+            let does_not_fit = || {
+                Why::Error(format!(
+                    "discriminants of `{name}` do not fit its representation"
+                ))
+            };
+            let span = max
+                .checked_sub(min)
+                .and_then(|d| u128::try_from(d).ok())
+                .and_then(|d| d.checked_add(1))
+                .ok_or_else(does_not_fit)?;
             let avail = if size >= 16 {
-                u128::MAX - span + 1
+                (u128::MAX - span).checked_add(1).ok_or_else(does_not_fit)?
             } else {
-                (1u128 << (size * 8)) - span
+                (1u128 << (size * 8))
+                    .checked_sub(span)
+                    .ok_or_else(does_not_fit)?
             };
             let mut l = self.int(size);
             l.niche = Niche::scalar(size, avail);
@@ -838,12 +857,7 @@ impl<'a> Ctx<'a> {
                 path.join("::")
             ));
         };
-        let l = self.extern_match(name, args, sc, d).map_err(|w| match w {
-            Why::Unknown(m) if m.ends_with("is not modelled") => {
-                Why::Unknown(format!("type `{}` is not modelled", path.join("::")))
-            }
-            w => w,
-        })?;
+        let l = self.extern_match(path, name, args, sc, d)?;
         let direct = name.starts_with("Atomic") || name == "CachePadded";
         Ok(if direct {
             l
@@ -857,6 +871,7 @@ impl<'a> Ctx<'a> {
 
     fn extern_match(
         &self,
+        path: &[String],
         name: &str,
         args: &[&GenericArgument],
         sc: &Scope,
@@ -958,10 +973,12 @@ impl<'a> Ctx<'a> {
                 self.ptr(pointee(0)?, true)
             }
             "NonNull" => self.ptr(pointee(0)?, true),
-            "Vec" => {
+            "Vec" | "BinaryHeap" => {
                 no_extra(1)?;
                 stdt::vec(self.row)
             }
+            // `Thread { inner: Pin<Arc<Inner>> }`: one non-null pointer.
+            "Thread" => self.ptr(Ptr::Thin, true),
             "String" | "OsString" | "PathBuf" => {
                 let v = stdt::vec(self.row);
                 if name != "String" && std()?.wtf8 {
@@ -1034,7 +1051,7 @@ impl<'a> Ctx<'a> {
                     over: Over::Direct,
                 }
             }
-            _ => return unknown(format!("type `{name}` is not modelled")),
+            _ => return unknown(format!("type `{}` is not modelled", path.join("::"))),
         })
     }
 
