@@ -1018,6 +1018,8 @@ impl<'a> Ctx<'a> {
                     .ok_or_else(|| self.too_big("`HashMap`"))?
             }
             "RandomState" => stdt::random_state(self.row),
+            // `BuildHasherDefault<H>(PhantomData<fn() -> H>)`.
+            "BuildHasherDefault" => Layout::plain(0, 1),
             "BTreeMap" | "BTreeSet" => {
                 no_extra(if name == "BTreeMap" { 2 } else { 1 })?;
                 Layout::plain(3 * p, p)
