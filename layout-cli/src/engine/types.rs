@@ -1041,6 +1041,13 @@ impl<'a> Ctx<'a> {
                     .layout
             }
             "Condvar" => std()?.condvar,
+            // `OnceLock<T> { once: Once, value: UnsafeCell<MaybeUninit<T>>, _marker }`.
+            "OnceLock" => {
+                let fields = [std()?.once, val(0)?.without_niche(), Layout::plain(0, 1)];
+                lay::univariant(&fields, ReprOpts::default(), Kind::AlwaysSized, self.bound)
+                    .map_err(|_| self.too_big("`OnceLock`"))?
+                    .layout
+            }
             "Once" => std()?.once,
             "CachePadded" => {
                 let inner = val(0)?;
