@@ -109,14 +109,19 @@ fn summary(out: &mut String, a: &Analysis) {
             .filter(|f| f.severity == sev)
             .count()
     };
+    // Unknown layouts are not findings (nothing is wrong that we know of), but a rule
+    // was not checked for them: say how many, so a clean run does not overstate.
+    let unchecked = a.structs.iter().filter(|s| !checked(s)).count();
     let _ = writeln!(
         out,
-        "{} on {}: {}, {}; {}",
+        "{} on {}: {}, {}; {}; {} of {} unchecked (unknown layout)",
         plural(structs.len(), "struct"),
         plural(targets.len(), "target"),
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         plural(a.errors.len(), "input error"),
+        unchecked,
+        plural(a.structs.len(), "layout"),
     );
 }
 
@@ -375,6 +380,16 @@ fn mark(p: &Paint, failing: Vec<&str>) -> String {
     }
 }
 
+/// Whether the rules could run: every number of the struct and its fields is known.
+/// Otherwise annotations show `?`, never a ✓ nobody checked.
+fn checked(s: &StructReport) -> bool {
+    s.size.is_some()
+        && s.align.is_some()
+        && s.fields
+            .iter()
+            .all(|f| f.offset.is_some() && f.size.is_some() && f.align.is_some())
+}
+
 /// `#[layout(group = "p", isolated)] ✓` or `✗ false-sharing`; `None` without intent.
 fn field_annotation(s: &StructReport, f: &FieldReport, p: &Paint) -> Option<String> {
     let i = &f.intent;
@@ -397,12 +412,12 @@ fn field_annotation(s: &StructReport, f: &FieldReport, p: &Paint) -> Option<Stri
     if parts.is_empty() {
         return None;
     }
-    let failing: Vec<&str> = failing_codes(s, Some(&f.name), &[]).collect();
-    Some(format!(
-        "#[layout({})] {}",
-        parts.join(", "),
-        mark(p, failing)
-    ))
+    let verdict = if checked(s) {
+        mark(p, failing_codes(s, Some(&f.name), &[]).collect())
+    } else {
+        "?".to_string()
+    };
+    Some(format!("#[layout({})] {verdict}", parts.join(", ")))
 }
 
 /// `#[layout(size = 128 ✓, max_padding = 8 ✗ padding-budget, line = 64)]`.
@@ -410,7 +425,7 @@ fn struct_annotation(s: &StructReport, p: &Paint) -> Option<String> {
     let e = &s.expect;
     let mut parts = Vec::new();
     let checked = |code: Code| -> String {
-        if s.size.is_none() {
+        if !checked(s) {
             return "?".to_string();
         }
         mark(p, failing_codes(s, None, &[code]).collect())

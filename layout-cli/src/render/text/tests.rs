@@ -25,7 +25,7 @@ struct Waste {  // src/lib.rs:1, target x86_64-linux, repr(C)
 };
 
 src/lib.rs:1:12: padding-waste: Waste: struct of size 24 could be 16 with the order { b, a, c } (target x86_64-linux)
-1 struct on 1 target: 0 errors, 1 warning; 0 input errors
+1 struct on 1 target: 0 errors, 1 warning; 0 input errors; 0 of 1 layout unchecked (unknown layout)
 ";
     assert_eq!(got, want, "\n{got}");
 }
@@ -81,7 +81,9 @@ fn failing_field_gets_a_cross_with_its_codes() {
         "{got}"
     );
     assert!(got.contains("    tail: AtomicU64,         /*     8     8     8 */  #[layout(group = \"c\")] ✗ false-sharing\n"), "{got}");
-    assert!(got.contains("1 struct on 1 target: 1 error, 0 warnings; 0 input errors"));
+    assert!(got.contains(
+        "1 struct on 1 target: 1 error, 0 warnings; 0 input errors; 0 of 1 layout unchecked"
+    ));
 }
 
 #[test]
@@ -90,7 +92,7 @@ fn unknown_layout_shows_question_marks_and_reason() {
     assert!(got.contains("struct Opaque {  // src/lib.rs:30, target x86_64-linux, repr(C)\n    /* unknown: type `Foreign` is not defined in this crate */\n    a: u32,                  /*     0     4     4 */\n    b: Foreign,              /*     ?     ?     ? */\n    /* size: ?, align: ?, padding: ?, lines: ? */\n};\n"), "{got}");
     assert!(got.contains("src/broken.rs:3:1: error: expected `;`\n"));
     assert!(
-        got.ends_with("4 structs on 1 target: 1 error, 2 warnings; 1 input error\n"),
+        got.ends_with("4 structs on 1 target: 1 error, 2 warnings; 1 input error; 1 of 4 layouts unchecked (unknown layout)\n"),
         "{got}"
     );
     assert!(!got.contains('\x1b'));
@@ -173,4 +175,23 @@ fn one_boundary_at_a_field_start_and_one_inside_a_hole() {
         ],
         "\n{got}"
     );
+}
+
+#[test]
+fn annotations_of_an_unknown_layout_are_unchecked() {
+    let mut s = sample::opaque();
+    s.fields[0].intent.group = Some("g".into());
+    s.expect.size = Some(8);
+    let got = plain(&Analysis {
+        structs: vec![s],
+        errors: vec![],
+    });
+    assert!(
+        got.contains(
+            "    a: u32,                  /*     0     4     4 */  #[layout(group = \"g\")] ?\n"
+        ),
+        "{got}"
+    );
+    assert!(got.contains("    /* #[layout(size = 8 ?)] */\n"), "{got}");
+    assert!(!got.contains(PASS) && !got.contains(FAIL));
 }
