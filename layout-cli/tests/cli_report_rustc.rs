@@ -36,12 +36,13 @@ fn plain_source(file: &Path) -> String {
     text.lines()
         .filter(|l| {
             let t = l.trim();
-            !(t.starts_with("#[derive(") && t.contains("CacheLayout"))
-                && !t.starts_with("#[layout(")
-                && !(t.starts_with("#[cfg_attr(") && t.contains("layout("))
-                && !t.starts_with("pub mod ")
-                && !t.starts_with("use layout::")
-                && !t.starts_with("//!")
+            let stripped = (t.starts_with("#[derive(") && t.contains("CacheLayout"))
+                || t.starts_with("#[layout(")
+                || (t.starts_with("#[cfg_attr(") && t.contains("layout("))
+                || t.starts_with("pub mod ")
+                || t.starts_with("use layout::")
+                || t.starts_with("//!");
+            !stripped
         })
         .map(|l| l.replace("    _pad:", "    pub _pad:"))
         .collect::<Vec<_>>()
