@@ -112,7 +112,7 @@ fn report_with_a_baseline_fails_on_a_change() {
     let lock = dir.path().join("layouts.json");
     let copy = dir.path().join("comments.rs");
     std::fs::copy(COMMENTS, &copy).unwrap();
-    let a = layout_cli::analyze(&[copy.clone()], &rows(&["x86_64-linux"]));
+    let a = layout_cli::analyze(std::slice::from_ref(&copy), &rows(&["x86_64-linux"]));
     snapshot::write(&lock, &a).unwrap();
 
     let report = || {
