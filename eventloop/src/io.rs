@@ -41,12 +41,31 @@ impl core::fmt::Debug for Io {
     }
 }
 
+/// What producers call to wake a loop sleeping in the poller.
+///
+/// A trait object rather than `mio::Waker` itself: `Loop` then holds only types whose
+/// layout is known on every target (a `Box<dyn _>` is two words), so layout-cli reports
+/// `Loop` exactly instead of "unknown: `mio::Waker` is not defined in this crate". The
+/// extra indirect call sits on the path that makes a system call anyway.
+pub(crate) trait PollWake: Send + Sync {
+    fn wake(&self) -> io::Result<()>;
+}
+
+impl PollWake for mio::Waker {
+    fn wake(&self) -> io::Result<()> {
+        mio::Waker::wake(self)
+    }
+}
+
 impl Io {
     /// A poller and its waker; the waker is published through `waker` before any source
     /// can make the loop sleep in the poller.
-    pub(crate) fn new(events: usize, waker: &std::sync::OnceLock<mio::Waker>) -> io::Result<Self> {
+    pub(crate) fn new(
+        events: usize,
+        waker: &std::sync::OnceLock<Box<dyn PollWake>>,
+    ) -> io::Result<Self> {
         let poll = Poll::new()?;
-        let w = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let w: Box<dyn PollWake> = Box::new(mio::Waker::new(poll.registry(), WAKE_TOKEN)?);
         // A loop creates its `Io` once; if a previous one existed its waker stays valid
         // for the poller it belongs to, which is dropped with it: replace is not needed.
         let _ = waker.set(w);

@@ -171,3 +171,28 @@ fn a_self_rescheduling_timer_does_not_starve_tasks() {
     producer.join().unwrap();
     assert!(*chain_len.borrow() >= 2);
 }
+
+/// Deadlines count from the tick's cached clock (libuv's `uv_now`), not from the call:
+/// after a task has run for 15 ms, a 5 ms timeout is due before a 10 ms one set at the
+/// tick's start. With a fresh clock read per call the order would be the reverse.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "busy-waits 15 ms of clock; Miri's clock advances per executed step"
+)]
+fn deadlines_count_from_the_tick_clock() {
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let o = order.clone();
+    run_loop(move |cx| {
+        let (o1, o2) = (o.clone(), o.clone());
+        let start = Instant::now();
+        cx.set_timeout(unit(10), move |_| o1.lock().unwrap().push("10"));
+        while start.elapsed() < unit(15) {
+            std::hint::spin_loop();
+        }
+        cx.set_timeout(unit(5), move |_| o2.lock().unwrap().push("5"));
+        let h = cx.handle();
+        cx.set_timeout(unit(30), move |_| h.shutdown());
+    });
+    assert_eq!(*order.lock().unwrap(), ["5", "10"]);
+}
