@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use layout::target::TargetInfo;
-use layout::{Code, ReprInfo, Severity, StructExpect};
+use layout::{Code, FieldIntent, FieldLayout, ReprInfo, Severity, StructExpect};
 
 /// Everything `report` found in the paths it was given.
 #[derive(Debug, Default)]
@@ -168,5 +168,28 @@ impl StructReport {
             used = used.checked_add(f.size?)?;
         }
         size.checked_sub(used)
+    }
+
+    /// The fields as the `layout` crate's rules take them, or `None` if any field's
+    /// offset, size or alignment is unknown.
+    pub fn field_layouts(&self) -> Option<Vec<FieldLayout<'_>>> {
+        self.fields
+            .iter()
+            .map(|f| {
+                Some(FieldLayout {
+                    name: &f.name,
+                    offset: f.offset?,
+                    size: f.size?,
+                    align: f.align?,
+                    intent: FieldIntent {
+                        offset: f.intent.offset,
+                        line: f.intent.line,
+                        group: f.intent.group.as_deref(),
+                        isolated: f.intent.isolated,
+                        pad: f.intent.pad,
+                    },
+                })
+            })
+            .collect()
     }
 }

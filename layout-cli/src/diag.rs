@@ -7,7 +7,7 @@
 //! on field kinds).
 
 use layout::rules::{self, Violation};
-use layout::{Code, FieldIntent, FieldLayout, StructLayout};
+use layout::{Code, StructLayout};
 
 use crate::analysis::{Analysis, FieldKind, Finding, StructReport};
 
@@ -21,7 +21,7 @@ pub fn diagnose(analysis: &mut Analysis) {
 /// The findings for one struct on one target. Nothing when its layout is unknown: a
 /// rule checked against a guessed number would be a guess too.
 pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
-    let Some(fields) = known_fields(s) else {
+    let Some(fields) = s.field_layouts() else {
         return Vec::new();
     };
     let (Some(size), Some(align)) = (s.size, s.align) else {
@@ -69,28 +69,6 @@ pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
     out.extend(padding_waste(s, &l));
     out.extend(possible_false_sharing(s, &l));
     out
-}
-
-/// Field descriptors, or `None` if any field's offset, size or alignment is unknown.
-fn known_fields(s: &StructReport) -> Option<Vec<FieldLayout<'_>>> {
-    s.fields
-        .iter()
-        .map(|f| {
-            Some(FieldLayout {
-                name: &f.name,
-                offset: f.offset?,
-                size: f.size?,
-                align: f.align?,
-                intent: FieldIntent {
-                    offset: f.intent.offset,
-                    line: f.intent.line,
-                    group: f.intent.group.as_deref(),
-                    isolated: f.intent.isolated,
-                    pad: f.intent.pad,
-                },
-            })
-        })
-        .collect()
 }
 
 /// Turns a rule's violation into a finding with the rule's own message. The message's

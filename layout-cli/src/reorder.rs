@@ -487,25 +487,7 @@ pub fn check_report(s: &StructReport) -> Option<Option<String>> {
     if s.unknown.is_some() || s.line_size == 0 || s.target.prefetch_span == 0 {
         return None;
     }
-    let fields = s
-        .fields
-        .iter()
-        .map(|f| {
-            Some(FieldLayout {
-                name: &f.name,
-                offset: f.offset?,
-                size: f.size?,
-                align: f.align?,
-                intent: FieldIntent {
-                    offset: f.intent.offset,
-                    line: f.intent.line,
-                    group: f.intent.group.as_deref(),
-                    isolated: f.intent.isolated,
-                    pad: f.intent.pad,
-                },
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let fields = s.field_layouts()?;
     // The rules add offsets and sizes unchecked; a layout that overflows is not real.
     fields
         .iter()
