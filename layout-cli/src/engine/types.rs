@@ -1387,29 +1387,8 @@ fn direct(l: Layout) -> Layout {
 pub fn known_extern_name(p: &[String]) -> Option<&str> {
     let last = p.last()?.as_str();
     let head = p.first()?.as_str();
-    let prelude = matches!(
-        last,
-        "u8" | "u16"
-            | "u32"
-            | "u64"
-            | "u128"
-            | "usize"
-            | "i8"
-            | "i16"
-            | "i32"
-            | "i64"
-            | "i128"
-            | "isize"
-            | "f32"
-            | "f64"
-            | "bool"
-            | "char"
-            | "str"
-            | "Option"
-            | "Box"
-            | "Vec"
-            | "String"
-    );
+    // The prelude's type names, less `Result` (an enum with fields: not modelled).
+    let prelude = last != "Result" && crate::index::is_prelude(last);
     if p.len() == 1 {
         return prelude.then_some(last);
     }
