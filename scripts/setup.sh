@@ -16,8 +16,11 @@ say() { echo "setup: $*"; }
 
 apt_packages=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-mingw-w64-x86-64-win32 wine wine64 clang llvm strace)
+# The first four: cross tests and checks. The last three: layout-cli's oracle test checks
+# its claims for every row of the target table with `cargo check --target` (std only).
 targets=(aarch64-unknown-linux-gnu x86_64-pc-windows-gnu x86_64-pc-windows-msvc
-    aarch64-apple-darwin)
+    aarch64-apple-darwin i686-unknown-linux-gnu armv7-unknown-linux-gnueabihf
+    s390x-unknown-linux-gnu)
 
 # --- Debian packages --------------------------------------------------------------
 if [[ "${SETUP_SKIP_APT:-0}" == 1 ]]; then
