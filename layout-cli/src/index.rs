@@ -101,6 +101,16 @@ pub struct Def_<T> {
     pub file: usize,
 }
 
+/// Appends a definition and returns its index.
+fn push_def<T: Clone>(defs: &mut Vec<Def_<T>>, item: &T, module: ModId, file: usize) -> usize {
+    defs.push(Def_ {
+        item: item.clone(),
+        module,
+        file,
+    });
+    defs.len() - 1
+}
+
 /// A struct and where it is.
 pub type StructDef = Def_<syn::ItemStruct>;
 
@@ -190,48 +200,23 @@ impl Index {
         for item in items {
             match item {
                 Item::Struct(s) => {
-                    let id = self.structs.len();
-                    self.structs.push(Def_ {
-                        item: s.clone(),
-                        module: m,
-                        file,
-                    });
+                    let id = push_def(&mut self.structs, s, m, file);
                     self.add(m, &s.ident, Def::Struct(id), &s.attrs);
                 }
                 Item::Enum(e) => {
-                    let id = self.enums.len();
-                    self.enums.push(Def_ {
-                        item: e.clone(),
-                        module: m,
-                        file,
-                    });
+                    let id = push_def(&mut self.enums, e, m, file);
                     self.add(m, &e.ident, Def::Enum(id), &e.attrs);
                 }
                 Item::Union(u) => {
-                    let id = self.unions.len();
-                    self.unions.push(Def_ {
-                        item: u.clone(),
-                        module: m,
-                        file,
-                    });
+                    let id = push_def(&mut self.unions, u, m, file);
                     self.add(m, &u.ident, Def::Union(id), &u.attrs);
                 }
                 Item::Type(t) => {
-                    let id = self.aliases.len();
-                    self.aliases.push(Def_ {
-                        item: t.clone(),
-                        module: m,
-                        file,
-                    });
+                    let id = push_def(&mut self.aliases, t, m, file);
                     self.add(m, &t.ident, Def::Alias(id), &t.attrs);
                 }
                 Item::Const(c) => {
-                    let id = self.consts.len();
-                    self.consts.push(Def_ {
-                        item: c.clone(),
-                        module: m,
-                        file,
-                    });
+                    let id = push_def(&mut self.consts, c, m, file);
                     self.add(m, &c.ident, Def::Const(id), &c.attrs);
                 }
                 Item::Use(u) => {
