@@ -641,17 +641,7 @@ impl<'a> Ctx<'a> {
         let params = self.bind(&u.item.generics, args, sc, d)?;
         let name = u.item.ident.to_string();
         self.guarded(('u', id), &name, || {
-            let attrs = self
-                .ix
-                .cfg
-                .active(&u.item.attrs, &self.t)
-                .map_err(|e| Why::Error(e.to_string()))?
-                .unwrap_or_default();
-            let cx = layout_syntax::Ctxt::new();
-            let repr = layout_syntax::parse_repr(&cx, &attrs);
-            if !cx.is_empty() {
-                return Err(Why::Error(format!("bad `repr` on union `{name}`")));
-            }
+            let repr = self.active_repr(&u.item.attrs, "union", &name)?;
             let inner = Scope {
                 module: u.module,
                 params,
@@ -728,20 +718,32 @@ impl<'a> Ctx<'a> {
         r
     }
 
-    fn compute_enum(&self, id: usize) -> R<Layout> {
-        let e = &self.ix.enums[id];
-        let name = e.item.ident.to_string();
+    /// The `#[repr]` of a union or enum on this target, after `cfg_attr`; any error in
+    /// it makes the type's layout an error.
+    fn active_repr(
+        &self,
+        attrs: &[syn::Attribute],
+        what: &str,
+        name: &str,
+    ) -> R<layout_syntax::Repr> {
         let attrs = self
             .ix
             .cfg
-            .active(&e.item.attrs, &self.t)
-            .map_err(|x| Why::Error(x.to_string()))?
+            .active(attrs, &self.t)
+            .map_err(|e| Why::Error(e.to_string()))?
             .unwrap_or_default();
         let cx = layout_syntax::Ctxt::new();
         let repr = layout_syntax::parse_repr(&cx, &attrs);
         if !cx.is_empty() {
-            return Err(Why::Error(format!("bad `repr` on enum `{name}`")));
+            return Err(Why::Error(format!("bad `repr` on {what} `{name}`")));
         }
+        Ok(repr)
+    }
+
+    fn compute_enum(&self, id: usize) -> R<Layout> {
+        let e = &self.ix.enums[id];
+        let name = e.item.ident.to_string();
+        let repr = self.active_repr(&e.item.attrs, "enum", &name)?;
         let sc = Scope {
             module: e.module,
             ..Scope::default()
