@@ -353,3 +353,57 @@ fn many_producers_wake_a_parked_loop_at_most_once_per_sleep() {
         "more wakeups than sleeps: producers were not deduplicated: {s:?}"
     );
 }
+
+#[test]
+fn batch_wait_never_delays_a_producer_that_waits_for_each_result() {
+    // A wait this long would fail the test if it ever applied: with one producer that
+    // waits for each task, at most one task is ever queued.
+    let cfg = Config {
+        batch_wait: std::time::Duration::from_secs(3600),
+        ..Config::default()
+    };
+    let (h, join) = EventLoop::spawn(cfg).unwrap();
+    let start = std::time::Instant::now();
+    for i in 0..scale(2_000, 20) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        h.submit(move |_| tx.send(i).unwrap()).unwrap();
+        assert_eq!(expect(&rx, "round trip"), i);
+    }
+    assert!(start.elapsed() < common::PATIENCE);
+    h.shutdown();
+    join.join().unwrap().unwrap();
+}
+
+#[test]
+fn batch_wait_while_streaming_keeps_order_and_loses_nothing() {
+    let n = scale(200_000, 200) as u64;
+    let cfg = Config {
+        batch_wait: std::time::Duration::from_micros(50),
+        ..Config::default()
+    };
+    let (h, join) = EventLoop::spawn(cfg).unwrap();
+    let next = Arc::new(AtomicU64::new(0));
+    let bad = Arc::new(AtomicU64::new(0));
+    for i in 0..n {
+        let (next, bad) = (next.clone(), bad.clone());
+        h.submit(move |_| {
+            // Only the loop thread touches these: Relaxed is enough.
+            if next.load(Ordering::Relaxed) != i {
+                bad.fetch_add(1, Ordering::Relaxed);
+            }
+            next.store(i + 1, Ordering::Relaxed);
+        })
+        .unwrap();
+    }
+    h.shutdown();
+    join.join().unwrap().unwrap();
+    let s = h.stats();
+    assert_eq!((s.submitted, s.executed), (n, n));
+    assert_eq!(next.load(Ordering::Relaxed), n);
+    assert_eq!(bad.load(Ordering::Relaxed), 0, "tasks ran out of order");
+    assert!(
+        (1..=n).contains(&s.batches),
+        "batches {} for {n} tasks",
+        s.batches
+    );
+}
