@@ -18,7 +18,7 @@ use crate::state::{FastState, SleepDecision, TERMINATING, Tier};
 use crate::submit::SubmitQueue;
 use crate::sync::thread::Parker;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use crate::task::{RawTask, Rejected, Task};
+use crate::task::{RawTask, Rejected, Task, TaskBuf};
 use crate::timer::{Callback, TimerId, Timers};
 
 /// Timers nested deeper than this (a timer scheduled from a timer callback, from a timer
@@ -27,8 +27,8 @@ pub const MAX_TIMER_NESTING: u32 = 5;
 /// The clamp for deeply nested timers and the shortest interval period.
 pub const NESTED_MIN_DELAY: Duration = Duration::from_millis(1);
 
-/// Tasks' worth of batch capacity kept after a burst (64 bytes each: 4 MiB).
-const BATCH_KEEP: usize = 1 << 16;
+/// Batch capacity kept after a burst (64 Ki one-pointer closures).
+const BATCH_KEEP_BYTES: usize = 1 << 20;
 /// Batches smaller than this, with more tasks already queued, wait for the stream to fill
 /// the next one (see `EventLoop::wait_for_stream`).
 const SMALL_BATCH: usize = 32;
@@ -117,7 +117,7 @@ pub(crate) struct Loop {
     /// The submit lock, its batch and the accepted counter: written by producers only,
     /// together, once per submit.
     #[layout(group = "submit")]
-    queue: SubmitQueue<Task>,
+    queue: SubmitQueue<TaskBuf>,
     #[layout(pad)]
     _submit_line: LineBreak,
     /// Loop-thread counters, published once per batch; producers never write them.
@@ -493,8 +493,8 @@ fn deadline(now: Instant, after: Duration) -> Instant {
 /// [`EventLoop::run`].
 pub struct EventLoop {
     cx: Cx,
-    /// The batch being run; swapped with the queue's `Vec` so both keep their capacity.
-    batch: Vec<Task>,
+    /// The batch being run; swapped with the queue's buffer so both keep their capacity.
+    batch: TaskBuf,
     /// Tasks taken from the queue so far (compared with the accepted count to spin).
     taken: u64,
     spin: u32,
@@ -555,7 +555,7 @@ impl EventLoop {
                 sleeps: 0,
                 batches: 0,
             },
-            batch: Vec::new(),
+            batch: TaskBuf::default(),
             taken: 0,
             spin: cfg.spin_before_sleep,
             batch_wait: cfg.batch_wait,
@@ -660,8 +660,7 @@ impl EventLoop {
         let taken = self.batch.len();
         self.taken += taken as u64;
         let cx = &mut self.cx;
-        let mut tasks = self.batch.drain(..);
-        for task in tasks.by_ref() {
+        while let Some(task) = self.batch.pop() {
             cx.guarded("task", |cx| task.run(cx));
             cx.executed += 1;
             cx.drain_microtasks();
@@ -669,11 +668,13 @@ impl EventLoop {
                 break;
             }
         }
-        self.unrun.tasks.extend(tasks);
+        while let Some(task) = self.batch.pop() {
+            self.unrun.tasks.push(task);
+        }
         self.cx.batches += 1;
         // A burst can grow the batch to any size; keep a working size, not the peak.
-        if self.batch.capacity() > BATCH_KEEP {
-            self.batch.shrink_to(BATCH_KEEP);
+        if self.batch.capacity_bytes() > BATCH_KEEP_BYTES {
+            self.batch.shrink_to(BATCH_KEEP_BYTES);
         }
         self.cx.publish();
         if !self.cx.stop_requested() {
@@ -801,9 +802,11 @@ impl EventLoop {
     fn finish(&mut self, shared: &Loop) {
         if self.cx.stop_now {
             shared.queue.close();
-            let mut rest = Vec::new();
+            let mut rest = TaskBuf::default();
             shared.queue.swap(&mut rest);
-            self.unrun.tasks.append(&mut rest);
+            while let Some(task) = rest.pop() {
+                self.unrun.tasks.push(task);
+            }
             while self.cx.micro.pop().is_some() {
                 self.unrun.microtasks += 1;
             }

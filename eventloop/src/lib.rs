@@ -69,4 +69,4 @@ pub(crate) struct LineBreak;
 #[cfg(not(loom))]
 const _: () = layout::verify::<ring::MicrotaskRing<task::RawTask>>();
 #[cfg(not(loom))]
-const _: () = layout::verify::<submit::SubmitQueue<task::Task>>();
+const _: () = layout::verify::<submit::SubmitQueue<task::TaskBuf>>();

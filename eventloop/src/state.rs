@@ -22,7 +22,7 @@
 
 use layout::CacheLayout;
 
-use crate::submit::SubmitQueue;
+use crate::submit::{Buffer, SubmitQueue};
 use crate::sync::{AtomicU64, Ordering};
 
 pub(crate) const AWAKE: u64 = 0;
@@ -93,7 +93,11 @@ impl FastState {
     }
 
     /// Loop thread, before blocking: declare the sleep, then re-check the queue.
-    pub(crate) fn prepare_sleep<T>(&self, queue: &SubmitQueue<T>, tier: Tier) -> SleepDecision {
+    pub(crate) fn prepare_sleep<B: Buffer>(
+        &self,
+        queue: &SubmitQueue<B>,
+        tier: Tier,
+    ) -> SleepDecision {
         // AcqRel: the Release half pairs with the load in `claim_wake` (through the
         // queue lock, see the module docs); Acquire pairs with `terminate`.
         if let Err(s) = self.word.compare_exchange(
@@ -198,7 +202,7 @@ mod loom_tests {
     fn loom_sleep_wake_conserves() {
         loom::model(|| {
             let state = Arc::new(FastState::new());
-            let queue = Arc::new(SubmitQueue::<usize>::new());
+            let queue = Arc::new(SubmitQueue::<Vec<usize>>::new());
             let wakes = Arc::new(AtomicUsize::new(0));
             let loop_thread = Arc::new(Parker::current());
             assert!(state.resume());
@@ -254,7 +258,7 @@ mod loom_tests {
     fn loom_shutdown_conserves() {
         loom::model(|| {
             let state = Arc::new(FastState::new());
-            let queue = Arc::new(SubmitQueue::<usize>::new());
+            let queue = Arc::new(SubmitQueue::<Vec<usize>>::new());
             let loop_thread = Arc::new(Parker::current());
             assert!(state.resume());
             let (s2, q2, t2) = (state.clone(), queue.clone(), loop_thread.clone());
