@@ -653,6 +653,12 @@ impl EventLoop {
     }
 
     fn run_tasks(&mut self, shared: &Loop) -> bool {
+        if shared.queue.accepted() == self.taken {
+            // Nothing new: leave the lock's line with the producers, whose next submit
+            // would otherwise find it on this core (or find it locked). A stale read only
+            // defers the batch to the next tick; sleeping re-checks under the lock.
+            return false;
+        }
         shared.queue.swap(&mut self.batch);
         if self.batch.is_empty() {
             return false;
