@@ -72,6 +72,8 @@ struct Entry {
     hist: Option<Hist>,
     /// For measurements made outside criterion (wakeup latency): the mean per op.
     own_mean: Option<Duration>,
+    /// Cache-line round trips between two threads, measured after each sample (ns).
+    line_rtt: Vec<f64>,
 }
 
 struct Registry {
@@ -104,7 +106,9 @@ pub fn sample(group: &str, function: &str, iters: u64, run: impl FnOnce() -> Dur
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
+    let rtt = line_rtt_ns();
     with_entry(group, function, |e| {
+        e.line_rtt.push(rtt);
         e.ops += iters;
         e.wall += wall;
         e.cpu = match (e.cpu, cpu) {
@@ -114,6 +118,45 @@ pub fn sample(group: &str, function: &str, iters: u64, run: impl FnOnce() -> Dur
         };
     });
     measured
+}
+
+/// Two threads bouncing one cache line: ns per round trip (the mean of 2,000).
+///
+/// On this KVM guest every cross-thread figure is bimodal over seconds (the round trip
+/// lands at ~0.25 or ~0.9 us for every executor alike), which follows where the host runs
+/// the two vCPUs. Measuring the line round trip after each sample (outside the timed
+/// region) labels each row with the mode it ran in, so rows are compared like for like.
+fn line_rtt_ns() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    #[repr(align(128))]
+    struct Line(AtomicU64);
+    const N: u64 = 2_000;
+    let line = std::sync::Arc::new(Line(AtomicU64::new(0)));
+    let other = std::sync::Arc::clone(&line);
+    let echo = std::thread::spawn(move || {
+        for i in 0..=N {
+            // Acquire/Release: each side hands the line to the other in turn.
+            while other.0.load(Ordering::Acquire) != 2 * i + 1 {
+                std::hint::spin_loop();
+            }
+            other.0.store(2 * i + 2, Ordering::Release);
+        }
+    });
+    let bounce = |i: u64| {
+        line.0.store(2 * i + 1, Ordering::Release);
+        while line.0.load(Ordering::Acquire) != 2 * i + 2 {
+            std::hint::spin_loop();
+        }
+    };
+    // The first round trip waits for the echo thread to start: not timed.
+    bounce(0);
+    let t0 = Instant::now();
+    for i in 1..=N {
+        bounce(i);
+    }
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    echo.join().expect("line round-trip probe thread");
+    ns
 }
 
 /// Adds per-iteration latencies recorded by a bench.
@@ -245,6 +288,21 @@ fn is_peer(function: &str) -> bool {
     !function.starts_with("eventloop") && !function.ends_with("baseline")
 }
 
+fn rtt_median(e: &Entry) -> Option<f64> {
+    let mut v = e.line_rtt.clone();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
+
+/// Whether two rows ran in the same machine mode: median line round trips within 2x (the
+/// two modes here are ~60 and ~390 ns). Rows without a probe match anything.
+fn same_mode(a: &Entry, b: &Entry) -> bool {
+    match (rtt_median(a), rtt_median(b)) {
+        (Some(x), Some(y)) => x.max(y) < 2.0 * x.min(y),
+        _ => true,
+    }
+}
+
 fn fmt_ns(ns: f64) -> String {
     if ns >= 10_000.0 {
         format!("{:.1} us", ns / 1000.0)
@@ -259,9 +317,9 @@ pub fn print_summary(alloc: &str, dir: &Path) {
     let _ = writeln!(out, "\n## {alloc}: per-operation figures\n");
     let _ = writeln!(
         out,
-        "| group | function | mean/op [95% CI] | vs best peer | CI overlap | p50 | p99 | CPU/op | CPU util |"
+        "| group | function | mean/op [95% CI] | vs best peer | CI overlap | p50 | p99 | CPU/op | CPU util | line RTT |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     let groups: Vec<&String> = {
         let mut g: Vec<&String> = reg.order.iter().map(|(g, _)| g).collect();
         g.dedup();
@@ -287,12 +345,17 @@ pub fn print_summary(alloc: &str, dir: &Path) {
                 (&key.1, e, est)
             })
             .collect();
-        let best = rows
-            .iter()
-            .filter(|(f, _, est)| is_peer(f) && est.is_some())
-            .map(|(f, _, est)| (f.as_str(), est.as_ref().expect("filtered")))
-            .min_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+        // The best peer a row is compared with ran in the same machine mode (see
+        // `line_rtt_ns`): comparing a row from one mode with a peer from the other would
+        // measure the host, not the executors.
+        let best_for = |row: &Entry| {
+            rows.iter()
+                .filter(|(f, e, est)| is_peer(f) && est.is_some() && same_mode(row, e))
+                .map(|(f, _, est)| (f.as_str(), est.as_ref().expect("filtered")))
+                .min_by(|a, b| a.1.mean.total_cmp(&b.1.mean))
+        };
         for (function, e, est) in &rows {
+            let best = best_for(e);
             let (mean, ratio, overlap) = match (est, best) {
                 (Some(est), Some((best_name, b))) => (
                     format!(
@@ -338,9 +401,17 @@ pub fn print_summary(alloc: &str, dir: &Path) {
                 ),
                 _ => ("-".to_owned(), "-".to_owned()),
             };
+            let rtt = match rtt_median(e) {
+                None => "-".to_owned(),
+                Some(m) => {
+                    let lo = e.line_rtt.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = e.line_rtt.iter().copied().fold(0.0, f64::max);
+                    format!("{m:.0} ns [{lo:.0}, {hi:.0}]")
+                }
+            };
             let _ = writeln!(
                 out,
-                "| {group} | {function} | {mean} | {ratio} | {overlap} | {} | {} | {cpu_op} | {util} |",
+                "| {group} | {function} | {mean} | {ratio} | {overlap} | {} | {} | {cpu_op} | {util} | {rtt} |",
                 q(0.5),
                 q(0.99)
             );
@@ -348,7 +419,11 @@ pub fn print_summary(alloc: &str, dir: &Path) {
     }
     let _ = writeln!(
         out,
-        "\nCPU util = process CPU time / wall time over all samples (2.00 = both vCPUs busy)."
+        "\nCPU util = process CPU time / wall time over all samples (2.00 = both vCPUs busy).\n\
+         line RTT = two threads bouncing one cache line, measured after each sample: median \
+         [min, max] ns per round trip. It shows which of this machine's two modes a row ran \
+         in; \"vs best peer\" compares only with peers whose median is within 2x of the \
+         row's (\"-\": no peer ran in the same mode)."
     );
     println!("{out}");
     let _ = std::fs::create_dir_all(dir);
