@@ -39,8 +39,12 @@ pub struct Config {
     /// Slots in the microtask ring (rounded up to a power of two); more microtasks than
     /// this spill into an overflow queue (counted, and warned about).
     pub microtask_capacity: usize,
-    /// Idle checks of the submit queue before the loop declares itself asleep: a task
-    /// arriving during the spin costs no wakeup at all.
+    /// Idle checks of the submit queue (each one `spin_loop` hint apart) before the loop
+    /// declares itself asleep: a task arriving during the spin costs no wakeup at all.
+    /// The default, 2048, spins ~50-110 us on the Zen 5 KVM guest we measure on: longer
+    /// than waking a parked thread there (~5-40 us), so a producer that parks until each
+    /// result arrives still finds the loop awake (512 left 1-in-300 such round trips
+    /// paying a wakeup; bench/RESULTS.md, run 6).
     pub spin_before_sleep: u32,
     /// mio event buffer size, once an I/O source is registered.
     pub io_events_capacity: usize,
@@ -57,7 +61,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             microtask_capacity: 1024,
-            spin_before_sleep: 512,
+            spin_before_sleep: 2048,
             io_events_capacity: 256,
             batch_wait: Duration::from_nanos(500),
         }
