@@ -41,10 +41,11 @@ pub struct Config {
     pub microtask_capacity: usize,
     /// Idle checks of the submit queue (each one `spin_loop` hint apart) before the loop
     /// declares itself asleep: a task arriving during the spin costs no wakeup at all.
-    /// The default, 2048, spins ~50-110 us on the Zen 5 KVM guest we measure on: longer
-    /// than waking a parked thread there (~5-40 us), so a producer that parks until each
-    /// result arrives still finds the loop awake (512 left 1-in-300 such round trips
-    /// paying a wakeup; bench/RESULTS.md, run 6).
+    /// A trade-off on a VM: on the KVM guest we measure on, the longer the loop spun
+    /// before parking, the slower a later wakeup (p50 after 1 ms asleep: 0 -> ~6 us,
+    /// 512 -> ~17 us, 2048 -> ~56 us), while a producer that parks until each result
+    /// arrives finds a 512-check loop asleep about once in 300 round trips (2048: never).
+    /// 512 is ~12-30 us here.
     pub spin_before_sleep: u32,
     /// mio event buffer size, once an I/O source is registered.
     pub io_events_capacity: usize,
@@ -70,7 +71,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             microtask_capacity: 1024,
-            spin_before_sleep: 2048,
+            spin_before_sleep: 512,
             io_events_capacity: 256,
             batch_wait: Duration::from_nanos(500),
             submit_shards: 1,
