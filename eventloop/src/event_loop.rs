@@ -15,7 +15,7 @@ use crate::LineBreak;
 use crate::io::{Io, IoToken, PollWake, WAKE_TOKEN};
 use crate::microtask::MicrotaskQueue;
 use crate::state::{FastState, SleepDecision, TERMINATING, Tier};
-use crate::submit::{MAX_SHARDS, Sharded, thread_shard};
+use crate::submit::SubmitQueue;
 use crate::sync::thread::Parker;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::task::{RawTask, Rejected, Task, TaskBuf};
@@ -56,15 +56,6 @@ pub struct Config {
     /// producer on a Zen 5: ~60 -> ~25 ns per task). `Duration::ZERO` takes every batch
     /// at once.
     pub batch_wait: Duration,
-    /// Submit-queue shards, 1 to 4 (clamped). With one, every producer takes the same
-    /// lock and tasks run in one acceptance order: a task submitted after another
-    /// thread's submit that happened before it runs after it. With more, each producer
-    /// thread always uses the same shard (its own tasks keep their order) and a producer
-    /// preempted while holding a shard's lock stalls only that shard's producers:
-    /// 10 producers on 2 vCPUs measured ~38 -> ~15 ns per task with 4. The price is that
-    /// order across threads is gone, even between a submit and one that causally
-    /// follows it on another thread. Keep 1 when one thread's task must see another's.
-    pub submit_shards: usize,
 }
 
 impl Default for Config {
@@ -74,7 +65,6 @@ impl Default for Config {
             spin_before_sleep: 512,
             io_events_capacity: 256,
             batch_wait: Duration::from_nanos(500),
-            submit_shards: 1,
         }
     }
 }
@@ -117,14 +107,14 @@ pub struct Unrun {
     pub timers: usize,
 }
 
-/// The shared part of a loop: hot producer-written fields (one line per submit shard), loop-written
+/// The shared part of a loop: hot producer-written fields on one line, loop-written
 /// counters on another, rarely touched fields last, each 128 bytes apart so neither an
 /// x86_64 adjacent-line prefetch pair nor an Apple 128-byte line mixes two groups.
 #[derive(CacheLayout)]
 #[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
 #[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
-#[cfg_attr(not(target_arch = "s390x"), layout(size = 896, align = 128))]
-#[cfg_attr(target_arch = "s390x", layout(size = 1792, align = 256))]
+#[cfg_attr(not(target_arch = "s390x"), layout(size = 512, align = 128))]
+#[cfg_attr(target_arch = "s390x", layout(size = 1024, align = 256))]
 pub(crate) struct Loop {
     /// Read by every producer after each submit; written only on sleep/wake/shutdown.
     #[layout(isolated)]
@@ -132,7 +122,7 @@ pub(crate) struct Loop {
     /// The submit lock, its batch and the accepted counter: written by producers only,
     /// together, once per submit.
     #[layout(group = "submit")]
-    queue: Sharded<TaskBuf>,
+    queue: SubmitQueue<TaskBuf>,
     #[layout(pad)]
     _submit_line: LineBreak,
     /// Loop-thread counters, published once per batch; producers never write them.
@@ -204,9 +194,6 @@ impl Loop {
 #[derive(Clone)]
 pub struct Handle {
     shared: Arc<Loop>,
-    /// The loop's shard count (`Config::submit_shards`), kept here so a submit reads
-    /// nothing shared to pick its shard.
-    shards: usize,
 }
 
 impl core::fmt::Debug for Handle {
@@ -234,11 +221,7 @@ impl Handle {
     /// Queues a task handed back by another loop's [`EventLoop::take_unrun`].
     pub fn submit_task(&self, task: Task) -> Result<(), Rejected<Task>> {
         let shared = &*self.shared;
-        shared
-            .queue
-            .shard(thread_shard(self.shards))
-            .push(task)
-            .map_err(Rejected::new)?;
+        shared.queue.push(task).map_err(Rejected::new)?;
         if let Some(tier) = shared.state.claim_wake() {
             shared.wake(tier);
         }
@@ -280,7 +263,7 @@ impl Handle {
         // Relaxed loads: independent statistics; exact once `run` has returned (its end
         // happens before the caller's join).
         Stats {
-            submitted: s.queue.accepted(MAX_SHARDS),
+            submitted: s.queue.accepted(),
             executed: s.executed.load(Ordering::Relaxed),
             microtasks_overflowed: s.microtasks_overflowed.load(Ordering::Relaxed),
             wakeups_user_space: s.wakeups_user_space.load(Ordering::Relaxed),
@@ -297,7 +280,6 @@ impl Handle {
 /// The loop-thread context every task, microtask, timer and I/O callback receives.
 pub struct Cx {
     shared: Arc<Loop>,
-    shards: usize,
     micro: MicrotaskQueue<RawTask>,
     timers: Timers,
     io: Option<Io>,
@@ -408,7 +390,6 @@ impl Cx {
     pub fn handle(&self) -> Handle {
         Handle {
             shared: Arc::clone(&self.shared),
-            shards: self.shards,
         }
     }
 
@@ -547,7 +528,7 @@ impl EventLoop {
     pub fn with_config(cfg: Config) -> io::Result<EventLoop> {
         let shared = Arc::new(Loop {
             state: FastState::new(),
-            queue: Sharded::new(),
+            queue: SubmitQueue::new(),
             _submit_line: LineBreak,
             executed: AtomicU64::new(0),
             microtasks_overflowed: AtomicU64::new(0),
@@ -566,7 +547,6 @@ impl EventLoop {
         Ok(EventLoop {
             cx: Cx {
                 shared,
-                shards: cfg.submit_shards.clamp(1, MAX_SHARDS),
                 micro: MicrotaskQueue::new(cfg.microtask_capacity),
                 timers: Timers::default(),
                 io: None,
@@ -678,34 +658,15 @@ impl EventLoop {
     }
 
     fn run_tasks(&mut self, shared: &Loop) -> bool {
-        if shared.queue.accepted(self.cx.shards) == self.taken {
+        if shared.queue.accepted() == self.taken {
             // Nothing new: leave the lock's line with the producers, whose next submit
             // would otherwise find it on this core (or find it locked). A stale read only
             // defers the batch to the next tick; sleeping re-checks under the lock.
             return false;
         }
-        let mut taken = 0;
-        for i in 0..self.cx.shards {
-            // After a stop, the other shards' tasks are handed back by `finish`.
-            if self.cx.stop_requested() {
-                break;
-            }
-            taken += self.run_shard(shared, i);
-        }
-        if taken == 0 {
-            return false;
-        }
-        self.cx.publish();
-        if !self.cx.stop_requested() {
-            self.wait_for_stream(shared, taken);
-        }
-        true
-    }
-
-    fn run_shard(&mut self, shared: &Loop, i: usize) -> usize {
-        shared.queue.shard(i).swap(&mut self.batch);
+        shared.queue.swap(&mut self.batch);
         if self.batch.is_empty() {
-            return 0;
+            return false;
         }
         let taken = self.batch.len();
         self.taken += taken as u64;
@@ -726,7 +687,11 @@ impl EventLoop {
         if self.batch.capacity_bytes() > BATCH_KEEP_BYTES {
             self.batch.shrink_to(BATCH_KEEP_BYTES);
         }
-        taken
+        self.cx.publish();
+        if !self.cx.stop_requested() {
+            self.wait_for_stream(shared, taken);
+        }
+        true
     }
 
     /// A small batch with two or more tasks already queued behind it means producers
@@ -738,11 +703,7 @@ impl EventLoop {
     fn wait_for_stream(&self, shared: &Loop, taken: usize) {
         if taken >= SMALL_BATCH
             || self.batch_wait.is_zero()
-            || shared
-                .queue
-                .accepted(self.cx.shards)
-                .wrapping_sub(self.taken)
-                < 2
+            || shared.queue.accepted().wrapping_sub(self.taken) < 2
         {
             return;
         }
@@ -808,9 +769,7 @@ impl EventLoop {
 
     fn sleep(&mut self, shared: &Loop) -> io::Result<()> {
         for _ in 0..self.spin {
-            if shared.queue.accepted(self.cx.shards) != self.taken
-                || shared.state.load() == TERMINATING
-            {
+            if shared.queue.accepted() != self.taken || shared.state.load() == TERMINATING {
                 return Ok(());
             }
             std::hint::spin_loop();
@@ -830,7 +789,7 @@ impl EventLoop {
         } else {
             Tier::Park
         };
-        let decision = shared.state.prepare_sleep(|| shared.queue.is_empty(), tier);
+        let decision = shared.state.prepare_sleep(&shared.queue, tier);
         if decision != SleepDecision::Terminating {
             self.cx.sleeps += 1;
             // Relaxed: a statistic, published now so observers see the loop asleep.
@@ -854,12 +813,10 @@ impl EventLoop {
     fn finish(&mut self, shared: &Loop) {
         if self.cx.stop_now {
             shared.queue.close();
-            for i in 0..MAX_SHARDS {
-                let mut rest = TaskBuf::default();
-                shared.queue.shard(i).swap(&mut rest);
-                while let Some(task) = rest.pop() {
-                    self.unrun.tasks.push(task);
-                }
+            let mut rest = TaskBuf::default();
+            shared.queue.swap(&mut rest);
+            while let Some(task) = rest.pop() {
+                self.unrun.tasks.push(task);
             }
             while self.cx.micro.pop().is_some() {
                 self.unrun.microtasks += 1;
