@@ -47,7 +47,8 @@ mod timer;
 
 #[cfg(not(loom))]
 pub use event_loop::{
-    Config, Cx, EventLoop, Handle, MAX_TIMER_NESTING, NESTED_MIN_DELAY, Stats, Unrun, hot_layouts,
+    Config, Cx, EventLoop, Handle, MAX_TIMER_NESTING, NESTED_MIN_DELAY, SHORT_SLEEP, Stats, Unrun,
+    hot_layouts,
 };
 #[cfg(not(loom))]
 pub use io::IoToken;
