@@ -218,11 +218,24 @@ impl Handle {
     /// Costs one uncontended lock and no system call while the loop is running; closures
     /// up to [`crate::INLINE_BYTES`] bytes are stored without allocating.
     pub fn submit<F: FnOnce(&mut Cx) + Send + 'static>(&self, f: F) -> Result<(), Rejected<F>> {
-        match self.submit_task(Task::new(f)) {
-            Ok(()) => Ok(()),
-            // SAFETY: the task was made from an `F` just above.
-            Err(r) => Err(Rejected::new(unsafe { r.into_inner().into_inner::<F>() })),
+        if Task::is_inline::<F>() {
+            self.push(f).map_err(Rejected::new)
+        } else {
+            // Boxed before the lock is taken; the box itself is stored inline.
+            self.push(Box::new(f)).map_err(|b| Rejected::new(*b))
         }
+    }
+
+    /// Writes an inline closure straight into the submit queue, then wakes a sleeping
+    /// loop.
+    #[inline]
+    fn push<G: FnOnce(&mut Cx) + Send + 'static>(&self, g: G) -> Result<(), G> {
+        let shared = &*self.shared;
+        shared.queue.push_with(g, TaskBuf::push_fn)?;
+        if let Some(tier) = shared.state.claim_wake() {
+            shared.wake(tier);
+        }
+        Ok(())
     }
 
     /// Queues a task handed back by another loop's [`EventLoop::take_unrun`].

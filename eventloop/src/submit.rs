@@ -72,11 +72,18 @@ impl<B: Buffer> SubmitQueue<B> {
 
     /// Appends `item`, or hands it back once the queue is closed.
     pub(crate) fn push(&self, item: B::Item) -> Result<(), B::Item> {
+        self.push_with(item, B::push)
+    }
+
+    /// Stores `item` with `put` under the lock, or hands it back once the queue is
+    /// closed (`put` is not called then).
+    #[inline]
+    pub(crate) fn push_with<T>(&self, item: T, put: impl FnOnce(&mut B, T)) -> Result<(), T> {
         let mut b = lock(&self.batch);
         if b.closed {
             return Err(item);
         }
-        b.items.push(item);
+        put(&mut b.items, item);
         b.accepted += 1;
         // Relaxed: a hint; the mutex orders the queue itself (its unlock pairs with the
         // lock in `swap` / `is_empty`).

@@ -115,23 +115,6 @@ impl RawTask {
         // from consuming it a second time, even if the closure panics.
         unsafe { (me.vt.invoke)(p, Some(cx)) }
     }
-
-    /// Takes the closure back out.
-    ///
-    /// # Safety
-    /// `F` must be the type this task was created from.
-    pub(crate) unsafe fn into_inner<F: FnOnce(&mut Cx) + 'static>(self) -> F {
-        let mut me = ManuallyDrop::new(self);
-        let p = me.data.0.as_mut_ptr().cast::<u8>();
-        if fits_inline::<F>() {
-            // SAFETY: the caller guarantees `F`; `new` stored it inline; `ManuallyDrop`
-            // prevents a second read.
-            unsafe { p.cast::<F>().read() }
-        } else {
-            // SAFETY: as above, for the box `new` stored.
-            *unsafe { p.cast::<Box<F>>().read() }
-        }
-    }
 }
 
 impl Drop for RawTask {
@@ -159,6 +142,8 @@ pub struct Task(RawTask);
 unsafe impl Send for Task {}
 
 impl Task {
+    /// (Submits write closures straight into the queue; tests build tasks directly.)
+    #[cfg(test)]
     pub(crate) fn new<F: FnOnce(&mut Cx) + Send + 'static>(f: F) -> Self {
         Self(RawTask::new(f))
     }
@@ -172,13 +157,6 @@ impl Task {
     /// true when `size_of::<F>() <= INLINE_BYTES` and its alignment is at most 8.
     pub const fn is_inline<F>() -> bool {
         RawTask::is_inline::<F>()
-    }
-
-    /// # Safety
-    /// `F` must be the type this task was created from.
-    pub(crate) unsafe fn into_inner<F: FnOnce(&mut Cx) + Send + 'static>(self) -> F {
-        // SAFETY: forwarded contract.
-        unsafe { self.0.into_inner::<F>() }
     }
 }
 
@@ -219,6 +197,53 @@ impl TaskBuf {
                 dst.add(1),
                 vt.words,
             );
+            self.words.set_len(at + 1 + vt.words);
+        }
+        self.len += 1;
+    }
+
+    /// Appends the closure itself, with no `Task` in between: what `Handle::submit` does
+    /// under the submit lock, so the critical section writes just the entry's words.
+    /// (`Handle::submit` boxes a closure too large to be inline before taking the lock;
+    /// given one here, this boxes it itself.)
+    #[inline]
+    pub(crate) fn push_fn<F: FnOnce(&mut Cx) + Send + 'static>(&mut self, f: F) {
+        if fits_inline::<F>() {
+            let vt: &'static VTable = const {
+                &VTable {
+                    invoke: invoke_inline::<F>,
+                    words: words::<F>(),
+                }
+            };
+            // SAFETY: `vt` runs and drops an `F`, which fits inline.
+            unsafe { self.push_entry(vt, f) }
+        } else {
+            let vt: &'static VTable = const {
+                &VTable {
+                    invoke: invoke_boxed::<F>,
+                    words: words::<Box<F>>(),
+                }
+            };
+            // SAFETY: `vt` runs and drops a `Box<F>`, which is pointer-sized.
+            unsafe { self.push_entry(vt, Box::new(f)) }
+        }
+    }
+
+    /// # Safety
+    /// `vt.invoke` must consume a `P`, and `P` must fit in `vt.words` words with an
+    /// alignment of at most 8 (`fits_inline::<P>()`).
+    #[inline]
+    unsafe fn push_entry<P>(&mut self, vt: &'static VTable, payload: P) {
+        let at = self.words.len();
+        self.words.reserve(1 + vt.words);
+        // SAFETY: `reserve` made room for `1 + vt.words` words past `len`. The header word
+        // is 8-aligned, enough for a pointer; per the contract `P` fits in `vt.words`
+        // words and needs at most the 8-byte alignment the next word has. The entry now
+        // owns `payload`; `pop` moves it into a `Task` whose vtable consumes it.
+        unsafe {
+            let dst = self.words.as_mut_ptr().add(at);
+            dst.cast::<&'static VTable>().write(vt);
+            dst.add(1).cast::<P>().write(payload);
             self.words.set_len(at + 1 + vt.words);
         }
         self.len += 1;
@@ -377,6 +402,33 @@ mod tests {
         assert!(buf.is_empty());
         assert_eq!((buf.words.len(), buf.head), (0, 0), "reset once empty");
         assert_eq!(buf.capacity_bytes(), cap, "capacity kept");
+    }
+
+    #[test]
+    fn closures_pushed_directly_and_tasks_pop_in_one_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut buf = TaskBuf::default();
+        let (a, b, c) = (
+            Rec(0, log.clone()),
+            Rec(1, log.clone()),
+            Rec(2, log.clone()),
+        );
+        buf.push_fn(move |_: &mut Cx| drop(a));
+        buf.push(task::<30>(b));
+        let big = [9u8; 200];
+        buf.push_fn(move |_: &mut Cx| {
+            let _ = (&c, big);
+        });
+        buf.push(task::<0>(Rec(3, log.clone())));
+        assert_eq!(buf.len(), 4);
+        // vtable + Rec (2 words); vtable + 46 bytes (6); vtable + box (1); vtable + Rec (2).
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(buf.words.len(), (1 + 2) + (1 + 6) + (1 + 1) + (1 + 2));
+        while let Some(t) = buf.pop() {
+            drop(t);
+        }
+        assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(Arc::strong_count(&log), 1, "every closure dropped once");
     }
 
     #[test]
