@@ -37,6 +37,28 @@ const fn words<P>() -> usize {
     size_of::<P>().div_ceil(8)
 }
 
+impl VTable {
+    /// For an `F` stored as it is (it must fit inline).
+    fn inline<F: FnOnce(&mut Cx)>() -> &'static VTable {
+        const {
+            &VTable {
+                invoke: invoke_inline::<F>,
+                words: words::<F>(),
+            }
+        }
+    }
+
+    /// For an `F` stored as the `Box<F>` holding it.
+    fn boxed<F: FnOnce(&mut Cx)>() -> &'static VTable {
+        const {
+            &VTable {
+                invoke: invoke_boxed::<F>,
+                words: words::<Box<F>>(),
+            }
+        }
+    }
+}
+
 /// A closure for the loop thread; not `Send` (microtasks and timers use it directly).
 pub(crate) struct RawTask {
     vt: &'static VTable,
@@ -79,22 +101,12 @@ impl RawTask {
         let vt: &'static VTable = if fits_inline::<F>() {
             // SAFETY: `fits_inline` checked size and alignment against `Storage`.
             unsafe { p.cast::<F>().write(f) };
-            const {
-                &VTable {
-                    invoke: invoke_inline::<F>,
-                    words: words::<F>(),
-                }
-            }
+            VTable::inline::<F>()
         } else {
             const { assert!(fits_inline::<Box<F>>()) };
             // SAFETY: a `Box<F>` is pointer-sized and pointer-aligned (asserted above).
             unsafe { p.cast::<Box<F>>().write(Box::new(f)) };
-            const {
-                &VTable {
-                    invoke: invoke_boxed::<F>,
-                    words: words::<Box<F>>(),
-                }
-            }
+            VTable::boxed::<F>()
         };
         Self {
             vt,
@@ -182,24 +194,17 @@ pub(crate) struct TaskBuf {
 impl TaskBuf {
     pub(crate) fn push(&mut self, task: Task) {
         let task = ManuallyDrop::new(task);
-        let vt = task.0.vt;
-        let at = self.words.len();
-        self.words.reserve(1 + vt.words);
-        // SAFETY: `reserve` made room for `1 + vt.words` words past `len`. The header word
-        // is 8-aligned, enough for a pointer; the closure's words are copied as they lie
-        // in `Storage`, which holds at least `vt.words` words (`fits_inline`). The task is
-        // in `ManuallyDrop`: its closure now lives only in the buffer.
+        let dst = self.push_header(task.0.vt);
+        // SAFETY: `dst` has room for `vt.words` words; the closure's words are copied as
+        // they lie in `Storage`, which holds at least that many (`fits_inline`). The task
+        // is in `ManuallyDrop`: its closure now lives only in the buffer.
         unsafe {
-            let dst = self.words.as_mut_ptr().add(at);
-            dst.cast::<&'static VTable>().write(vt);
             core::ptr::copy_nonoverlapping(
                 task.0.data.0.as_ptr().cast::<MaybeUninit<u64>>(),
-                dst.add(1),
-                vt.words,
+                dst,
+                task.0.vt.words,
             );
-            self.words.set_len(at + 1 + vt.words);
         }
-        self.len += 1;
     }
 
     /// Appends the closure itself, with no `Task` in between: what `Handle::submit` does
@@ -209,23 +214,11 @@ impl TaskBuf {
     #[inline]
     pub(crate) fn push_fn<F: FnOnce(&mut Cx) + Send + 'static>(&mut self, f: F) {
         if fits_inline::<F>() {
-            let vt: &'static VTable = const {
-                &VTable {
-                    invoke: invoke_inline::<F>,
-                    words: words::<F>(),
-                }
-            };
-            // SAFETY: `vt` runs and drops an `F`, which fits inline.
-            unsafe { self.push_entry(vt, f) }
+            // SAFETY: the vtable runs and drops an `F`, which fits inline.
+            unsafe { self.push_entry(VTable::inline::<F>(), f) }
         } else {
-            let vt: &'static VTable = const {
-                &VTable {
-                    invoke: invoke_boxed::<F>,
-                    words: words::<Box<F>>(),
-                }
-            };
-            // SAFETY: `vt` runs and drops a `Box<F>`, which is pointer-sized.
-            unsafe { self.push_entry(vt, Box::new(f)) }
+            // SAFETY: the vtable runs and drops a `Box<F>`, which is pointer-sized.
+            unsafe { self.push_entry(VTable::boxed::<F>(), Box::new(f)) }
         }
     }
 
@@ -234,19 +227,29 @@ impl TaskBuf {
     /// alignment of at most 8 (`fits_inline::<P>()`).
     #[inline]
     unsafe fn push_entry<P>(&mut self, vt: &'static VTable, payload: P) {
+        let dst = self.push_header(vt);
+        // SAFETY: `dst` has room for `vt.words` words and is 8-aligned; per the contract
+        // `P` fits there. The entry now owns `payload`; `pop` moves it into a `Task` whose
+        // vtable consumes it.
+        unsafe { dst.cast::<P>().write(payload) };
+    }
+
+    /// Appends an entry's header word and room for its `vt.words` closure words, and
+    /// returns where those go; the caller fills them before anything can `pop`.
+    #[inline]
+    fn push_header(&mut self, vt: &'static VTable) -> *mut MaybeUninit<u64> {
         let at = self.words.len();
         self.words.reserve(1 + vt.words);
-        // SAFETY: `reserve` made room for `1 + vt.words` words past `len`. The header word
-        // is 8-aligned, enough for a pointer; per the contract `P` fits in `vt.words`
-        // words and needs at most the 8-byte alignment the next word has. The entry now
-        // owns `payload`; `pop` moves it into a `Task` whose vtable consumes it.
+        self.len += 1;
+        // SAFETY: `reserve` made room for `1 + vt.words` words past `len`; the words are
+        // `MaybeUninit`, so counting them before they are written is sound. The header
+        // word is 8-aligned, enough for a pointer.
         unsafe {
             let dst = self.words.as_mut_ptr().add(at);
             dst.cast::<&'static VTable>().write(vt);
-            dst.add(1).cast::<P>().write(payload);
             self.words.set_len(at + 1 + vt.words);
+            dst.add(1)
         }
-        self.len += 1;
     }
 
     /// The oldest task, moved out of the buffer.
