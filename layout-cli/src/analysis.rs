@@ -43,9 +43,81 @@ pub enum StructKind {
     Unit,
 }
 
+/// Which struct a report is about, independent of the target and of line numbers:
+/// what snapshots, SARIF fingerprints and grouped output key on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StructId {
+    /// The cargo package (empty when the input is a plain directory or file).
+    pub package: String,
+    /// The crate target inside the package (`lib`, a bin's name, ...; empty for plain
+    /// files).
+    pub krate: String,
+    /// Module path inside the crate, e.g. `crate::ring`.
+    pub module: String,
+    /// The struct's name.
+    pub name: String,
+    /// 0 for the first struct of this name in this module, 1 for the next: several
+    /// `#[cfg]` variants of one name are told apart by their order in the source.
+    pub ordinal: u32,
+}
+
+impl StructId {
+    /// `package::module::Name` (`module` starting after `crate`), with `#N` for
+    /// ordinals above 0: stable across runs and line moves.
+    pub fn key(&self) -> String {
+        let mut s = String::new();
+        if !self.package.is_empty() {
+            s.push_str(&self.package);
+            if !self.krate.is_empty() && self.krate != "lib" {
+                s.push('/');
+                s.push_str(&self.krate);
+            }
+            s.push_str("::");
+        }
+        let module = self.module.strip_prefix("crate").unwrap_or(&self.module);
+        let module = module.strip_prefix("::").unwrap_or(module);
+        if !module.is_empty() {
+            s.push_str(module);
+            s.push_str("::");
+        }
+        s.push_str(&self.name);
+        if self.ordinal > 0 {
+            s.push_str(&format!("#{}", self.ordinal));
+        }
+        s
+    }
+}
+
+/// Where a layout's numbers come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NumberSource {
+    /// The static engine (no compiler).
+    #[default]
+    Static,
+    /// rustc itself (`--exact`).
+    Rustc,
+}
+
+/// Whether the struct exists in the build described.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Presence {
+    /// Every cfg that decides it is known and holds.
+    #[default]
+    Yes,
+    /// It exists only if a cfg the tool cannot know holds (e.g. one a build script may
+    /// set): the reason.
+    Unknown(String),
+}
+
 /// One struct on one target.
 #[derive(Clone, Debug)]
 pub struct StructReport {
+    /// Which struct (package, crate, module, name, ordinal).
+    pub id: StructId,
+    /// Where the numbers come from.
+    pub source: NumberSource,
+    /// Whether it exists in this build.
+    pub present: Presence,
     /// The struct's name.
     pub name: String,
     /// Module path inside the crate, e.g. `crate::ring::Ring` (for disambiguation).
@@ -191,5 +263,31 @@ impl StructReport {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn struct_keys_name_package_crate_module_and_ordinal() {
+        let mut id = StructId {
+            package: "tokio".into(),
+            krate: "lib".into(),
+            module: "crate::runtime::context".into(),
+            name: "Context".into(),
+            ordinal: 0,
+        };
+        assert_eq!(id.key(), "tokio::runtime::context::Context");
+        id.ordinal = 1;
+        id.krate = "tool".into();
+        assert_eq!(id.key(), "tokio/tool::runtime::context::Context#1");
+        let plain = StructId {
+            module: "crate".into(),
+            name: "S".into(),
+            ..Default::default()
+        };
+        assert_eq!(plain.key(), "S");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod cfg;
+pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod exit;

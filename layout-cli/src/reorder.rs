@@ -971,6 +971,13 @@ mod tests {
         }
         let align = max_align.max(repr.align.unwrap_or(1));
         StructReport {
+            id: crate::analysis::StructId {
+                name: "S".into(),
+                module: "crate".into(),
+                ..Default::default()
+            },
+            source: Default::default(),
+            present: Default::default(),
             name: "S".into(),
             path: "crate::S".into(),
             file: "s.rs".into(),

@@ -403,6 +403,13 @@ mod tests {
         fields: &[(&str, usize, usize)],
     ) -> StructReport {
         StructReport {
+            id: crate::analysis::StructId {
+                name: name.into(),
+                module: "crate".into(),
+                ..Default::default()
+            },
+            source: Default::default(),
+            present: Default::default(),
             name: name.into(),
             path: format!("crate::{name}"),
             file: "src/lib.rs".into(),

@@ -33,13 +33,16 @@ pub mod layout;
 pub mod std_types;
 pub mod types;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use ::layout::target::TargetInfo;
 use ::layout::{ReprInfo, StructExpect};
 
-use crate::analysis::{Analysis, FieldReport, FileError, Intent, StructKind, StructReport};
+use crate::analysis::{
+    Analysis, FieldReport, FileError, Intent, NumberSource, Presence, StructId, StructKind,
+    StructReport,
+};
 use crate::index::Index;
 use crate::source;
 use types::{Ctx, Why};
@@ -85,11 +88,13 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let ix = Index::build(files);
     let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
     let mut structs = Vec::new();
+    let ids = struct_ids(&ix);
     for id in 0..ix.structs.len() {
         let s = &ix.structs[id];
         let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
         for ctx in &ctxs {
-            if let Some(r) = report(ctx, id, ignored, &mut errors) {
+            if let Some(mut r) = report(ctx, id, ignored, &mut errors) {
+                r.id = ids[id].clone();
                 structs.push(r);
             }
         }
@@ -97,6 +102,28 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
     Analysis { structs, errors }
+}
+
+/// The identity of every struct of the index: its module and name, and its ordinal
+/// among the structs of that name in that module (cfg variants), in source order.
+fn struct_ids(ix: &Index) -> Vec<StructId> {
+    let mut seen: HashMap<(usize, String), u32> = HashMap::new();
+    ix.structs
+        .iter()
+        .map(|s| {
+            let name = s.item.ident.to_string();
+            let n = seen.entry((s.module, name.clone())).or_insert(0);
+            let ordinal = *n;
+            *n += 1;
+            StructId {
+                package: String::new(),
+                krate: String::new(),
+                module: ix.module_name(s.module),
+                name,
+                ordinal,
+            }
+        })
+        .collect()
 }
 
 fn err(file: &std::path::Path, line: usize, column: usize, message: String) -> FileError {
@@ -228,6 +255,9 @@ fn report(
         .iter()
         .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
     let mut r = StructReport {
+        id: StructId::default(),
+        source: NumberSource::Static,
+        present: Presence::Yes,
         name: name.clone(),
         path: format!("{}::{name}", ix.module_name(s.module)),
         file: file.path.clone(),

@@ -52,6 +52,13 @@ pub(crate) fn report(
         repr_text.push(format!("packed({p})"));
     }
     StructReport {
+        id: crate::analysis::StructId {
+            name: name.to_string(),
+            module: "crate".into(),
+            ..Default::default()
+        },
+        source: Default::default(),
+        present: Default::default(),
         name: name.to_string(),
         path: format!("crate::{name}"),
         file: PathBuf::from("src/lib.rs"),

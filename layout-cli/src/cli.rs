@@ -1,0 +1,212 @@
+//! The command line: every clap struct of `layout-cli` (and `cargo layout`), the input
+//! flags all subcommands share, and the one target resolver.
+//!
+//! `main.rs` parses [`Cli`] and dispatches; the library functions it calls are the ones
+//! the tests call.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use layout::Severity;
+use layout::target::{self, TargetInfo};
+
+use crate::render::{ColorChoice, Format};
+
+/// Static struct layouts for several targets, without compiling.
+#[derive(Debug, Parser)]
+#[command(name = "layout-cli", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lay out every struct for the targets asked for; print tables and findings.
+    Report(ReportArgs),
+    /// Describe a diagnostic code (all codes without one).
+    Explain {
+        /// A code such as `false-sharing`.
+        code: Option<String>,
+    },
+    /// Rewrite structs into their best field order (those with the derive or
+    /// `#[layout]`; every `repr(C)` struct with `--all`).
+    Fix(FixCmd),
+    /// Write a layout lockfile for `report --baseline`.
+    Snapshot(SnapshotCmd),
+}
+
+/// What to read and for which targets: shared by `report`, `snapshot` and `fix`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct InputArgs {
+    /// Crate dirs, source dirs or .rs files (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Target triple or short name (repeatable; default: the host).
+    #[arg(long = "target", value_name = "T")]
+    pub targets: Vec<String>,
+    /// Every row of the built-in target table.
+    #[arg(long, alias = "all-targets", conflicts_with = "targets")]
+    pub all_platforms: bool,
+}
+
+impl InputArgs {
+    /// The paths to read: as given, or the current directory.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        if self.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.paths.clone()
+        }
+    }
+
+    /// The target rows asked for (see [`resolve_targets`]).
+    pub fn target_rows(&self) -> Result<Vec<&'static TargetInfo>, String> {
+        resolve_targets(&self.targets, self.all_platforms)
+    }
+}
+
+/// `layout-cli report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 on findings at or above this severity.
+    #[arg(long, value_enum, default_value_t = Deny::Error)]
+    pub deny: Deny,
+    /// Colour: auto (terminal and no NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// A lockfile from `layout-cli snapshot`: report every layout change, exit 1 on any.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `layout-cli fix`.
+#[derive(Debug, clap::Args)]
+pub struct FixCmd {
+    /// What to read; every target given must satisfy the intent after the fix.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print a unified diff instead of writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also rewrite repr(C) structs without the derive or a #[layout] attribute.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `layout-cli snapshot`.
+#[derive(Debug, clap::Args)]
+pub struct SnapshotCmd {
+    /// What to read and record.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output file.
+    #[arg(short = 'o', long = "output", default_value = "layouts.json")]
+    pub output: PathBuf,
+}
+
+/// `--deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Fail on warnings and errors.
+    Warning,
+    /// Fail on errors only.
+    Error,
+}
+
+impl From<Deny> for Severity {
+    fn from(d: Deny) -> Severity {
+        match d {
+            Deny::Warning => Severity::Warning,
+            Deny::Error => Severity::Error,
+        }
+    }
+}
+
+/// The rows for `--target`/`--all-platforms`, or a usage error naming the valid ones.
+/// No target given means the host's row.
+pub fn resolve_targets(names: &[String], all: bool) -> Result<Vec<&'static TargetInfo>, String> {
+    if all {
+        return Ok(target::TARGETS.iter().collect());
+    }
+    if names.is_empty() {
+        return Ok(vec![host()]);
+    }
+    let mut out: Vec<&'static TargetInfo> = Vec::new();
+    for n in names {
+        let Some(t) = target::find(n) else {
+            let valid: Vec<String> = target::TARGETS
+                .iter()
+                .map(|t| format!("{} ({})", t.triple, t.short))
+                .collect();
+            return Err(format!(
+                "unknown target `{n}`; valid targets:\n  {}",
+                valid.join("\n  ")
+            ));
+        };
+        if !out.iter().any(|o| o.triple == t.triple) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// The host's row; the fallback row when the table has none for it.
+pub fn host() -> &'static TargetInfo {
+    static HOST: TargetInfo = target::CURRENT;
+    target::find(HOST.triple).unwrap_or(&HOST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subcommand_takes_the_same_input_flags() {
+        for sub in ["report", "snapshot", "fix"] {
+            let cli =
+                Cli::try_parse_from(["layout-cli", sub, "a", "b.rs", "--target", "aarch64-linux"])
+                    .unwrap();
+            let input = match cli.command {
+                Command::Report(a) => a.input,
+                Command::Snapshot(a) => a.input,
+                Command::Fix(a) => a.input,
+                Command::Explain { .. } => unreachable!(),
+            };
+            assert_eq!(input.paths, [PathBuf::from("a"), PathBuf::from("b.rs")]);
+            let rows = input.target_rows().unwrap();
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].triple, "aarch64-unknown-linux-gnu");
+        }
+    }
+
+    #[test]
+    fn all_targets_is_an_alias_of_all_platforms() {
+        let cli = Cli::try_parse_from(["layout-cli", "report", "--all-targets"]).unwrap();
+        let Command::Report(a) = cli.command else {
+            unreachable!()
+        };
+        assert!(a.input.all_platforms);
+        assert_eq!(a.input.target_rows().unwrap().len(), target::TARGETS.len());
+        assert_eq!(a.input.paths(), [PathBuf::from(".")]);
+    }
+
+    #[test]
+    fn unknown_targets_name_the_valid_ones() {
+        let e = resolve_targets(&["sparc".into()], false).unwrap_err();
+        assert!(e.contains("unknown target `sparc`") && e.contains("x86_64-unknown-linux-gnu"));
+        let two = resolve_targets(
+            &["x86_64-linux".into(), "x86_64-unknown-linux-gnu".into()],
+            false,
+        )
+        .unwrap();
+        assert_eq!(two.len(), 1, "duplicates collapse");
+    }
+}
