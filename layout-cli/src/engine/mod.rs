@@ -88,13 +88,12 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let ix = Index::build(files);
     let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
     let mut structs = Vec::new();
-    let ids = struct_ids(&ix);
-    for id in 0..ix.structs.len() {
+    for (id, sid) in struct_ids(&ix).into_iter().enumerate() {
         let s = &ix.structs[id];
         let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
         for ctx in &ctxs {
             if let Some(mut r) = report(ctx, id, ignored, &mut errors) {
-                r.id = ids[id].clone();
+                r.id = sid.clone();
                 structs.push(r);
             }
         }
