@@ -7,6 +7,7 @@
 //! results to exit codes (`exit`).
 
 pub mod analysis;
+pub mod cargo;
 pub mod cfg;
 pub mod cli;
 pub mod diag;
