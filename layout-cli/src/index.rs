@@ -206,7 +206,8 @@ impl Index {
     }
 
     fn add_items(&mut self, m: ModId, file: usize, items: &[Item], depth: usize) {
-        if depth > 64 {
+        // Parsed files passed the nesting gate, so this only guards hand-built trees.
+        if depth > crate::source::MAX_NESTING {
             return;
         }
         for item in items {
@@ -659,7 +660,7 @@ fn flatten_use(
     out: &mut Vec<(Option<String>, UseEntry)>,
     depth: usize,
 ) {
-    if depth > 64 {
+    if depth > crate::source::MAX_NESTING {
         return;
     }
     match tree {
