@@ -205,6 +205,19 @@ fn skim_file(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::File> {
     })
 }
 
+/// Whether the input starts an item macro invocation (`m! { ... }`, `a::m!(...);`,
+/// `macro_rules! m { ... }`): kept as `Item::Macro` (its tokens are not parsed), so the
+/// module tree can expand the macros that re-emit items (`cfg_if!`, `cfg_rt!`).
+fn is_macro_item(fork: &syn::parse::ParseBuffer<'_>) -> bool {
+    let f = fork.fork();
+    f.call(syn::Path::parse_mod_style).is_ok() && f.peek(syn::Token![!])
+}
+
+/// Parses tokens (the body of an item macro invocation) as items, skimmed like a file.
+pub fn parse_items(tokens: proc_macro2::TokenStream) -> syn::Result<Vec<syn::Item>> {
+    syn::parse::Parser::parse2(skim_items, tokens)
+}
+
 fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>> {
     use syn::Token;
     let mut items = Vec::new();
@@ -219,7 +232,8 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
             || (fork.peek(Token![const]) && (fork.peek2(syn::Ident) || fork.peek2(Token![_])))
             || fork.peek(Token![static])
             || fork.peek(Token![use])
-            || (fork.peek(Token![extern]) && fork.peek2(Token![crate]));
+            || (fork.peek(Token![extern]) && fork.peek2(Token![crate]))
+            || is_macro_item(&fork);
         if wanted {
             items.push(input.parse::<syn::Item>()?);
         } else if fork.peek(Token![mod]) || (fork.peek(Token![unsafe]) && fork.peek2(Token![mod])) {
@@ -472,11 +486,15 @@ mod tests {
                 syn::Item::Mod(_) => "mod;",
                 syn::Item::Const(_) => "const",
                 syn::Item::Type(_) => "type",
+                syn::Item::Macro(_) => "macro",
                 _ => "other",
             })
             .collect();
-        assert_eq!(kinds, ["struct", "union", "mod{}", "const", "mod;", "type"]);
-        let syn::Item::Mod(m) = &f.items[2] else {
+        assert_eq!(
+            kinds,
+            ["macro", "macro", "struct", "union", "mod{}", "const", "mod;", "type"]
+        );
+        let syn::Item::Mod(m) = &f.items[4] else {
             unreachable!()
         };
         assert_eq!(m.attrs.len(), 1);
