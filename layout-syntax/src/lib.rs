@@ -18,12 +18,14 @@
 //! `cfg_attr` is not expanded here: rustc expands it before a derive runs, and
 //! `layout-cli` must evaluate it for each target before calling these functions.
 
+mod allow;
 mod attr;
 mod ctxt;
 pub mod kw;
 mod repr;
 mod suggest;
 
+pub use allow::{Advisory, ERROR_CODES};
 pub use attr::{FieldAttrs, StructAttrs, parse_field_attrs, parse_struct_attrs};
 pub use ctxt::{Ctxt, Spanned};
 pub use repr::{Repr, ReprKind, parse_repr};
