@@ -70,10 +70,11 @@ pub fn is_unsized(ty: &syn::Type) -> bool {
 
 /// The type parameters declared `?Sized`, in the parameter list or a where clause.
 pub fn maybe_unsized_params(g: &syn::Generics) -> Vec<&syn::TypeParam> {
+    // `?` relaxes only `Sized` (rustc rejects it elsewhere), however the path is
+    // spelled: `?Sized`, `?::core::marker::Sized`.
     let relaxed = |b: &syn::TypeParamBound| {
         matches!(b, syn::TypeParamBound::Trait(t)
-            if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_))
-                && t.path.is_ident("Sized"))
+            if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_)))
     };
     let in_where = |p: &syn::TypeParam| {
         g.where_clause

@@ -136,6 +136,8 @@ fn maybe_unsized_parameters() {
     );
     let out = expand(quote! { struct W<T> where T: ?Sized { a: u8, b: (T) } });
     assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    let out = expand(quote! { struct X<T: Send + ?::core::marker::Sized> { b: T } });
+    assert_eq!(out.matches("compile_error").count(), 1, "{out}");
     // Only pointing to it: no error, and the impl is bounded to sized instantiations.
     let out = expand(quote! {
         struct P<'a, T: ?Sized + Send, U> where U: Copy { a: &'a T, u: U, c: ::core::cell::Cell<U> }
