@@ -94,13 +94,14 @@ pub fn maybe_unsized_params(g: &syn::Generics) -> Vec<&syn::TypeParam> {
         .collect()
 }
 
-/// A field whose type is a `?Sized` parameter itself makes the struct unsized for some
+/// A last field whose type is a `?Sized` parameter itself makes the struct unsized for some
 /// arguments (that is what the `?Sized` is for), and a layout needs `size_of`. Fields
 /// that only point to such a parameter (`NonNull<T>`, `&T`) are fine, and a wrapper
 /// such as `Cell<T>` is handled by a `Sized` bound on the impl (see `expand`).
 fn unsized_params(cx: &Ctxt, c: &Container<'_>) {
     for p in maybe_unsized_params(c.generics) {
-        let Some(f) = c.fields.iter().find(|f| is_param(f.ty, &p.ident)) else {
+        // Only the last field may be unsized; rustc reports an earlier one itself.
+        let Some(f) = c.fields.last().filter(|f| is_param(f.ty, &p.ident)) else {
             continue;
         };
         let (t, name) = (&p.ident, &f.name);

@@ -71,6 +71,9 @@ fn never_panics() {
         quote! { #[repr(packed, align(8))] #[repr(C, transparent)] struct W { a: u8 } },
         quote! { #[layout(line = 64, size = 0)] struct X { #[layout(line = 18446744073709551615)] a: u8 } },
         quote! { struct r#type { r#fn: u8 } },
+        quote! { #[layout(allow(-, a-, padding-waste = 1))] struct A { #[layout(allow(()))] a: u8 } },
+        quote! { struct B<T: ?Sized, U: ?Sized>(T, U); },
+        quote! { struct C<T: ?Sized>(T, u8); },
     ];
     for input in inputs {
         expand(input);
@@ -138,6 +141,10 @@ fn maybe_unsized_parameters() {
     assert_eq!(out.matches("compile_error").count(), 1, "{out}");
     let out = expand(quote! { struct X<T: Send + ?::core::marker::Sized> { b: T } });
     assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    // An earlier field of type `T` is rustc's own error about the struct.
+    let out = expand(quote! { struct Y<T: ?Sized, U: ?Sized>(T, U); });
+    assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    assert!(out.contains("field `1` of type `U`"), "{out}");
     // Only pointing to it: no error, and the impl is bounded to sized instantiations.
     let out = expand(quote! {
         struct P<'a, T: ?Sized + Send, U> where U: Copy { a: &'a T, u: U, c: ::core::cell::Cell<U> }
