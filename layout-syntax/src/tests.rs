@@ -556,3 +556,18 @@ fn allow_points_at_the_code() {
     let e = struct_err("#[layout(allow(padding-))]");
     assert_eq!(e.len(), 1, "{e:?}");
 }
+
+#[test]
+fn macro_substituted_repr_values() {
+    // `#[repr(align($n))]` with `$n:literal`: what the derive reports as the repr.
+    let n = invisible(quote::quote!(64));
+    let p = invisible(quote::quote!(2));
+    let cx = Ctxt::new();
+    let r = parse_repr(&cx, &attrs_of(quote::quote!(#[repr(C, align(#n))])));
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert_eq!(r.align.map(|a| a.value), Some(64));
+    let cx = Ctxt::new();
+    let r = parse_repr(&cx, &attrs_of(quote::quote!(#[repr(packed(#p))])));
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert_eq!(r.packed.map(|a| a.value), Some(2));
+}
