@@ -21,7 +21,11 @@ pub const PIECE_CAP: usize = 96;
 /// Bytes of a shortened piece kept before the `...`.
 pub const PIECE_HEAD: usize = 64;
 
-/// A const-buildable UTF-8 string of at most [`MSG_CAP`] bytes.
+// The public docs below state these numbers (the constants themselves are private).
+const _: () = assert!(MSG_CAP == 1024 && PIECE_CAP == 96 && PIECE_HEAD == 64);
+
+/// A const-buildable UTF-8 string of at most 1024 bytes; a single piece longer than 96
+/// bytes is shortened in the middle, so names never push the numbers after them out.
 #[derive(Clone, Copy, Debug)]
 pub struct MsgBuf {
     buf: [u8; MSG_CAP],
@@ -45,8 +49,8 @@ impl MsgBuf {
         }
     }
 
-    /// Appends `s`; a piece longer than [`PIECE_CAP`] bytes is shortened in the middle,
-    /// at character boundaries, to `head...tail`.
+    /// Appends `s`; a piece longer than 96 bytes is shortened in the middle, at
+    /// character boundaries, to its first 64 bytes, `...` and its last 29.
     pub const fn push_str(&mut self, s: &str) -> &mut Self {
         let bytes = s.as_bytes();
         if bytes.len() <= PIECE_CAP {
