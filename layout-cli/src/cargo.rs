@@ -300,9 +300,7 @@ pub fn find_manifest(sel: &Selection, paths: &[PathBuf]) -> Option<PathBuf> {
                 .map(|d| d.join("Cargo.toml"))
                 .find(|m| m.is_file())
         }
-        [one] if one.is_dir() && one.join("Cargo.toml").is_file() => {
-            Some(one.join("Cargo.toml"))
-        }
+        [one] if one.is_dir() && one.join("Cargo.toml").is_file() => Some(one.join("Cargo.toml")),
         [one] if one.file_name().is_some_and(|n| n == "Cargo.toml") && one.is_file() => {
             Some(one.clone())
         }
@@ -311,7 +309,11 @@ pub fn find_manifest(sel: &Selection, paths: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// Reads the build for `rows` from cargo and rustc.
-pub fn load(manifest: &Path, sel: &Selection, rows: &[&'static TargetInfo]) -> Result<Build, Error> {
+pub fn load(
+    manifest: &Path,
+    sel: &Selection,
+    rows: &[&'static TargetInfo],
+) -> Result<Build, Error> {
     let manifest = manifest.to_path_buf();
     let sel_m = Selection {
         manifest_path: Some(manifest.clone()),
@@ -322,9 +324,8 @@ pub fn load(manifest: &Path, sel: &Selection, rows: &[&'static TargetInfo]) -> R
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let lock_note = (!cwd_ancestors_have_lock(&cwd) && !sel.locked && !sel.frozen).then(|| {
-        "no Cargo.lock: cargo metadata creates one, as `cargo build` would".to_string()
-    });
+    let lock_note = (!cwd_ancestors_have_lock(&cwd) && !sel.locked && !sel.frozen)
+        .then(|| "no Cargo.lock: cargo metadata creates one, as `cargo build` would".to_string());
 
     // cargo metadata and, per target, cargo tree and rustc --print cfg, in parallel.
     std::thread::scope(|s| {
@@ -402,7 +403,8 @@ fn run(mut cmd: Command, what: &str, manifest: Option<&Path>) -> Result<String, 
             format!("{what} failed ({}): {}", out.status, first.join("\n  ")),
         ));
     }
-    String::from_utf8(out.stdout).map_err(|_| error(manifest, format!("{what}: output is not UTF-8")))
+    String::from_utf8(out.stdout)
+        .map_err(|_| error(manifest, format!("{what}: output is not UTF-8")))
 }
 
 fn metadata(sel: &Selection) -> Result<cargo_metadata::Metadata, Error> {
@@ -434,9 +436,11 @@ fn crate_kind(t: &cargo_metadata::Target) -> CrateKind {
     use cargo_metadata::TargetKind as K;
     if t.kind.iter().any(|k| matches!(k, K::ProcMacro)) {
         CrateKind::ProcMacro
-    } else if t.kind.iter().any(|k| {
-        matches!(k, K::Lib | K::RLib | K::DyLib | K::StaticLib | K::CDyLib)
-    }) {
+    } else if t
+        .kind
+        .iter()
+        .any(|k| matches!(k, K::Lib | K::RLib | K::DyLib | K::StaticLib | K::CDyLib))
+    {
         CrateKind::Lib
     } else if t.kind.iter().any(|k| matches!(k, K::Bin)) {
         CrateKind::Bin
@@ -461,7 +465,11 @@ fn from_metadata(meta: cargo_metadata::Metadata, sel: &Selection) -> Result<Buil
             let mut targets: Vec<CrateTarget> = p
                 .targets
                 .iter()
-                .filter(|t| !t.kind.iter().any(|k| matches!(k, cargo_metadata::TargetKind::CustomBuild)))
+                .filter(|t| {
+                    !t.kind
+                        .iter()
+                        .any(|k| matches!(k, cargo_metadata::TargetKind::CustomBuild))
+                })
                 .map(|t| CrateTarget {
                     name: t.name.clone(),
                     kind: crate_kind(t),
@@ -479,7 +487,11 @@ fn from_metadata(meta: cargo_metadata::Metadata, sel: &Selection) -> Result<Buil
                 build_script: p
                     .targets
                     .iter()
-                    .find(|t| t.kind.iter().any(|k| matches!(k, cargo_metadata::TargetKind::CustomBuild)))
+                    .find(|t| {
+                        t.kind
+                            .iter()
+                            .any(|k| matches!(k, cargo_metadata::TargetKind::CustomBuild))
+                    })
                     .map(|t| t.src_path.clone().into_std_path_buf()),
                 targets,
                 deps: Vec::new(),
@@ -728,7 +740,9 @@ fn workspace_root_manifest(manifest: &Path) -> Option<PathBuf> {
     for dir in manifest.parent()?.ancestors() {
         let m = dir.join("Cargo.toml");
         if let Ok(text) = std::fs::read_to_string(&m)
-            && text.parse::<toml::Table>().is_ok_and(|t| t.contains_key("workspace"))
+            && text
+                .parse::<toml::Table>()
+                .is_ok_and(|t| t.contains_key("workspace"))
         {
             return Some(m);
         }
@@ -741,7 +755,11 @@ fn workspace_root_manifest(manifest: &Path) -> Option<PathBuf> {
 /// from the config files, else `CARGO_BUILD_RUSTFLAGS`/`build.rustflags`.
 pub fn rustflags(cwd: &Path, triple: &str) -> Vec<String> {
     if let Ok(v) = std::env::var("CARGO_ENCODED_RUSTFLAGS") {
-        return v.split('\u{1f}').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        return v
+            .split('\u{1f}')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
     }
     if let Ok(v) = std::env::var("RUSTFLAGS") {
         return v.split_whitespace().map(str::to_string).collect();
@@ -757,9 +775,8 @@ pub fn rustflags(cwd: &Path, triple: &str) -> Vec<String> {
             let applies = if key == triple {
                 true
             } else if let Some(pred) = key.strip_prefix("cfg(").and_then(|k| k.strip_suffix(')')) {
-                let cfg = base_cfg.get_or_init(|| {
-                    rustc_print_cfg(cwd, triple, &[]).unwrap_or_default()
-                });
+                let cfg =
+                    base_cfg.get_or_init(|| rustc_print_cfg(cwd, triple, &[]).unwrap_or_default());
                 cfg_holds(pred, cfg)
             } else {
                 false
@@ -899,7 +916,10 @@ pub fn eval_rustc(p: &cfg_expr::Predicate<'_>, cfg: &RustcCfg) -> Option<bool> {
                 true
             } else if matches!(*f, "true") {
                 true
-            } else if matches!(*f, "false" | "unix" | "windows" | "doc" | "doctest" | "miri") {
+            } else if matches!(
+                *f,
+                "false" | "unix" | "windows" | "doc" | "doctest" | "miri"
+            ) {
                 false
             } else {
                 return None;
@@ -971,7 +991,16 @@ mod tests {
         };
         assert_eq!(
             sel.cargo_args(),
-            ["-p", "a", "-p", "b", "--features", "x,y z", "--no-default-features", "--locked"]
+            [
+                "-p",
+                "a",
+                "-p",
+                "b",
+                "--features",
+                "x,y z",
+                "--no-default-features",
+                "--locked"
+            ]
         );
         assert_eq!(sel.profile_name(), "dev");
         let rel = Selection {

@@ -147,7 +147,11 @@ pub fn eval_tri(text: &str, t: &CfgTarget) -> Result<Tri, String> {
             Some(_) => {}
         }
     }
-    Ok(if seen == Some(true) { Tri::True } else { Tri::False })
+    Ok(if seen == Some(true) {
+        Tri::True
+    } else {
+        Tri::False
+    })
 }
 
 /// One predicate: its value, or why it cannot be known.
@@ -285,7 +289,10 @@ fn harmless(path: &syn::Path) -> bool {
     ]
     .iter()
     .any(|n| path.is_ident(n))
-        || path.segments.first().is_some_and(|s| s.ident == "rustfmt" || s.ident == "clippy")
+        || path
+            .segments
+            .first()
+            .is_some_and(|s| s.ident == "rustfmt" || s.ident == "clippy")
 }
 
 /// Whether an item with these attributes exists, three-valued: `Unknown` when a `cfg`

@@ -25,6 +25,8 @@ const MAX_RESOLVE_DEPTH: usize = 256;
 /// One module.
 #[derive(Debug, Default)]
 pub struct Module {
+    /// The crate it belongs to (index into [`Index::crates`]).
+    pub krate: usize,
     /// Path from the crate root (`[]` is the root).
     pub path: Vec<String>,
     /// The parent module.
@@ -146,22 +148,74 @@ pub struct Index {
     stack: Cell<usize>,
     /// See [`Index::resolution_steps`].
     steps: Cell<u64>,
-    by_path: HashMap<Vec<String>, ModId>,
-    /// `mod x;` declarations: child path -> attributes.
-    decls: HashMap<Vec<String>, Vec<Attribute>>,
+    /// The crates: one for plain files, the user's and its dependencies' with cargo.
+    pub crates: Vec<CrateInfo>,
+    by_path: HashMap<(usize, Vec<String>), ModId>,
+    /// `mod x;` declarations: (crate, child path) -> attributes.
+    decls: HashMap<(usize, Vec<String>), Vec<Attribute>>,
+    /// The crate whose files are being added.
+    building: usize,
+}
+
+/// One crate of the index.
+#[derive(Debug, Default)]
+pub struct CrateInfo {
+    /// Its name in paths (`tokio`, `crossbeam_utils`); `crate` for plain files.
+    pub name: String,
+    /// Its root module.
+    pub root: ModId,
+    /// The crates it can name (its extern prelude): name -> index into `crates`.
+    pub externs: HashMap<String, usize>,
+    /// How its cfgs evaluate on each target (empty: the plain evaluator).
+    pub cfgs: Vec<CfgTarget>,
+}
+
+/// One crate's input to [`Index::build_crates`].
+#[derive(Debug, Default)]
+pub struct CrateInput {
+    /// Its name in paths.
+    pub name: String,
+    /// Its files, each with its module path inside the crate.
+    pub files: Vec<SourceFile>,
+    /// Its extern prelude: name -> index of the crate in the input list.
+    pub externs: Vec<(String, usize)>,
+    /// How its cfgs evaluate on each target.
+    pub cfgs: Vec<CfgTarget>,
 }
 
 impl Index {
-    /// Indexes the files.
+    /// Indexes the files of one crate (plain files: no cargo model).
     pub fn build(files: Vec<SourceFile>) -> Index {
+        Index::build_crates(vec![CrateInput {
+            name: "crate".into(),
+            files,
+            ..CrateInput::default()
+        }])
+    }
+
+    /// Indexes several crates; each resolves `crate::` to its own root and the names of
+    /// its extern prelude to the roots of those crates.
+    pub fn build_crates(crates: Vec<CrateInput>) -> Index {
         let mut ix = Index::default();
-        ix.module_for(&[]);
-        for (fi, file) in files.iter().enumerate() {
-            let m = ix.module_for(&file.module);
-            ix.modules[m]
-                .attrs
-                .extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
-            ix.add_items(m, fi, &file.ast.items, 0);
+        let mut all_files = Vec::new();
+        for (k, c) in crates.into_iter().enumerate() {
+            ix.building = k;
+            let root = ix.module_for(&[]);
+            ix.crates.push(CrateInfo {
+                name: c.name,
+                root,
+                externs: c.externs.into_iter().collect(),
+                cfgs: c.cfgs,
+            });
+            let base = all_files.len();
+            for (i, file) in c.files.iter().enumerate() {
+                let m = ix.module_for(&file.module);
+                ix.modules[m]
+                    .attrs
+                    .extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
+                ix.add_items(m, base + i, &file.ast.items, 0);
+            }
+            all_files.extend(c.files);
         }
         let decls = std::mem::take(&mut ix.decls);
         for (path, attrs) in decls {
@@ -171,13 +225,37 @@ impl Index {
                 ix.modules[m].attrs = attrs;
             }
         }
-        ix.files = files;
+        ix.files = all_files;
         ix
     }
 
-    /// The module with this path, created (with its ancestors) if missing.
+    /// The evaluator for the cfgs of module `m`'s crate on `t`'s target.
+    pub fn crate_cfg<'t>(&'t self, m: ModId, t: &'t CfgTarget) -> &'t CfgTarget {
+        let k = self.modules.get(m).map_or(0, |md| md.krate);
+        self.crates
+            .get(k)
+            .and_then(|c| c.cfgs.iter().find(|c| std::ptr::eq(c.row, t.row)))
+            .unwrap_or(t)
+    }
+
+    /// The crate root of module `m`.
+    pub fn crate_root(&self, m: ModId) -> ModId {
+        let k = self.modules.get(m).map_or(0, |md| md.krate);
+        self.crates.get(k).map_or(0, |c| c.root)
+    }
+
+    /// The root module of the crate that module `m`'s crate calls `name`, if indexed.
+    fn extern_root(&self, m: ModId, name: &str) -> Option<ModId> {
+        let k = self.modules.get(m)?.krate;
+        let other = *self.crates.get(k)?.externs.get(name)?;
+        self.crates.get(other).map(|c| c.root)
+    }
+
+    /// The module with this path in the crate being built, created (with its
+    /// ancestors) if missing.
     fn module_for(&mut self, path: &[String]) -> ModId {
-        if let Some(&m) = self.by_path.get(path) {
+        let key = (self.building, path.to_vec());
+        if let Some(&m) = self.by_path.get(&key) {
             return m;
         }
         let parent = if path.is_empty() {
@@ -187,11 +265,12 @@ impl Index {
         };
         let id = self.modules.len();
         self.modules.push(Module {
+            krate: self.building,
             path: path.to_vec(),
             parent,
             ..Module::default()
         });
-        self.by_path.insert(path.to_vec(), id);
+        self.by_path.insert(key, id);
         if let (Some(p), Some(name)) = (parent, path.last()) {
             self.modules[p]
                 .items
@@ -276,7 +355,8 @@ impl Index {
                             self.add_items(child, file, items, depth + 1);
                         }
                         None => {
-                            self.decls.insert(path, cfg_attrs(&md.attrs));
+                            self.decls
+                                .insert((self.building, path), cfg_attrs(&md.attrs));
                         }
                     }
                 }
@@ -296,13 +376,41 @@ impl Index {
             });
     }
 
+    /// Whether module `m` exists on this target, three-valued (its and its ancestors'
+    /// `cfg`s).
+    pub fn module_presence(&self, m: ModId, t: &CfgTarget) -> cfg::Tri {
+        let mut unknown = None;
+        let mut cur = Some(m);
+        let mut hops = 0;
+        while let Some(c) = cur {
+            match self
+                .cfg
+                .presence(&self.modules[c].attrs, self.crate_cfg(c, t))
+            {
+                cfg::Tri::False => return cfg::Tri::False,
+                cfg::Tri::Unknown(r) => {
+                    unknown.get_or_insert(r);
+                }
+                cfg::Tri::True => {}
+            }
+            cur = self.modules[c].parent.filter(|&p| p != c);
+            hops += 1;
+            if hops > self.modules.len() {
+                break;
+            }
+        }
+        unknown.map_or(cfg::Tri::True, cfg::Tri::Unknown)
+    }
+
     /// Whether module `m` exists on this target (its and its ancestors' `cfg`s hold).
     pub fn module_enabled(&self, m: ModId, t: &CfgTarget) -> bool {
         let key = (m, target_key(t));
         if let Some(&on) = self.module_on.borrow().get(&key) {
             return on;
         }
-        let on = self.cfg.enabled(&self.modules[m].attrs, t)
+        let on = self
+            .cfg
+            .enabled(&self.modules[m].attrs, self.crate_cfg(m, t))
             && self.modules[m]
                 .parent
                 .is_none_or(|p| p != m && self.module_enabled(p, t));
@@ -354,7 +462,17 @@ impl Index {
             return None;
         }
         if global {
-            return Some(Res::Extern(segs.to_vec()));
+            return match self.extern_root(m, &segs[0]) {
+                Some(root) => {
+                    self.resolve_in(root, &segs[1..], false, t, None, low)
+                        .or(if segs.len() == 1 {
+                            Some(Res::Module(root))
+                        } else {
+                            None
+                        })
+                }
+                None => Some(Res::Extern(segs.to_vec())),
+            };
         }
         // A glob path names a module, so an external glob never supplies a segment of it.
         let for_glob = glob_scope.is_some();
@@ -362,7 +480,7 @@ impl Index {
         let mut cur: Res = match segs[0].as_str() {
             "crate" => {
                 i = 1;
-                Res::Module(0)
+                Res::Module(self.crate_root(m))
             }
             "self" => {
                 i = 1;
@@ -385,9 +503,10 @@ impl Index {
                             .find_map(|&gm| self.lookup(gm, first, t, false, low))
                     }),
                 };
-                match found {
-                    Some(r) => r,
-                    None => Res::Extern(vec![first.to_string()]),
+                match (found, self.extern_root(m, first)) {
+                    (Some(r), _) => r,
+                    (None, Some(root)) => Res::Module(root),
+                    (None, None) => Res::Extern(vec![first.to_string()]),
                 }
             }
         };
@@ -418,7 +537,7 @@ impl Index {
         let mut value: Option<Res> = None;
         let mut via_use = None;
         for e in entries {
-            if !self.cfg.enabled(&e.attrs, t) {
+            if !self.cfg.enabled(&e.attrs, self.crate_cfg(m, t)) {
                 continue;
             }
             let r = match &e.def {
@@ -789,7 +908,7 @@ mod tests {
         let ix = Index::build(files);
         let lin = CfgTarget::new(&X86_64_LINUX);
         let path: Vec<String> = m.iter().map(|s| s.to_string()).collect();
-        let md = ix.by_path[&path];
+        let md = ix.by_path[&(0, path)];
         for n in names {
             let _ = ix.resolve(md, &segs(n), false, &lin);
         }
@@ -857,7 +976,7 @@ mod tests {
             let ix = Index::build(parent_and_children(8));
             let _ = ix.resolve(0, &segs(first), false, &lin);
             for c in 0..8 {
-                let m = ix.by_path[&vec![format!("c{c}")]];
+                let m = ix.by_path[&(0, vec![format!("c{c}")])];
                 let t5 = ix.resolve(m, &segs("T5"), false, &lin);
                 assert!(
                     matches!(t5, Some(Res::Struct(i)) if ix.structs[i].item.ident == "T5"),

@@ -492,7 +492,9 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["macro", "macro", "struct", "union", "mod{}", "const", "mod;", "type"]
+            [
+                "macro", "macro", "struct", "union", "mod{}", "const", "mod;", "type"
+            ]
         );
         let syn::Item::Mod(m) = &f.items[4] else {
             unreachable!()
