@@ -46,9 +46,63 @@ pub struct InputArgs {
     /// Target triple or short name (repeatable; default: the host).
     #[arg(long = "target", value_name = "T")]
     pub targets: Vec<String>,
-    /// Every row of the built-in target table.
+    /// Every row of the built-in target table (`--all-targets`, cargo's word for
+    /// lib+bins+tests+..., is accepted as an old alias of this).
     #[arg(long, alias = "all-targets", conflicts_with = "targets")]
     pub all_platforms: bool,
+    /// Path to Cargo.toml (default: found from the current directory, as cargo does).
+    #[arg(long, value_name = "PATH", help_heading = "Cargo")]
+    pub manifest_path: Option<PathBuf>,
+    /// Package to report (repeatable; default: the workspace's default members).
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Cargo"
+    )]
+    pub packages: Vec<String>,
+    /// Report every workspace member.
+    #[arg(long, help_heading = "Cargo")]
+    pub workspace: bool,
+    /// Leave a package out (with --workspace).
+    #[arg(long, value_name = "SPEC", help_heading = "Cargo")]
+    pub exclude: Vec<String>,
+    /// Features to enable, comma- or space-separated (cargo's `--features`).
+    #[arg(short = 'F', long, value_name = "FEATURES", help_heading = "Cargo")]
+    pub features: Vec<String>,
+    /// Enable every feature of the selected packages.
+    #[arg(long, help_heading = "Cargo")]
+    pub all_features: bool,
+    /// Do not enable the default features.
+    #[arg(long, help_heading = "Cargo")]
+    pub no_default_features: bool,
+    /// The release profile (`debug_assertions` off), as `cargo build --release`.
+    #[arg(long, conflicts_with = "profile", help_heading = "Cargo")]
+    pub release: bool,
+    /// The profile whose settings decide `debug_assertions` (default: dev).
+    #[arg(long, value_name = "NAME", help_heading = "Cargo")]
+    pub profile: Option<String>,
+    /// Also tests, benches and examples, with dev-dependencies.
+    #[arg(long, help_heading = "Cargo")]
+    pub tests: bool,
+    /// Passed to cargo: require Cargo.lock to be up to date.
+    #[arg(long, help_heading = "Cargo")]
+    pub locked: bool,
+    /// Passed to cargo: no network.
+    #[arg(long, help_heading = "Cargo")]
+    pub offline: bool,
+    /// Passed to cargo: --locked and --offline.
+    #[arg(long, help_heading = "Cargo")]
+    pub frozen: bool,
+}
+
+/// What `analyze` read: cargo's model of the build, or plain files.
+#[derive(Debug)]
+pub struct Input {
+    /// The layouts.
+    pub analysis: crate::analysis::Analysis,
+    /// cargo's model, when a Cargo.toml was in reach.
+    pub build: Option<crate::cargo::Build>,
 }
 
 impl InputArgs {
@@ -64,6 +118,84 @@ impl InputArgs {
     /// The target rows asked for (see [`resolve_targets`]).
     pub fn target_rows(&self) -> Result<Vec<&'static TargetInfo>, String> {
         resolve_targets(&self.targets, self.all_platforms)
+    }
+
+    /// The cargo flags as a [`crate::cargo::Selection`].
+    pub fn selection(&self) -> crate::cargo::Selection {
+        crate::cargo::Selection {
+            manifest_path: self.manifest_path.clone(),
+            packages: self.packages.clone(),
+            workspace: self.workspace,
+            exclude: self.exclude.clone(),
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+            release: self.release,
+            profile: self.profile.clone(),
+            tests: self.tests,
+            locked: self.locked,
+            offline: self.offline,
+            frozen: self.frozen,
+        }
+    }
+
+    /// The manifest this input names, if any (see [`crate::cargo::find_manifest`]).
+    pub fn manifest(&self) -> Option<PathBuf> {
+        crate::cargo::find_manifest(&self.selection(), &self.paths)
+    }
+
+    /// Lays out what the input names: with a Cargo.toml in reach, the packages cargo
+    /// selects, as cargo builds them; else the plain files and directories. The targets
+    /// are `--target`/`--all-platforms`, else `[workspace.metadata.layout] targets` (or
+    /// the package's), else the host. `Err` is a usage or cargo error (exit 2).
+    pub fn analyze(&self) -> Result<Input, String> {
+        let manifest = self.manifest();
+        let cargo_flags = self.manifest_path.is_some()
+            || !self.packages.is_empty()
+            || self.workspace
+            || !self.exclude.is_empty()
+            || !self.features.is_empty()
+            || self.all_features
+            || self.no_default_features
+            || self.release
+            || self.profile.is_some()
+            || self.tests;
+        let Some(manifest) = manifest else {
+            if cargo_flags {
+                return Err("cargo flags (--manifest-path, -p, --features, --release, ...) need a Cargo.toml, and none was found".into());
+            }
+            let rows = self.target_rows()?;
+            return Ok(Input {
+                analysis: crate::engine::analyze(&self.paths(), &rows),
+                build: None,
+            });
+        };
+        let config = crate::cargo::LayoutConfig::read(&manifest);
+        let rows = if self.targets.is_empty() && !self.all_platforms && !config.targets.is_empty() {
+            resolve_targets(&config.targets, false)
+                .map_err(|e| format!("[metadata.layout] targets: {e}"))?
+        } else {
+            self.target_rows()?
+        };
+        let build =
+            crate::cargo::load(&manifest, &self.selection(), &rows).map_err(|e| {
+                match &e.manifest {
+                    Some(m) => format!("{}: {}", crate::render::display_path(m), e.message),
+                    None => e.message.clone(),
+                }
+            })?;
+        let mut analysis = crate::engine::analyze_build(&build);
+        if !config.exclude.is_empty() {
+            let root = &build.workspace_root;
+            analysis.structs.retain(|s| {
+                let rel = s.file.strip_prefix(root).unwrap_or(&s.file);
+                !config.exclude.iter().any(|x| rel.starts_with(x))
+            });
+        }
+        Ok(Input {
+            analysis,
+            build: Some(build),
+        })
     }
 }
 

@@ -20,5 +20,6 @@ pub mod render;
 pub mod reorder;
 pub mod snapshot;
 pub mod source;
+pub mod workspace;
 
 pub use engine::analyze;

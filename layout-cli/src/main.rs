@@ -37,11 +37,10 @@ fn usage_error(msg: &str) -> i32 {
 }
 
 fn report(args: &ReportArgs) -> i32 {
-    let targets = match args.input.target_rows() {
-        Ok(t) => t,
-        Err(msg) => return usage_error(&msg),
+    let mut analysis = match analyze(&args.input) {
+        Ok(a) => a,
+        Err(code) => return code,
     };
-    let mut analysis = layout_cli::analyze(&args.input.paths(), &targets);
     diag::diagnose(&mut analysis);
     let no_color = std::env::var("NO_COLOR").ok();
     let color = render::use_color(args.color, io::stdout().is_terminal(), no_color.as_deref());
@@ -122,6 +121,20 @@ fn location(file: &std::path::Path, line: Option<usize>, column: Option<usize>) 
         }
     }
     s
+}
+
+/// Lays out what the input flags name; cargo's notes go to stderr; a usage or cargo
+/// error is printed and becomes exit 2.
+fn analyze(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::analysis::Analysis, i32> {
+    match input.analyze() {
+        Ok(i) => {
+            for n in i.build.iter().flat_map(|b| &b.notes) {
+                eprintln!("note: {n}");
+            }
+            Ok(i.analysis)
+        }
+        Err(msg) => Err(usage_error(&msg)),
+    }
 }
 
 fn run_snapshot(cmd: &SnapshotCmd) -> i32 {

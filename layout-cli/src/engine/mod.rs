@@ -43,6 +43,7 @@ use crate::analysis::{
     Analysis, FieldReport, FileError, Intent, NumberSource, Presence, StructId, StructKind,
     StructReport,
 };
+use crate::cfg::Tri;
 use crate::index::Index;
 use crate::source;
 use types::{Ctx, Why};
@@ -74,6 +75,68 @@ pub fn analyze(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
         }),
         Err(_) => analyze_here(paths, targets),
     }
+}
+
+/// Lays out every struct of the packages `build` selects, for its targets, with the
+/// crate structure, features, cfgs and dependencies cargo and rustc give. Runs on a
+/// thread with a large stack, like [`analyze`].
+pub fn analyze_build(build: &crate::cargo::Build) -> Analysis {
+    let b = build.clone();
+    let worker = std::thread::Builder::new()
+        .name("layout-engine".into())
+        .stack_size(STACK)
+        .spawn(move || analyze_build_here(&b));
+    match worker {
+        Ok(h) => h.join().unwrap_or_else(|_| Analysis {
+            structs: Vec::new(),
+            errors: vec![FileError {
+                file: build.workspace_root.clone(),
+                line: None,
+                column: None,
+                message: "internal error in the layout engine (please report it)".into(),
+            }],
+        }),
+        Err(_) => analyze_build_here(build),
+    }
+}
+
+fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
+    let mut errors = Vec::new();
+    let loaded = crate::workspace::load(build, &mut errors);
+    let ix = &loaded.index;
+    let rows: Vec<&'static TargetInfo> = build.targets.iter().map(|t| t.row).collect();
+    let ctxs: Vec<Ctx<'_>> = rows.iter().map(|t| Ctx::new(ix, t)).collect();
+    let mut structs = Vec::new();
+    for (id, mut sid) in struct_ids(ix).into_iter().enumerate() {
+        let s = &ix.structs[id];
+        let k = ix.modules[s.module].krate;
+        let Some(lc) = loaded.crates.get(k) else {
+            continue;
+        };
+        if !lc.reported {
+            continue;
+        }
+        let pkg = &build.packages[lc.package];
+        sid.package = pkg.name.clone();
+        sid.krate = lc.target.clone();
+        let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
+        for (ti, ctx) in ctxs.iter().enumerate() {
+            // A crate not built for this target (a proc macro off the host).
+            if !ix.crates[k].cfgs.is_empty()
+                && !build.targets[ti].features.contains_key(&lc.package)
+                && !pkg.member
+            {
+                continue;
+            }
+            if let Some(mut r) = report(ctx, id, ignored, &mut errors) {
+                r.id = sid.clone();
+                structs.push(r);
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
+    Analysis { structs, errors }
 }
 
 fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
@@ -147,12 +210,22 @@ fn report(
     let name = s.item.ident.to_string();
     let pos = s.item.ident.span().start();
     let (line, column) = (pos.line, pos.column + 1);
-    if !ix.module_enabled(s.module, &ctx.t) {
-        return None;
-    }
-    match ix.cfg.active(&s.item.attrs, &ctx.t) {
+    let ct = ix.crate_cfg(s.module, &ctx.t);
+    let mut present = match ix.module_presence(s.module, &ctx.t) {
+        Tri::False => return None,
+        Tri::True => Presence::Yes,
+        Tri::Unknown(r) => Presence::Unknown(r),
+    };
+    match ix.cfg.active(&s.item.attrs, ct) {
         Ok(Some(_)) => {}
-        Ok(None) => return None,
+        Ok(None) => match ix.cfg.presence(&s.item.attrs, ct) {
+            Tri::Unknown(r) => {
+                if present == Presence::Yes {
+                    present = Presence::Unknown(r);
+                }
+            }
+            _ => return None,
+        },
         Err(e) => {
             let p = e.span().start();
             errors.push(err(&file.path, p.line, p.column + 1, e.to_string()));
@@ -256,7 +329,7 @@ fn report(
     let mut r = StructReport {
         id: StructId::default(),
         source: NumberSource::Static,
-        present: Presence::Yes,
+        present,
         name: name.clone(),
         path: format!("{}::{name}", ix.module_name(s.module)),
         file: file.path.clone(),
