@@ -1,9 +1,9 @@
 //! On any failure the original file stays untouched: a re-analysis that disagrees with
 //! the plan, a write error, a file changed while fix ran, an unparsable file.
 
-use std::cell::Cell;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use layout::target::TargetInfo;
 use layout_cli::analysis::Analysis;
@@ -36,18 +36,24 @@ fn args(file: &Path) -> FixArgs {
 }
 
 /// The real engine on the first call; `second` changes what the re-analysis sees.
-fn run_with_reanalysis(file: &Path, second: impl Fn(&mut Analysis, &[PathBuf])) -> FixOutcome {
-    let calls = Cell::new(0);
+fn run_with_reanalysis(
+    file: &Path,
+    second: impl Fn(&mut Analysis, &[PathBuf]) + Sync,
+) -> FixOutcome {
+    let calls = AtomicUsize::new(0);
     let analyzer = |paths: &[PathBuf], targets: &[&'static TargetInfo]| {
         let mut a = layout_cli::analyze(paths, targets);
-        calls.set(calls.get() + 1);
-        if calls.get() == 2 {
+        if calls.fetch_add(1, Ordering::SeqCst) + 1 == 2 {
             second(&mut a, paths);
         }
         a
     };
     let out = fix::run_with(&args(file), &analyzer, &fix::write::atomic_write);
-    assert_eq!(calls.get(), 2, "fix re-analyses once before writing");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "fix re-analyses once before writing"
+    );
     out
 }
 
