@@ -59,12 +59,13 @@ pub fn verify(
         message,
     };
     for (file, text) in new_texts {
-        match mirror.to_mirror(file) {
-            None => problems.push(at(file, "outside the given paths".into())),
-            Some(m) => {
-                if let Err(e) = std::fs::write(&m, text) {
-                    problems.push(at(file, format!("cannot write its scratch copy: {e}")));
-                }
+        let copies = mirror.copies_of(file);
+        if copies.is_empty() {
+            problems.push(at(file, "outside the given paths".into()));
+        }
+        for m in copies {
+            if let Err(e) = std::fs::write(&m, text) {
+                problems.push(at(file, format!("cannot write its scratch copy: {e}")));
             }
         }
     }
@@ -73,11 +74,16 @@ pub fn verify(
     }
     let after = analyze(&mirror.paths, targets);
 
-    let back = |s: &StructReport| mirror.to_original(&s.file);
+    // Files are compared by what they are, not by how they were named: one file can be
+    // reached as `src/a.rs` and `./src/a.rs`.
+    let same = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let edited: HashMap<PathBuf, &PathBuf> = new_texts.keys().map(|k| (same(k), k)).collect();
+    let edited_as = |p: &Path| edited.get(&same(p)).map(|k| (*k).clone());
+    let back = |s: &StructReport| mirror.to_original(&s.file).map(|f| same(&f));
     let mut other_errors = 0;
     for e in &after.errors {
-        match mirror.to_original(&e.file) {
-            Some(f) if new_texts.contains_key(&f) => {
+        match mirror.to_original(&e.file).and_then(|f| edited_as(&f)) {
+            Some(f) => {
                 let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
                 problems.push(at(&f, format!("{line}{}", e.message)));
             }
@@ -101,12 +107,12 @@ pub fn verify(
     }
     let mut in_file = |file: &Path, message: String| {
         problems.push(Problem {
-            file: new_texts.contains_key(file).then(|| file.to_path_buf()),
+            file: edited_as(file),
             message,
         })
     };
     for x in expect {
-        let key = (x.file.clone(), x.line, x.name.as_str(), x.target);
+        let key = (same(&x.file), x.line, x.name.as_str(), x.target);
         let Some(s) = by_key.get(&key) else {
             in_file(
                 &x.file,
@@ -149,7 +155,7 @@ pub fn verify(
         if reorder::check_report(b) != Some(None) {
             continue;
         }
-        let key = (b.file.clone(), b.line, b.name.as_str(), b.target.triple);
+        let key = (same(&b.file), b.line, b.name.as_str(), b.target.triple);
         match by_key.get(&key).map(|s| reorder::check_report(s)) {
             Some(Some(None)) => {}
             Some(Some(Some(v))) => in_file(&b.file, format!("{v} (valid before the rewrite)")),
@@ -175,6 +181,8 @@ struct Mirror {
     roots: Vec<(PathBuf, PathBuf)>,
     /// What the engine is called with, one per given path, in the order given.
     paths: Vec<PathBuf>,
+    /// (canonical original, copy) of every file copied.
+    files: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Mirror {
@@ -186,6 +194,7 @@ impl Mirror {
         let mut m = Mirror {
             roots: Vec::new(),
             paths: vec![PathBuf::new(); paths.len()],
+            files: Vec::new(),
         };
         let canon: Vec<Option<PathBuf>> = paths.iter().map(|p| p.canonicalize().ok()).collect();
         // Outer paths first, so an inner one finds its outer copy.
@@ -208,7 +217,8 @@ impl Mirror {
             }
             let root = scratch.join(k.to_string());
             let copy = if p.is_dir() {
-                copy_tree(p, &root).map_err(|e| format!("copying {}: {e}", p.display()))?;
+                copy_tree(p, &root, &mut m.files)
+                    .map_err(|e| format!("copying {}: {e}", p.display()))?;
                 root
             } else {
                 let name = p
@@ -227,6 +237,7 @@ impl Mirror {
                     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                 }
                 copy_file(p, &copy).map_err(|e| format!("copying {}: {e}", p.display()))?;
+                m.files.push((cp.clone(), copy.clone()));
                 copy
             };
             m.roots.push((p.clone(), copy.clone()));
@@ -238,8 +249,22 @@ impl Mirror {
         Ok(m)
     }
 
-    fn to_mirror(&self, file: &Path) -> Option<PathBuf> {
-        map(&self.roots, file, false)
+    /// Every copy of `file`: a file reached through several names (a symlink in a
+    /// copied tree) has one copy per name, and each gets the new text.
+    fn copies_of(&self, file: &Path) -> Vec<PathBuf> {
+        let real = file.canonicalize().ok();
+        let mut out: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|(orig, _)| Some(orig) == real.as_ref())
+            .map(|(_, copy)| copy.clone())
+            .collect();
+        if let Some(m) = map(&self.roots, file, false)
+            && !out.contains(&m)
+        {
+            out.push(m);
+        }
+        out
     }
 
     fn to_original(&self, file: &Path) -> Option<PathBuf> {
@@ -272,7 +297,7 @@ fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Copies the files the engine may read (`.rs`, `.toml`), skipping `target` and
 /// hidden directories. A file that cannot be read is left out: the engine reported
 /// it the first time and reports its absence no worse.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+fn copy_tree(from: &Path, to: &Path, files: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -281,12 +306,15 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             if !s.starts_with('.') && s != "target" {
-                copy_tree(&entry.path(), &to.join(&name))?;
+                copy_tree(&entry.path(), &to.join(&name), files)?;
             }
         } else if s.ends_with(".rs") || s.ends_with(".toml") {
-            match std::fs::read(entry.path()) {
-                Ok(bytes) => std::fs::write(to.join(&name), bytes)?,
-                Err(_) => continue,
+            let Ok(bytes) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            std::fs::write(to.join(&name), bytes)?;
+            if let Ok(real) = entry.path().canonicalize() {
+                files.push((real, to.join(&name)));
             }
         }
     }
