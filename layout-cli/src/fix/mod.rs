@@ -5,9 +5,45 @@
 //! `repr(C)` structs exist for FFI or a wire format, whose order must not change). The
 //! order is [`crate::reorder::plan`]'s for all selected targets at once. The rewrite
 //! moves whole field chunks (comments, attributes, `cfg`s, trailing comment) and leaves
-//! every other byte alone ([`splice`]). Before anything is written the new text is
-//! parsed and analysed again, in a scratch copy of the input ([`verify`]); the file is
-//! then replaced atomically ([`write`]). Any failure leaves the original untouched.
+//! every other byte alone (`splice`); fields that shared a line get a line each.
+//! Before anything is written the new text is parsed and analysed again, in a scratch
+//! copy of the input (`verify`); a file that fails is left untouched, with the
+//! cause, and the other files are still fixed. Each file is then replaced atomically
+//! ([`write`](mod@write)). Parsing goes through [`crate::source::parse`] and everything runs on a
+//! thread with a 256 MiB stack.
+//!
+//! # What a new order changes besides the layout
+//!
+//! The note of each reordered struct says so when it matters: derives whose code
+//! follows the field order (`PartialOrd`/`Ord` compare fields in order, `Debug`
+//! prints them in order, `Hash` hashes them in order, serde, bincode, borsh and
+//! similar derives encode positional formats in order), and the drop order, when two
+//! fields that may have drop glue change places (fields drop in declaration order;
+//! whether a type has drop glue is not knowable from the source, so every type that
+//! is not plainly free of it counts: integers, floats, `bool`, `char`, atomics,
+//! pointers, references, `fn` pointers, `PhantomData` and arrays, tuples and
+//! `Option`s of these are).
+//!
+//! # File identity
+//!
+//! Replacing a file by rename makes a new inode, so (on Unix):
+//! - a **symlink** is written through: its final target is replaced, the link stays;
+//!   a file reached through several names is fixed once;
+//! - a file with **several hard links** is left alone with a note (replacing one name
+//!   would leave the others with the old text, and an in-place write is not atomic);
+//! - a **read-only** file, judged by its mode bits (no write bit, e.g. 0444, even for
+//!   root, who could write it), or one this user cannot open for writing, is left
+//!   alone with a note; `--dry-run` still shows its diff;
+//! - the **owner, group and mode** (set-id bits included) are kept; when they cannot
+//!   be (a non-root user replacing someone else's group-writable file) the file is
+//!   not written and that is an error;
+//! - **extended attributes and ACLs** are not copied: the new file has what the
+//!   directory gives new files (a default ACL, the default SELinux context). Fix such
+//!   files from the `--dry-run` diff.
+//!
+//! On Windows, symlinks are followed the same way and the read-only attribute refuses
+//! a file, but hard links are not detected (so a hard-linked file is split) and the
+//! new file's ACL is the directory's default.
 
 mod splice;
 mod verify;
@@ -26,6 +62,7 @@ pub use splice::{Found, SourceFile, StructSource};
 
 /// Arguments of `layout-cli fix` (main.rs embeds this in its clap definition).
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = FIX_HELP)]
 pub struct FixArgs {
     /// Crate dirs, source dirs or .rs files.
     #[arg(default_value = ".")]
@@ -40,6 +77,21 @@ pub struct FixArgs {
     #[arg(long)]
     pub all: bool,
 }
+
+/// The end of `layout-cli fix --help`.
+const FIX_HELP: &str = "\
+Each file is replaced atomically (a temp file renamed over it) after the new text \
+has been parsed and analysed again; a file that fails is left untouched and the \
+others are still fixed. The note of each reordered struct names derives that follow \
+the field order (PartialOrd, Ord, Debug, Hash, serde, bincode, borsh, ...) and a \
+possible change of drop order.
+
+Files (Unix): a symlink is written through to its target and stays a link; a file \
+with several hard links, or read-only by its mode bits (e.g. 0444, even for root), \
+is left alone with a note (--dry-run still shows its diff); owner, group and mode \
+are kept, and a file whose owner cannot be kept is not written. Extended attributes \
+and ACLs are not copied: the new file gets the directory's defaults. On Windows hard \
+links are not detected and the new file gets the directory's default ACL.";
 
 /// What `fix` did.
 #[derive(Debug, Default)]
