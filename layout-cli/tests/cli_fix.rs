@@ -53,7 +53,7 @@ fn help_says_what_happens_to_links_modes_owners_and_acls() {
         "several hard links",
         "read-only by its mode bits (e.g. 0444, even for root)",
         "owner, group and mode are kept",
-        "Extended attributes and ACLs are not copied",
+        "Extended attributes and ACLs are copied on Linux",
         "On Windows hard links are not detected",
         "drop order",
     ] {

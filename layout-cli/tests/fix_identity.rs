@@ -353,3 +353,98 @@ fn overlapping_paths_fix_each_file_once_without_errors() {
     );
     assert_eq!(read(d.join("src/b.rs")), ordered("B"));
 }
+
+/// Extended attributes through the C library (the test's own small binding).
+#[cfg(target_os = "linux")]
+mod xattr {
+    use std::ffi::{CStr, c_char, c_int, c_void};
+    use std::os::fd::AsRawFd;
+
+    unsafe extern "C" {
+        fn fgetxattr(fd: c_int, name: *const c_char, value: *mut c_void, size: usize) -> isize;
+        fn fsetxattr(
+            fd: c_int,
+            name: *const c_char,
+            value: *const c_void,
+            size: usize,
+            flags: c_int,
+        ) -> c_int;
+    }
+
+    pub fn set(path: &std::path::Path, name: &CStr, value: &[u8]) -> bool {
+        let f = std::fs::File::open(path).unwrap();
+        // SAFETY: `f` is open for the call; `name` is NUL-terminated; `value` is valid
+        // for `value.len()` bytes.
+        let r = unsafe {
+            fsetxattr(
+                f.as_raw_fd(),
+                name.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                0,
+            )
+        };
+        r == 0
+    }
+
+    pub fn get(path: &std::path::Path, name: &CStr) -> Option<Vec<u8>> {
+        let f = std::fs::File::open(path).unwrap();
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: `f` is open for the call; `name` is NUL-terminated; `buf` is valid
+        // for `buf.len()` writable bytes.
+        let n = unsafe {
+            fgetxattr(
+                f.as_raw_fd(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        (n >= 0).then(|| {
+            buf.truncate(n as usize);
+            buf
+        })
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn extended_attributes_and_an_acl_survive_the_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.rs", &unordered("A"), 0o640);
+    write(d, "b.rs", &unordered("B"), 0o644);
+    assert!(xattr::set(&d.join("a.rs"), c"user.reviewed", b"yes"));
+    // user::rw-, user 4321 r--, group::r--, mask::r--, other::---
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (1u16, 6u16, u32::MAX),
+        (2, 4, 4321),
+        (4, 4, u32::MAX),
+        (0x10, 4, u32::MAX),
+        (0x20, 0, u32::MAX),
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
+    }
+    let has_acl = xattr::set(&d.join("a.rs"), c"system.posix_acl_access", &acl);
+    let ino = std::fs::metadata(d.join("a.rs")).unwrap().ino();
+
+    let r = fix(d, &["a.rs", "b.rs"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let a = d.join("a.rs");
+    assert_eq!(read(&a), ordered("A"));
+    assert_eq!(read(d.join("b.rs")), ordered("B"));
+    let m = std::fs::metadata(&a).unwrap();
+    assert_ne!(m.ino(), ino);
+    assert_eq!(m.mode() & 0o7777, 0o640);
+    assert_eq!(
+        xattr::get(&a, c"user.reviewed").as_deref(),
+        Some(&b"yes"[..])
+    );
+    if has_acl {
+        assert_eq!(xattr::get(&a, c"system.posix_acl_access"), Some(acl));
+    }
+    assert_eq!(xattr::get(&d.join("b.rs"), c"user.reviewed"), None);
+}

@@ -37,9 +37,11 @@
 //! - the **owner, group and mode** (set-id bits included) are kept; when they cannot
 //!   be (a non-root user replacing someone else's group-writable file) the file is
 //!   not written and that is an error;
-//! - **extended attributes and ACLs** are not copied: the new file has what the
-//!   directory gives new files (a default ACL, the default SELinux context). Fix such
-//!   files from the `--dry-run` diff.
+//! - **extended attributes and ACLs** (POSIX ACLs, the SELinux label, `user.*`): on
+//!   Linux the new file gets exactly the old file's (an ACL the directory's default
+//!   would add is removed), and when one cannot be copied nothing is written and that
+//!   is an error; on other Unix systems they are not copied and the new file has what
+//!   the directory gives new files (fix such files from the `--dry-run` diff).
 //!
 //! On Windows, symlinks are followed the same way and the read-only attribute refuses
 //! a file, but hard links are not detected (so a hard-linked file is split) and the
@@ -90,8 +92,10 @@ Files (Unix): a symlink is written through to its target and stays a link; a fil
 with several hard links, or read-only by its mode bits (e.g. 0444, even for root), \
 is left alone with a note (--dry-run still shows its diff); owner, group and mode \
 are kept, and a file whose owner cannot be kept is not written. Extended attributes \
-and ACLs are not copied: the new file gets the directory's defaults. On Windows hard \
-links are not detected and the new file gets the directory's default ACL.";
+and ACLs are copied on Linux (a file whose attributes cannot be copied is not \
+written); on other Unix systems they are not copied and the new file gets the \
+directory's defaults. On Windows hard links are not detected and the new file gets \
+the directory's default ACL.";
 
 /// What `fix` did.
 #[derive(Debug, Default)]

@@ -18,10 +18,13 @@
 //! - **Mode, owner and group** are copied to the new file (the mode after the owner, as
 //!   `chown` may clear set-id bits). When the owner or group cannot be kept (a user
 //!   other than root replacing a file owned by someone else) nothing is written.
-//! - **Extended attributes and ACLs** are not carried over: the new file has only what
-//!   the directory gives every new file (a default ACL, an SELinux default context).
-//!   Files whose ACLs or attributes matter should be fixed with `--dry-run` and the
-//!   diff applied by hand.
+//! - **Extended attributes and ACLs** (POSIX ACLs are the `system.posix_acl_*`
+//!   attributes, the SELinux label is `security.selinux`): on Linux every attribute of
+//!   the old file is copied to the new one, and any the new file got from the
+//!   directory that the old file did not have (a default ACL) is removed; when one
+//!   cannot be copied or removed, nothing is written and that is an error. On other
+//!   Unix systems they are not copied: the new file has what the directory gives new
+//!   files.
 //!
 //! All of this is `cfg(unix)`. On other systems (Windows): symlinks are followed the
 //! same way, the read-only attribute refuses the file, the new file gets the
@@ -132,7 +135,14 @@ pub fn atomic_write(path: &Path, text: &str) -> io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     if let Ok(meta) = std::fs::metadata(&real) {
+        // Owner first: chown may clear set-id bits (and file capabilities).
         keep_identity(tmp.as_file(), &meta)?;
+        #[cfg(target_os = "linux")]
+        {
+            xattr::carry(&std::fs::File::open(&real)?, tmp.as_file())?;
+            // Setting an ACL rewrites the group mode bits: the mode once more.
+            keep_identity(tmp.as_file(), &meta)?;
+        }
     }
     tmp.as_file().sync_all()?;
     // On error the temp file is removed when `tmp` drops.
@@ -154,6 +164,163 @@ fn keep_identity(tmp: &std::fs::File, meta: &std::fs::Metadata) -> io::Result<()
         })?;
     }
     tmp.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
+}
+
+/// Extended attributes on Linux, through the C library's `f*xattr` calls.
+#[cfg(target_os = "linux")]
+mod xattr {
+    use std::ffi::{CStr, c_char, c_int, c_void};
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::AsRawFd;
+
+    unsafe extern "C" {
+        fn flistxattr(fd: c_int, list: *mut c_char, size: usize) -> isize;
+        fn fgetxattr(fd: c_int, name: *const c_char, value: *mut c_void, size: usize) -> isize;
+        fn fsetxattr(
+            fd: c_int,
+            name: *const c_char,
+            value: *const c_void,
+            size: usize,
+            flags: c_int,
+        ) -> c_int;
+        fn fremovexattr(fd: c_int, name: *const c_char) -> c_int;
+    }
+
+    /// ENOTSUP (= EOPNOTSUPP on Linux): the filesystem has no extended attributes.
+    const ENOTSUP: i32 = 95;
+    /// ERANGE: the buffer became too small between the size query and the read.
+    const ERANGE: i32 = 34;
+
+    /// Calls `f(buf)` with a buffer of the size `f(empty)` reports, retrying when the
+    /// value grew in between.
+    fn read_sized(f: impl Fn(&mut [u8]) -> isize) -> io::Result<Vec<u8>> {
+        loop {
+            let n = f(&mut []);
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let mut buf = vec![0u8; n as usize];
+            let m = f(&mut buf);
+            if m >= 0 {
+                buf.truncate(m as usize);
+                return Ok(buf);
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(ERANGE) {
+                return Err(e);
+            }
+        }
+    }
+
+    /// The attribute names of `f`, each NUL-terminated; none where unsupported.
+    fn names(f: &File) -> io::Result<Vec<Vec<u8>>> {
+        let fd = f.as_raw_fd();
+        let list = read_sized(|buf| {
+            let (ptr, len) = if buf.is_empty() {
+                (std::ptr::null_mut(), 0)
+            } else {
+                (buf.as_mut_ptr().cast::<c_char>(), buf.len())
+            };
+            // SAFETY: `fd` is open for the duration of the call (`f` is borrowed);
+            // `ptr` is null with size 0 (a size query) or points to `len` writable
+            // bytes of `buf`.
+            unsafe { flistxattr(fd, ptr, len) }
+        });
+        match list {
+            Ok(list) => Ok(list
+                .split_inclusive(|&b| b == 0)
+                .filter(|n| n.len() > 1)
+                .map(<[u8]>::to_vec)
+                .collect()),
+            Err(e) if e.raw_os_error() == Some(ENOTSUP) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn cstr(name: &[u8]) -> &CStr {
+        // `names` keeps only NUL-terminated entries; a name without one cannot occur.
+        CStr::from_bytes_with_nul(name).unwrap_or(c"")
+    }
+
+    /// The value of attribute `name` of `f`.
+    pub fn get(f: &File, name: &CStr) -> io::Result<Vec<u8>> {
+        read_sized(|buf| {
+            // SAFETY: `f` is open for the duration of the call (borrowed); `name` is
+            // NUL-terminated; the buffer pointer is valid for `buf.len()` bytes (a size
+            // query when 0, and then it is not written).
+            unsafe {
+                fgetxattr(
+                    f.as_raw_fd(),
+                    name.as_ptr(),
+                    buf.as_mut_ptr().cast::<c_void>(),
+                    buf.len(),
+                )
+            }
+        })
+    }
+
+    /// Sets attribute `name` of `f` to `value` (creating or replacing it).
+    pub fn set(f: &File, name: &CStr, value: &[u8]) -> io::Result<()> {
+        // SAFETY: `f` is open and borrowed; `name` is NUL-terminated; `value` is valid
+        // for `value.len()` bytes; flags 0 creates or replaces.
+        let r = unsafe {
+            fsetxattr(
+                f.as_raw_fd(),
+                name.as_ptr(),
+                value.as_ptr().cast::<c_void>(),
+                value.len(),
+                0,
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Gives `to` exactly the extended attributes of `from`.
+    pub fn carry(from: &File, to: &File) -> io::Result<()> {
+        let have = names(from)?;
+        let fail = |what: &str, name: &[u8], e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot {what} extended attribute `{}` ({e}); nothing written",
+                    cstr(name).to_string_lossy()
+                ),
+            )
+        };
+        for name in &have {
+            let c = cstr(name);
+            let value = get(from, c).map_err(|e| fail("read", name, e))?;
+            if get(to, c).is_ok_and(|v| v == value) {
+                continue;
+            }
+            set(to, c, &value).map_err(|e| fail("copy", name, e))?;
+        }
+        for name in names(to)? {
+            if have.contains(&name) {
+                continue;
+            }
+            // SAFETY: `to` is open and borrowed; the name is NUL-terminated.
+            let r = unsafe { fremovexattr(to.as_raw_fd(), cstr(&name).as_ptr()) };
+            if r != 0 {
+                return Err(fail("remove", &name, io::Error::last_os_error()));
+            }
+        }
+        Ok(())
+    }
+
+    /// All attribute names of `f` (for tests).
+    #[cfg(test)]
+    pub fn list(f: &File) -> io::Result<Vec<String>> {
+        Ok(names(f)?
+            .iter()
+            .map(|n| cstr(n).to_string_lossy().into_owned())
+            .collect())
+    }
 }
 
 #[cfg(not(unix))]
@@ -330,6 +497,90 @@ mod tests {
             assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
             assert_eq!((m.uid(), m.gid()), (4321, 4322));
             assert_eq!(m.mode() & 0o7777, 0o2664, "set-gid survives the chown");
+        }
+
+        /// A POSIX ACL as the kernel stores it: version 2, then (tag, perm, id).
+        #[cfg(target_os = "linux")]
+        fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
+            let mut v = 2u32.to_le_bytes().to_vec();
+            for &(tag, perm, id) in entries {
+                v.extend(tag.to_le_bytes());
+                v.extend(perm.to_le_bytes());
+                v.extend(id.to_le_bytes());
+            }
+            v
+        }
+
+        #[cfg(target_os = "linux")]
+        const NO_ID: u32 = u32::MAX;
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn extended_attributes_and_acls_are_carried_over() {
+            use super::super::xattr;
+            let dir = tempfile::tempdir().unwrap();
+            let p = file(dir.path(), "a.rs", 0o640);
+            let f = std::fs::File::open(&p).unwrap();
+            xattr::set(&f, c"user.origin", b"kept").unwrap();
+            // user::rw-, user 4321 r--, group::r--, mask::r--, other::---
+            let access = acl(&[
+                (0x01, 6, NO_ID),
+                (0x02, 4, 4321),
+                (0x04, 4, NO_ID),
+                (0x10, 4, NO_ID),
+                (0x20, 0, NO_ID),
+            ]);
+            let with_acl = xattr::set(&f, c"system.posix_acl_access", &access).is_ok();
+            drop(f);
+            let ino = std::fs::metadata(&p).unwrap().ino();
+            atomic_write(&p, "new").unwrap();
+            let m = std::fs::metadata(&p).unwrap();
+            assert_ne!(m.ino(), ino);
+            assert_eq!(m.mode() & 0o7777, 0o640);
+            let f = std::fs::File::open(&p).unwrap();
+            assert_eq!(xattr::get(&f, c"user.origin").unwrap(), b"kept");
+            if with_acl {
+                assert_eq!(xattr::get(&f, c"system.posix_acl_access").unwrap(), access);
+            }
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        }
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn a_default_acl_of_the_directory_is_not_added() {
+            use super::super::xattr;
+            let dir = tempfile::tempdir().unwrap();
+            let p = file(dir.path(), "a.rs", 0o644);
+            let d = std::fs::File::open(dir.path()).unwrap();
+            let default = acl(&[
+                (0x01, 7, NO_ID),
+                (0x02, 7, 4321),
+                (0x04, 5, NO_ID),
+                (0x10, 7, NO_ID),
+                (0x20, 5, NO_ID),
+            ]);
+            if xattr::set(&d, c"system.posix_acl_default", &default).is_err() {
+                // No ACL support on this filesystem: nothing can be inherited. Still
+                // check the write leaves no attribute the old file lacked.
+                atomic_write(&p, "new").unwrap();
+                let f = std::fs::File::open(&p).unwrap();
+                assert_eq!(xattr::list(&f).unwrap(), Vec::<String>::new());
+                return;
+            }
+            // A file made now inherits the default ACL ...
+            let probe = file(dir.path(), "probe.rs", 0o644);
+            let pf = std::fs::File::open(&probe).unwrap();
+            assert!(
+                xattr::list(&pf)
+                    .unwrap()
+                    .contains(&"system.posix_acl_access".to_owned())
+            );
+            std::fs::remove_file(&probe).unwrap();
+            // ... the rewritten one, made the same way, does not keep it.
+            atomic_write(&p, "new").unwrap();
+            let f = std::fs::File::open(&p).unwrap();
+            assert_eq!(xattr::list(&f).unwrap(), Vec::<String>::new());
+            assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o7777, 0o644);
         }
     }
 }
