@@ -6,6 +6,12 @@
 //!   planned size, and satisfies its intent (the `layout::rules`);
 //! - every struct whose layout was known and valid before still is (a reordered struct
 //!   nested in another changes the outer layout).
+//!
+//! Each problem names the edited file it is in, when it is in one, so `fix` can leave
+//! that file alone and still fix the others. Files are matched by what they are
+//! (canonical path), not by how they were named: `src src/a.rs`, `./src` and a
+//! symlink inside a copied tree all reach one file. The scratch copies are new files
+//! with the default mode, so a 0444 input does not make its copy unwritable.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
