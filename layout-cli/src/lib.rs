@@ -14,6 +14,7 @@ pub mod engine;
 pub mod exit;
 pub mod fix;
 pub mod index;
+pub mod levels;
 pub mod render;
 pub mod reorder;
 pub mod snapshot;

@@ -210,6 +210,7 @@ fn report(
                 group: fa.group.map(|g| g.value),
                 isolated: fa.isolated.is_some(),
                 pad: fa.pad.is_some(),
+                allow: crate::levels::inline_allows(&f.attrs),
             },
             kind: f.kind,
         });
@@ -274,6 +275,7 @@ fn report(
         fixed: sattrs.fixed.is_some() || ignored,
         annotated,
         generic,
+        allowed: crate::levels::inline_allows(&out.attrs),
         line_size: expect.line.unwrap_or(ctx.row.cache_line),
         size,
         align,
