@@ -9,7 +9,7 @@
 //! e.g. 64- against 128-byte lines) the finding keeps one variant per message, each with
 //! its targets. Text, markdown and SARIF render this model.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use layout::target::TargetInfo;
 use layout::{Code, Severity};
@@ -180,30 +180,26 @@ fn group(reports: Vec<&StructReport>) -> Group<'_> {
         }
     }
     let mut findings: Vec<GroupedFinding<'_>> = Vec::new();
+    // (code, field, partner) -> index in `findings`: linear in the findings, however
+    // many a struct has.
+    let mut at: HashMap<(Code, Option<&str>, Option<&str>), usize> = HashMap::new();
     for &r in &reports {
         for d in &r.diagnostics {
-            let same = |g: &&mut GroupedFinding<'_>| {
-                g.code == d.code
-                    && g.field == d.field.as_deref()
-                    && g.partner == d.partner.as_deref()
-            };
-            let g = match findings.iter_mut().find(same) {
-                Some(g) => g,
-                None => {
-                    findings.push(GroupedFinding {
-                        code: d.code,
-                        severity: d.severity,
-                        field: d.field.as_deref(),
-                        partner: d.partner.as_deref(),
-                        line: d.line,
-                        column: d.column,
-                        targets: Vec::new(),
-                        variants: Vec::new(),
-                    });
-                    let n = findings.len() - 1;
-                    &mut findings[n]
-                }
-            };
+            let key = (d.code, d.field.as_deref(), d.partner.as_deref());
+            let i = *at.entry(key).or_insert_with(|| {
+                findings.push(GroupedFinding {
+                    code: d.code,
+                    severity: d.severity,
+                    field: d.field.as_deref(),
+                    partner: d.partner.as_deref(),
+                    line: d.line,
+                    column: d.column,
+                    targets: Vec::new(),
+                    variants: Vec::new(),
+                });
+                findings.len() - 1
+            });
+            let g = &mut findings[i];
             g.severity = g.severity.max(d.severity);
             if !g.targets.iter().any(|t| t.triple == r.target.triple) {
                 g.targets.push(r.target);

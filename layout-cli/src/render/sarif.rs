@@ -8,10 +8,12 @@
 //! [`source_root`]) under the `%SRCROOT%` base. Input errors become tool execution
 //! notifications.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::analysis::StructReport;
 use crate::render::display_path;
 use crate::render::model::{Group, GroupedFinding, Report};
 use crate::snapshot::Change;
@@ -81,7 +83,20 @@ pub fn document(r: &Report<'_>, changes: &[Change], o: &Options) -> Value {
         .iter()
         .flat_map(|g| g.findings.iter().map(move |f| result(g, f, o)))
         .collect();
-    results.extend(changes.iter().map(|c| change(r, c, o)));
+    // "path on triple" -> the struct, built once (not one scan per change).
+    let mut subjects: HashMap<String, &StructReport> = HashMap::new();
+    for g in &r.structs {
+        for t in g.layouts.iter().flat_map(|l| &l.targets) {
+            subjects
+                .entry(format!("{} on {}", g.first.path, t.triple))
+                .or_insert(g.first);
+        }
+    }
+    results.extend(
+        changes
+            .iter()
+            .map(|c| change(subjects.get(&c.subject).copied(), c, o)),
+    );
     let notifications: Vec<Value> = r
         .errors
         .iter()
@@ -172,20 +187,7 @@ fn result(g: &Group<'_>, f: &GroupedFinding<'_>, o: &Options) -> Value {
 }
 
 /// A `--baseline` change as a result, at the struct it is about when it still exists.
-fn change(r: &Report<'_>, c: &Change, o: &Options) -> Value {
-    let at = r.structs.iter().find_map(|g| {
-        g.layouts
-            .iter()
-            .any(|l| format!("{} on {}", l.report.path, l.report.target.triple) == c.subject)
-            .then_some(g.first)
-            .or_else(|| {
-                g.layouts
-                    .iter()
-                    .flat_map(|l| &l.targets)
-                    .any(|t| format!("{} on {}", g.first.path, t.triple) == c.subject)
-                    .then_some(g.first)
-            })
-    });
+fn change(at: Option<&StructReport>, c: &Change, o: &Options) -> Value {
     let mut res = json!({
         "ruleId": CHANGED,
         "ruleIndex": Code::ALL.len(),
