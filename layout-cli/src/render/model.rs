@@ -49,6 +49,10 @@ pub struct Layout<'a> {
     pub report: &'a StructReport,
     /// The targets that share it.
     pub targets: Vec<&'static TargetInfo>,
+    /// The cache-line sizes of those targets, each with its targets, in target order
+    /// (several only for a struct that fits in one line of each, whose table does not
+    /// depend on the line size).
+    pub line_sizes: Vec<(usize, Vec<&'static TargetInfo>)>,
 }
 
 /// One finding of a struct, on all the targets where it holds.
@@ -169,12 +173,19 @@ fn group(reports: Vec<&StructReport>) -> Group<'_> {
     for &r in &reports {
         let body = super::text::body(r);
         match layouts.iter_mut().find(|(b, _)| *b == body) {
-            Some((_, l)) => l.targets.push(r.target),
+            Some((_, l)) => {
+                l.targets.push(r.target);
+                match l.line_sizes.iter_mut().find(|(n, _)| *n == r.line_size) {
+                    Some((_, ts)) => ts.push(r.target),
+                    None => l.line_sizes.push((r.line_size, vec![r.target])),
+                }
+            }
             None => layouts.push((
                 body,
                 Layout {
                     report: r,
                     targets: vec![r.target],
+                    line_sizes: vec![(r.line_size, vec![r.target])],
                 },
             )),
         }
@@ -266,6 +277,30 @@ mod tests {
     }
 
     #[test]
+    fn a_struct_inside_one_line_of_any_size_is_one_table() {
+        let mut mac = on(sample::waste(), "aarch64-macos");
+        mac.line_size = 128;
+        let mut a = Analysis {
+            structs: vec![on(sample::waste(), "x86_64-linux"), mac],
+            errors: Vec::new(),
+        };
+        crate::diag::diagnose(&mut a);
+        let r = Report::new(&a, 0);
+        let l = &r.structs[0].layouts;
+        assert_eq!(l.len(), 1, "24 bytes fit in a 64- and a 128-byte line");
+        assert_eq!(l[0].line_sizes.len(), 2);
+        assert_eq!(
+            (l[0].line_sizes[1].0, l[0].line_sizes[1].1[0].short),
+            (128, "aarch64-macos")
+        );
+        let text = crate::render::text::render(&r, Default::default());
+        assert!(
+            text.contains("lines: 1 of 64 bytes (128 on aarch64-macos) */"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_layout_that_differs_is_its_own_table_and_messages_become_variants() {
         let mut mac = on(sample::ring(), "aarch64-macos");
         mac.line_size = 128;
@@ -276,7 +311,11 @@ mod tests {
         crate::diag::diagnose(&mut a);
         let r = Report::new(&a, 0);
         let g = &r.structs[0];
-        assert_eq!(g.layouts.len(), 2);
+        assert_eq!(
+            g.layouts.len(),
+            1,
+            "64 bytes, one line of either size, the same marks"
+        );
         // false-sharing on both; unaligned-base (64-aligned, 128-byte lines) on macOS.
         assert_eq!(g.findings.len(), 2, "{:?}", g.findings);
         assert_eq!(target_list(&g.findings[1].targets), "aarch64-macos");

@@ -75,7 +75,8 @@ pub fn render(r: &Report<'_>, opts: Options) -> String {
         for g in &r.structs {
             for l in &g.layouts {
                 header(&mut out, l.report, &target_list(&l.targets));
-                table(&mut out, l.report, &p);
+                let note = line_note(&l.line_sizes);
+                table(&mut out, l.report, &p, note.as_deref());
                 out.push('\n');
             }
         }
@@ -186,11 +187,33 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// The table of one layout without its header line and without colour: two targets
-/// whose bodies are equal share one table.
+/// whose bodies are equal share one table. A struct that fits in one cache line looks
+/// the same whatever the line size (no line markers, one line), so its line size is
+/// left out: the totals row then lists the sizes per target (see [`line_note`]).
 pub fn body(s: &StructReport) -> String {
     let mut out = String::new();
-    table(&mut out, s, &Paint { on: false });
+    let fits = s.size.is_some_and(|z| z <= s.line_size);
+    table(
+        &mut out,
+        s,
+        &Paint { on: false },
+        fits.then_some("of ? bytes"),
+    );
     out
+}
+
+/// `of 64 bytes (128 on aarch64-macos; 256 on s390x-linux)` when the targets of one
+/// table have different line sizes; `None` (the table's own size) when they agree.
+fn line_note(sizes: &[(usize, Vec<&'static layout::target::TargetInfo>)]) -> Option<String> {
+    let (first, rest) = sizes.split_first()?;
+    if rest.is_empty() {
+        return None;
+    }
+    let others: Vec<String> = rest
+        .iter()
+        .map(|(n, ts)| format!("{n} on {}", target_list(ts)))
+        .collect();
+    Some(format!("of {} bytes ({})", first.0, others.join("; ")))
 }
 
 fn header(out: &mut String, s: &StructReport, targets: &str) {
@@ -224,7 +247,8 @@ enum Row<'a> {
     },
 }
 
-fn table(out: &mut String, s: &StructReport, p: &Paint) {
+/// `line_note` replaces the totals row's `of N bytes` (see [`line_note`]).
+fn table(out: &mut String, s: &StructReport, p: &Paint, line_note: Option<&str>) {
     if let Some(why) = &s.unknown {
         let _ = writeln!(out, "    /* unknown: {why} */");
     }
@@ -270,7 +294,7 @@ fn table(out: &mut String, s: &StructReport, p: &Paint) {
             }
         }
     }
-    totals(out, s);
+    totals(out, s, line_note);
     if let Some(a) = struct_annotation(s, p) {
         let _ = writeln!(out, "    /* {a} */");
     }
@@ -382,7 +406,7 @@ fn line_markers<'a>(
     out
 }
 
-fn totals(out: &mut String, s: &StructReport) {
+fn totals(out: &mut String, s: &StructReport, line_note: Option<&str>) {
     let (Some(size), Some(align)) = (s.size, s.align) else {
         let _ = writeln!(
             out,
@@ -410,10 +434,10 @@ fn totals(out: &mut String, s: &StructReport) {
     } else {
         size.div_ceil(s.line_size).to_string()
     };
+    let of = line_note.map_or_else(|| format!("of {} bytes", s.line_size), str::to_string);
     let _ = writeln!(
         out,
-        "    /* size: {size}, align: {align}, padding: {padding}, lines: {lines} of {} bytes */",
-        s.line_size
+        "    /* size: {size}, align: {align}, padding: {padding}, lines: {lines} {of} */"
     );
 }
 
