@@ -194,3 +194,24 @@ struct C { c: u8 } // layout:allow(bogus)
     let (cc, _) = c.for_struct(9);
     assert!(cc[0].as_ref().unwrap_err().contains("unknown code `bogus`"));
 }
+
+#[test]
+fn comment_lookups_are_linear_in_the_file() {
+    // 2,000 structs, each with a comment and an attribute above it: every struct looks
+    // at its own three lines only, never at the file again.
+    let mut text = String::new();
+    let mut lines = Vec::new();
+    for i in 0..2000 {
+        text.push_str("// layout:allow(padding-waste)\n#[repr(C)]\n");
+        text.push_str(&format!("struct S{i} {{ a: u8 }}\n\n"));
+        lines.push(4 * i + 3);
+    }
+    let c = CommentAllows::scan(&text);
+    let scanned: usize = lines.iter().map(|&l| c.for_struct(l).1).sum();
+    assert_eq!(scanned, 3 * 2000);
+    assert!(
+        lines
+            .iter()
+            .all(|&l| c.for_struct(l).0 == [Ok(Code::PaddingWaste)])
+    );
+}

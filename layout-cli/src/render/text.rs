@@ -189,7 +189,7 @@ fn plural(n: usize, what: &str) -> String {
 /// The table of one layout without its header line and without colour: two targets
 /// whose bodies are equal share one table. A struct that fits in one cache line looks
 /// the same whatever the line size (no line markers, one line), so its line size is
-/// left out: the totals row then lists the sizes per target (see [`line_note`]).
+/// left out: the totals row then lists the sizes per target.
 pub fn body(s: &StructReport) -> String {
     let mut out = String::new();
     let fits = s.size.is_some_and(|z| z <= s.line_size);
