@@ -91,7 +91,7 @@ pub struct ReportArgs {
     /// Text: findings and the summary only, no tables.
     #[arg(short, long, conflicts_with = "summary")]
     pub quiet: bool,
-    /// Text: the one-line summary only.
+    /// Text: the one-line summary only (and input errors, if any).
     #[arg(long)]
     pub summary: bool,
     /// Allow (do not report) an advisory code, e.g. `-A padding-waste` (repeatable).

@@ -25,7 +25,7 @@ pub enum Mode {
     Full,
     /// Findings and the summary (`--quiet`).
     Quiet,
-    /// The summary line only (`--summary`).
+    /// The summary line only (`--summary`), after any input errors.
     Summary,
 }
 
@@ -87,21 +87,22 @@ pub fn render(r: &Report<'_>, opts: Options) -> String {
                 finding_lines(&mut out, g.first, f, r.targets.len(), &p);
             }
         }
-        for e in r.errors {
-            let mut at = display_path(&e.file);
-            if let Some(l) = e.line {
-                let _ = write!(at, ":{l}");
-                if let Some(c) = e.column {
-                    let _ = write!(at, ":{c}");
-                }
+    }
+    // Input errors even with --summary: they make the exit code 2, so say why.
+    for e in r.errors {
+        let mut at = display_path(&e.file);
+        if let Some(l) = e.line {
+            let _ = write!(at, ":{l}");
+            if let Some(c) = e.column {
+                let _ = write!(at, ":{c}");
             }
-            let _ = writeln!(
-                out,
-                "{}: {at}: {}",
-                p.severity(Severity::Error, "error"),
-                e.message
-            );
         }
+        let _ = writeln!(
+            out,
+            "{}: {at}: {}",
+            p.severity(Severity::Error, "error"),
+            e.message
+        );
     }
     summary(&mut out, r);
     out

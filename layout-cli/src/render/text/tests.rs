@@ -241,5 +241,8 @@ fn findings_name_severity_and_code_in_words_and_modes_cut_the_tables() {
             ..Options::default()
         },
     );
-    assert_eq!(summary, format!("{last}\n"));
+    assert_eq!(
+        summary,
+        format!("error: src/broken.rs:3:1: expected `;`\n{last}\n")
+    );
 }
