@@ -253,6 +253,12 @@ fn table(out: &mut String, s: &StructReport, p: &Paint, line_note: Option<&str>)
     if let Some(why) = &s.unknown {
         let _ = writeln!(out, "    /* unknown: {why} */");
     }
+    if let crate::analysis::Presence::Unknown(why) = &s.present {
+        let _ = writeln!(
+            out,
+            "    /* present only if a cfg this tool cannot know holds: {why} */"
+        );
+    }
     let width = s
         .fields
         .iter()

@@ -246,3 +246,15 @@ fn findings_name_severity_and_code_in_words_and_modes_cut_the_tables() {
         format!("error: src/broken.rs:3:1: expected `;`\n{last}\n")
     );
 }
+
+#[test]
+fn a_struct_of_unknown_presence_says_why() {
+    let mut s = sample::waste();
+    s.present =
+        crate::analysis::Presence::Unknown("`cfg(has_foo)` is set by a build script".into());
+    let got = plain(&Analysis {
+        structs: vec![s],
+        errors: vec![],
+    });
+    assert!(got.contains("\n    /* present only if a cfg this tool cannot know holds: `cfg(has_foo)` is set by a build script */\n"), "{got}");
+}
