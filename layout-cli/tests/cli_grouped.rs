@@ -309,3 +309,60 @@ fn workspace_metadata_levels_change_the_exit_code() {
     let (code, _, allowed) = run(&config, &warn);
     assert_eq!((code, allowed), (0, 16));
 }
+
+#[test]
+fn markdown_lists_layout_changes_against_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::copy(fixture().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
+    let lib = dir.path().join("src/lib.rs");
+    std::fs::copy(fixture().join("src/lib.rs"), &lib).unwrap();
+    let snap = run_in(
+        dir.path(),
+        &[
+            "snapshot",
+            ".",
+            "--target",
+            "x86_64-linux",
+            "-o",
+            "layouts.json",
+        ],
+    );
+    assert_eq!(snap.code, 0, "{}", snap.transcript());
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, text.replace("pub c: u8,", "pub c: u64,")).unwrap();
+    let r = run_in(
+        dir.path(),
+        &[
+            "report",
+            ".",
+            "--target",
+            "x86_64-linux",
+            "--format",
+            "markdown",
+            "--baseline",
+            "layouts.json",
+        ],
+    );
+    assert_eq!(r.code, 1, "a change fails the run: {}", r.transcript());
+    let rows: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| `crate::Ffi on "))
+        .collect();
+    assert!(!rows.is_empty(), "{}", r.stdout);
+    assert!(
+        rows.iter().all(|l| l.contains("x86_64-unknown-linux-gnu")),
+        "{rows:?}"
+    );
+    assert!(
+        r.stdout.contains(&format!("{} layout changes", rows.len())),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.is_empty(),
+        "markdown carries the changes: {}",
+        r.stderr
+    );
+}
