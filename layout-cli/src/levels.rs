@@ -154,6 +154,30 @@ pub struct LintConfig {
     pub packages: BTreeMap<String, Levels>,
 }
 
+impl LintConfig {
+    /// The config from cargo metadata: `workspace` is its top-level `metadata` value
+    /// (`[workspace.metadata]`), `packages` each package's name and `metadata` value
+    /// (`[package.metadata]`); `null` values are empty tables. An error names the table.
+    pub fn from_cargo_metadata<'a>(
+        workspace: &serde_json::Value,
+        packages: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+    ) -> Result<LintConfig, String> {
+        let mut c = LintConfig {
+            workspace: Levels::from_metadata(workspace)
+                .map_err(|e| format!("[workspace.metadata.layout.lints]: {e}"))?,
+            ..LintConfig::default()
+        };
+        for (name, metadata) in packages {
+            let l = Levels::from_metadata(metadata)
+                .map_err(|e| format!("package `{name}`: [package.metadata.layout.lints]: {e}"))?;
+            if !l.is_empty() {
+                c.packages.insert(name.to_string(), l);
+            }
+        }
+        Ok(c)
+    }
+}
+
 /// Whether a code may be allowed: it is a heuristic or advice (default warning), not a
 /// stated intent that does not hold.
 pub fn is_advisory(c: Code) -> bool {

@@ -215,3 +215,20 @@ fn comment_lookups_are_linear_in_the_file() {
             .all(|&l| c.for_struct(l).0 == [Ok(Code::PaddingWaste)])
     );
 }
+
+#[test]
+fn config_from_cargo_metadata_values() {
+    let ws = serde_json::json!({ "layout": { "lints": { "padding-waste": "deny" } } });
+    let a = serde_json::json!({ "layout": { "lints": { "padding_waste": "allow" } } });
+    let none = serde_json::Value::Null;
+    let c = LintConfig::from_cargo_metadata(&ws, [("a", &a), ("b", &none)]).unwrap();
+    assert_eq!(c.workspace.get(Code::PaddingWaste), Some(Level::Deny));
+    assert_eq!(c.packages["a"].get(Code::PaddingWaste), Some(Level::Allow));
+    assert!(!c.packages.contains_key("b"));
+    let bad = serde_json::json!({ "layout": { "lints": { "wrong-line": "allow" } } });
+    let e = LintConfig::from_cargo_metadata(&none, [("c", &bad)]).unwrap_err();
+    assert!(
+        e.starts_with("package `c`: [package.metadata.layout.lints]:"),
+        "{e}"
+    );
+}
