@@ -13,6 +13,9 @@ use layout::target::{self, TargetInfo};
 use crate::render::{ColorChoice, Format};
 
 /// Static struct layouts for several targets, without compiling.
+///
+/// Installed as `layout-cli` and as `cargo-layout`, so `cargo layout report` is
+/// `layout-cli report`.
 #[derive(Debug, Parser)]
 #[command(name = "layout-cli", version, about)]
 pub struct Cli {
@@ -217,6 +220,22 @@ pub struct ReportArgs {
     /// A lockfile from `layout-cli snapshot`: report every layout change, exit 1 on any.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Text: findings and the summary only, no tables.
+    #[arg(short, long, conflicts_with = "summary")]
+    pub quiet: bool,
+    /// Text: the one-line summary only (and input errors, if any).
+    #[arg(long)]
+    pub summary: bool,
+    /// Allow (do not report) an advisory code, e.g. `-A padding-waste` (repeatable).
+    #[arg(short = 'A', long = "allow", value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Report an advisory code as a warning (repeatable).
+    #[arg(short = 'W', long = "warn", value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Report a code as an error, e.g. `-D possible-false-sharing`; `-D warnings` for
+    /// every advisory code (repeatable). For one code, -D wins over -W over -A.
+    #[arg(short = 'D', long = "deny-code", value_name = "CODE")]
+    pub deny_codes: Vec<String>,
 }
 
 /// `layout-cli fix`.
@@ -328,6 +347,30 @@ mod tests {
         assert!(a.input.all_platforms);
         assert_eq!(a.input.target_rows().unwrap().len(), target::TARGETS.len());
         assert_eq!(a.input.paths(), [PathBuf::from(".")]);
+    }
+
+    #[test]
+    fn level_flags_repeat_and_output_modes_conflict() {
+        let cli = Cli::try_parse_from([
+            "layout-cli",
+            "report",
+            "-A",
+            "padding-waste",
+            "-D",
+            "warnings",
+            "-W",
+            "adjacent-line",
+            "-A",
+            "unaligned_base",
+            "--quiet",
+        ])
+        .unwrap();
+        let Command::Report(a) = cli.command else {
+            unreachable!()
+        };
+        assert_eq!(a.allow, ["padding-waste", "unaligned_base"]);
+        assert_eq!((a.warn.len(), a.deny_codes.len(), a.quiet), (1, 1, true));
+        assert!(Cli::try_parse_from(["layout-cli", "report", "-q", "--summary"]).is_err());
     }
 
     #[test]

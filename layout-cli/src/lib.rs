@@ -15,6 +15,7 @@ pub mod engine;
 pub mod exit;
 pub mod fix;
 pub mod index;
+pub mod levels;
 pub mod modtree;
 pub mod render;
 pub mod reorder;

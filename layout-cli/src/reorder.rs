@@ -991,6 +991,7 @@ mod tests {
             fixed: false,
             annotated: true,
             generic: false,
+            allowed: Vec::new(),
             line_size: expect.line.unwrap_or(target.cache_line),
             size: Some(off.div_ceil(align) * align),
             align: Some(align),

@@ -485,6 +485,7 @@ mod tests {
             fixed: false,
             annotated: false,
             generic: false,
+            allowed: Vec::new(),
             line_size: 64,
             size: Some(size),
             align: Some(8),

@@ -283,6 +283,11 @@ fn report(
                 group: fa.group.map(|g| g.value),
                 isolated: fa.isolated.is_some(),
                 pad: fa.pad.is_some(),
+                allow: fa
+                    .allow
+                    .iter()
+                    .filter_map(|a| ::layout::Code::parse(a.value.as_str()))
+                    .collect(),
             },
             kind: f.kind,
         });
@@ -347,6 +352,7 @@ fn report(
         fixed: sattrs.fixed.is_some() || ignored,
         annotated,
         generic,
+        allowed: crate::levels::inline_allows(&out.attrs),
         line_size: expect.line.unwrap_or(ctx.row.cache_line),
         size,
         align,
