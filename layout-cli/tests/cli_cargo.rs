@@ -52,6 +52,9 @@ fn cargo_layout_report_runs_the_report() {
         "--target",
         "x86_64-linux",
     ]);
-    assert_eq!(code, 0, "{err}");
+    // The fixture's [workspace.metadata.layout.lints] denies padding-waste, which one
+    // struct has: the level read from Cargo.toml makes it an error, so the exit code is 1.
+    assert_eq!(code, 1, "{err}");
     assert!(out.starts_with("4 structs on 1 target"), "{out}");
+    assert!(out.contains("1 error (padding-waste 1)"), "{out}");
 }
