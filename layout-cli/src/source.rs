@@ -221,7 +221,21 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
             || fork.peek(Token![use])
             || (fork.peek(Token![extern]) && fork.peek2(Token![crate]));
         if wanted {
-            items.push(input.parse::<syn::Item>()?);
+            let typeish = fork.peek(Token![struct])
+                || fork.peek(Token![enum])
+                || fork.peek(Token![union])
+                || fork.peek(Token![type]);
+            let attempt = input.fork();
+            match attempt.parse::<syn::Item>() {
+                Ok(item) => {
+                    input.advance_to(&attempt);
+                    items.push(item);
+                }
+                Err(e) => match typeish.then(|| bare_trait_objects(input)).flatten() {
+                    Some(item) => items.push(item),
+                    None => return Err(e),
+                },
+            }
         } else if fork.peek(Token![mod]) || (fork.peek(Token![unsafe]) && fork.peek2(Token![mod])) {
             let unsafety: Option<Token![unsafe]> = fork.parse()?;
             let mod_token: Token![mod] = fork.parse()?;
@@ -287,6 +301,78 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
         }
     }
     Ok(items)
+}
+
+/// Edition-2015 code writes closure trait objects without `dyn` (`type Action =
+/// Fn(&u8) + Send;`, `Box<FnMut()>`), which syn does not parse. For a type item that
+/// failed to parse, this re-reads it with `dyn` inserted before each `Fn`, `FnMut` or
+/// `FnOnce` written in type position (after `<`, `,`, `=`, `(`, `&`, `&'a`, `mut`,
+/// `const`, `*`, `->` or `:` in a field), and, if that parses, consumes the item.
+fn bare_trait_objects(input: syn::parse::ParseStream<'_>) -> Option<syn::Item> {
+    // The item's tokens: up to its first top-level `;` or `{ ... }`.
+    let tokens = input
+        .step(|cursor| {
+            let mut rest = *cursor;
+            let mut out = Vec::new();
+            while let Some((tt, next)) = rest.token_tree() {
+                rest = next;
+                let end = match &tt {
+                    proc_macro2::TokenTree::Punct(p) => p.as_char() == ';',
+                    proc_macro2::TokenTree::Group(g) => {
+                        g.delimiter() == proc_macro2::Delimiter::Brace
+                    }
+                    _ => false,
+                };
+                out.push(tt);
+                if end {
+                    break;
+                }
+            }
+            Ok((out, rest))
+        })
+        .ok()?;
+    syn::parse2::<syn::Item>(with_dyn(tokens.into_iter().collect())).ok()
+}
+
+/// `tokens` with `dyn` before every `Fn(`/`FnMut(`/`FnOnce(` in type position.
+fn with_dyn(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, Ident, TokenTree};
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(tts.len());
+    for (i, tt) in tts.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) => {
+                // Recursion bounded by the nesting gate: each group is a level.
+                let mut ng = Group::new(g.delimiter(), with_dyn(g.stream()));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+                continue;
+            }
+            TokenTree::Ident(id)
+                if (id == "Fn" || id == "FnMut" || id == "FnOnce")
+                    && matches!(tts.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+                    && type_position(&tts[..i]) =>
+            {
+                out.push(TokenTree::Ident(Ident::new("dyn", id.span())));
+            }
+            _ => {}
+        }
+        out.push(tt.clone());
+    }
+    out.into_iter().collect()
+}
+
+/// Whether a path after the tokens `before` (of one group) is a type: not a bound
+/// after `:` or `+`, not already after `dyn` or `impl`.
+fn type_position(before: &[proc_macro2::TokenTree]) -> bool {
+    use proc_macro2::TokenTree;
+    match before {
+        [] => true,
+        [.., TokenTree::Punct(q), TokenTree::Ident(_)] if q.as_char() == '\'' => true,
+        [.., TokenTree::Punct(p)] => matches!(p.as_char(), '<' | ',' | '=' | '&' | '*' | '>'),
+        [.., TokenTree::Ident(id)] => id == "mut" || id == "const",
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -482,6 +568,36 @@ mod tests {
         assert_eq!(m.attrs.len(), 1);
         assert_eq!(m.content.as_ref().unwrap().1.len(), 2);
         assert!(parse("fn f() { ( }").is_err());
+    }
+
+    #[test]
+    fn edition_2015_bare_closure_trait_objects_parse() {
+        let f = parse(
+            "type Action = Fn(&u8) + Send + Sync;\n\
+             pub struct H { f: Box<FnMut(u8) -> u8 + Send>, g: &'static (Fn() + Sync), h: u8 }\n\
+             struct W<F> where F: Fn(u8) { f: F, r: Box<Fn() -> Box<FnOnce()>> }\n\
+             enum E { A(Box<Fn()>), B }\nstruct S { a: u8 }",
+        )
+        .unwrap();
+        assert_eq!(f.items.len(), 5);
+        let syn::Item::Type(t) = &f.items[0] else {
+            panic!("{:?}", f.items[0])
+        };
+        assert!(matches!(&*t.ty, syn::Type::TraitObject(o) if o.bounds.len() == 3));
+        // The bound in the `where` clause is left as a bound.
+        let syn::Item::Struct(w) = &f.items[2] else {
+            panic!()
+        };
+        let bound = quote::ToTokens::to_token_stream(&w.generics.where_clause).to_string();
+        assert!(!bound.contains("dyn"), "{bound}");
+        // Positions still point into the file.
+        let syn::Item::Struct(h) = &f.items[1] else {
+            panic!()
+        };
+        assert_eq!(h.ident.span().start().line, 2);
+        assert_eq!(h.fields.len(), 3);
+        // Code that is broken for other reasons is still an error.
+        assert!(parse("type A = Fn(&u8) Send;").is_err());
     }
 
     #[test]

@@ -533,6 +533,8 @@ impl<'a> Ctx<'a> {
             layout = Err(Why::Error(
                 "a primitive representation (`repr(u8)`, ...) is for enums, not structs".into(),
             ));
+        } else if let Some(u) = repr.unsupported {
+            layout = unknown(format!("`repr({})` layouts are not modelled", u.value));
         }
         if layout.is_ok() {
             let mut known = Vec::with_capacity(fields.len());
@@ -736,6 +738,9 @@ impl<'a> Ctx<'a> {
         let repr = layout_syntax::parse_repr(&cx, &attrs);
         if !cx.is_empty() {
             return Err(Why::Error(format!("bad `repr` on {what} `{name}`")));
+        }
+        if let Some(u) = repr.unsupported {
+            return unknown(format!("`repr({})` layouts are not modelled", u.value));
         }
         Ok(repr)
     }
