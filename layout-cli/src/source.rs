@@ -303,6 +303,67 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
     Ok(items)
 }
 
+/// The lines of a text by number, through an index of line starts built once, so
+/// looking at the lines above each of many items costs only those lines.
+#[derive(Debug)]
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// Indexes `text`.
+    pub fn new(text: &'a str) -> Lines<'a> {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { text, starts }
+    }
+
+    /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
+    pub fn get(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).map_or(self.text.len(), |&e| e - 1);
+        if start >= self.text.len() {
+            return None;
+        }
+        let line = &self.text[start..end];
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
+/// Whether a plain `//` comment containing `marker` sits directly above line
+/// `kw_line`: on the lines above it that are comments or, from `first_attr` on, its
+/// attributes; a blank or other line ends the search. Returns the answer and how many
+/// lines were looked at.
+pub fn marker_above(
+    lines: &Lines<'_>,
+    first_attr: usize,
+    kw_line: usize,
+    marker: &str,
+) -> (bool, u64) {
+    let mut scanned = 0;
+    let mut j = kw_line.saturating_sub(1);
+    while j >= 1 {
+        let Some(l) = lines.get(j) else { break };
+        scanned += 1;
+        let t = l.trim();
+        if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
+            if t.contains(marker) {
+                return (true, scanned);
+            }
+        } else if j < first_attr {
+            break;
+        }
+        j -= 1;
+    }
+    (false, scanned)
+}
+
 /// Edition-2015 code writes closure trait objects without `dyn` (`type Action =
 /// Fn(&u8) + Send;`, `Box<FnMut()>`), which syn does not parse. For a type item that
 /// failed to parse, this re-reads it with `dyn` inserted before each `Fn`, `FnMut` or
@@ -598,6 +659,40 @@ mod tests {
         assert_eq!(h.fields.len(), 3);
         // Code that is broken for other reasons is still an error.
         assert!(parse("type A = Fn(&u8) Send;").is_err());
+    }
+
+    #[test]
+    fn lines_match_str_lines() {
+        for text in ["", "a", "a\n", "a\r\nb\n\nc", "\n\n", "x\ny"] {
+            let want: Vec<&str> = text.lines().collect();
+            let lines = Lines::new(text);
+            let got: Vec<&str> = (1..=want.len() + 1).map_while(|n| lines.get(n)).collect();
+            assert_eq!(got, want, "{text:?}");
+            assert_eq!(lines.get(0), None);
+        }
+    }
+
+    #[test]
+    fn markers_above_many_structs_cost_linear_lines() {
+        let unit = "// layout:ignore\n#[derive(Debug)]\n// note\nstruct A;\n\nstruct B;\n";
+        let scan = |n: usize| {
+            let text = unit.repeat(n);
+            let lines = Lines::new(&text);
+            let (mut hits, mut scanned) = (0, 0);
+            for k in 0..n {
+                // `A` is on line 4 of each unit, its attribute on 2; `B` on line 6.
+                for (attr, kw) in [(2, 4), (6, 6)] {
+                    let (hit, s) = marker_above(&lines, 6 * k + attr, 6 * k + kw, "layout:ignore");
+                    hits += usize::from(hit);
+                    scanned += s;
+                }
+            }
+            (hits, scanned)
+        };
+        assert_eq!(scan(1), (1, 4));
+        let (a, b) = (scan(10_000), scan(20_000));
+        assert_eq!((a.0, b.0), (10_000, 20_000));
+        assert_eq!(b.1, 2 * a.1);
     }
 
     #[test]

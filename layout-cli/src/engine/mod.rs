@@ -85,9 +85,16 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let ix = Index::build(files);
     let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
     let mut structs = Vec::new();
+    // Indexed once per file: looking up each struct's lines in the text again was
+    // quadratic in the structs of a file.
+    let lines: Vec<source::Lines<'_>> = ix
+        .files
+        .iter()
+        .map(|f| source::Lines::new(&f.text))
+        .collect();
     for id in 0..ix.structs.len() {
         let s = &ix.structs[id];
-        let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
+        let ignored = ignore_comment(&lines[s.file], &s.item);
         for ctx in &ctxs {
             if let Some(r) = report(ctx, id, ignored, &mut errors) {
                 structs.push(r);
@@ -300,7 +307,7 @@ fn repr_text(attrs: &[syn::Attribute]) -> String {
 
 /// A `// layout:ignore` comment directly above the struct (above or among its
 /// attributes, not separated by a blank line).
-fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
+fn ignore_comment(lines: &source::Lines<'_>, item: &syn::ItemStruct) -> bool {
     let kw_line = item.struct_token.span.start().line;
     let first_attr = item
         .attrs
@@ -309,21 +316,7 @@ fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
         .min()
         .unwrap_or(kw_line)
         .min(kw_line);
-    let lines: Vec<&str> = text.lines().take(kw_line).collect();
-    let mut j = kw_line.saturating_sub(1);
-    while j >= 1 {
-        let Some(l) = lines.get(j - 1) else { break };
-        let t = l.trim();
-        if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
-            if t.contains("layout:ignore") {
-                return true;
-            }
-        } else if j < first_attr {
-            break;
-        }
-        j -= 1;
-    }
-    false
+    source::marker_above(lines, first_attr, kw_line, "layout:ignore").0
 }
 
 #[cfg(test)]
