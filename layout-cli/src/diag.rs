@@ -51,18 +51,24 @@ pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
     push(rules::check_align(&l));
     push(rules::check_padding(&l));
     let n = fields.len();
+    // The pair rules without looking at all n² pairs, reported in the order of the
+    // loops they replace: errors by (field, other field), then warnings likewise.
+    let (mut pairs, mut adjacent) = (Vec::new(), Vec::new());
+    rules::each_pair_violation(&l, &mut vec![0; n], |v| match v.code {
+        Code::AdjacentLine => adjacent.push(v),
+        _ => pairs.push(v),
+    });
+    pairs.sort_by_key(|v| (v.field, v.other));
+    adjacent.sort_by_key(|v| (v.field, v.other));
+    let mut pairs = pairs.into_iter().peekable();
     for i in 0..n {
         push(rules::check_field(&l, i));
-        for j in 0..n {
-            if i != j {
-                push(rules::check_pair(&l, i, j));
-            }
+        while let Some(v) = pairs.next_if(|v| v.field == Some(i)) {
+            push(Some(v));
         }
     }
-    for i in 0..n {
-        for j in 0..i {
-            push(rules::warn_adjacent(&l, i, j));
-        }
+    for v in adjacent {
+        push(Some(v));
     }
     push(rules::warn_unaligned_base(&l));
     push(rules::warn_unstable_padding(&l));

@@ -107,6 +107,11 @@ fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
     let rows: Vec<&'static TargetInfo> = build.targets.iter().map(|t| t.row).collect();
     let ctxs: Vec<Ctx<'_>> = rows.iter().map(|t| Ctx::new(ix, t)).collect();
     let mut structs = Vec::new();
+    let lines: Vec<source::Lines<'_>> = ix
+        .files
+        .iter()
+        .map(|f| source::Lines::new(&f.text))
+        .collect();
     for (id, mut sid) in struct_ids(ix).into_iter().enumerate() {
         let s = &ix.structs[id];
         let k = ix.modules[s.module].krate;
@@ -119,7 +124,7 @@ fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
         let pkg = &build.packages[lc.package];
         sid.package = pkg.name.clone();
         sid.krate = lc.target.clone();
-        let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
+        let ignored = ignore_comment(&lines[s.file], &s.item);
         for (ti, ctx) in ctxs.iter().enumerate() {
             // A crate not built for this target (a proc macro off the host).
             if !ix.crates[k].cfgs.is_empty()
@@ -151,9 +156,16 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let ix = Index::build(files);
     let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
     let mut structs = Vec::new();
+    // Indexed once per file: looking up each struct's lines in the text again was
+    // quadratic in the structs of a file.
+    let lines: Vec<source::Lines<'_>> = ix
+        .files
+        .iter()
+        .map(|f| source::Lines::new(&f.text))
+        .collect();
     for (id, sid) in struct_ids(&ix).into_iter().enumerate() {
         let s = &ix.structs[id];
-        let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
+        let ignored = ignore_comment(&lines[s.file], &s.item);
         for ctx in &ctxs {
             if let Some(mut r) = report(ctx, id, ignored, &mut errors) {
                 r.id = sid.clone();
@@ -408,7 +420,7 @@ fn repr_text(attrs: &[syn::Attribute]) -> String {
 
 /// A `// layout:ignore` comment directly above the struct (above or among its
 /// attributes, not separated by a blank line).
-fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
+fn ignore_comment(lines: &source::Lines<'_>, item: &syn::ItemStruct) -> bool {
     let kw_line = item.struct_token.span.start().line;
     let first_attr = item
         .attrs
@@ -417,21 +429,7 @@ fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
         .min()
         .unwrap_or(kw_line)
         .min(kw_line);
-    let lines: Vec<&str> = text.lines().take(kw_line).collect();
-    let mut j = kw_line.saturating_sub(1);
-    while j >= 1 {
-        let Some(l) = lines.get(j - 1) else { break };
-        let t = l.trim();
-        if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
-            if t.contains("layout:ignore") {
-                return true;
-            }
-        } else if j < first_attr {
-            break;
-        }
-        j -= 1;
-    }
-    false
+    source::marker_above(lines, first_attr, kw_line, "layout:ignore").0
 }
 
 #[cfg(test)]

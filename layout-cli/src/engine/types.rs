@@ -548,6 +548,8 @@ impl<'a> Ctx<'a> {
             ));
         } else if let Some(r) = &uncertain {
             layout = Err(Why::Unknown(format!("its attributes depend on a cfg: {r}")));
+        } else if let Some(u) = repr.unsupported {
+            layout = unknown(format!("`repr({})` layouts are not modelled", u.value));
         }
         if layout.is_ok() {
             let mut known = Vec::with_capacity(fields.len());
@@ -751,6 +753,9 @@ impl<'a> Ctx<'a> {
         let repr = layout_syntax::parse_repr(&cx, &attrs);
         if !cx.is_empty() {
             return Err(Why::Error(format!("bad `repr` on {what} `{name}`")));
+        }
+        if let Some(u) = repr.unsupported {
+            return unknown(format!("`repr({})` layouts are not modelled", u.value));
         }
         Ok(repr)
     }
