@@ -164,6 +164,25 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The attributes of an item, field or variant written in `module` that are active
+    /// on this target (after `cfg_attr`), or `None` when a `cfg` removes it. Every cfg
+    /// evaluation of the engine goes through here and [`Ctx::cfg_enabled`].
+    pub fn active_attrs(
+        &self,
+        attrs: &[syn::Attribute],
+        module: ModId,
+    ) -> Result<Option<Vec<syn::Attribute>>, syn::Error> {
+        let _ = module;
+        self.ix.cfg.active(attrs, &self.t)
+    }
+
+    /// Whether an item, field or variant written in `module` is present on this target
+    /// (a malformed `cfg` counts as absent; it is reported where the item is).
+    pub fn cfg_enabled(&self, attrs: &[syn::Attribute], module: ModId) -> bool {
+        let _ = module;
+        self.ix.cfg.enabled(attrs, &self.t)
+    }
+
     fn p(&self) -> u64 {
         self.row.pointer_size as u64
     }
@@ -474,7 +493,7 @@ impl<'a> Ctx<'a> {
     fn compute_struct(&self, id: usize, params: Vec<(String, Arg)>) -> StructOut {
         let s = &self.ix.structs[id];
         let mut attr_errors = Vec::new();
-        let attrs = match self.ix.cfg.active(&s.item.attrs, &self.t) {
+        let attrs = match self.active_attrs(&s.item.attrs, s.module) {
             Ok(a) => a.unwrap_or_default(),
             Err(e) => {
                 attr_errors.push(syn_err(&e));
@@ -497,7 +516,7 @@ impl<'a> Ctx<'a> {
         let mut fields = Vec::new();
         let mut last_ty = None;
         for (i, f) in s.item.fields.iter().enumerate() {
-            let fattrs = match self.ix.cfg.active(&f.attrs, &self.t) {
+            let fattrs = match self.active_attrs(&f.attrs, s.module) {
                 Ok(Some(a)) => a,
                 Ok(None) => continue,
                 Err(e) => {
@@ -641,7 +660,7 @@ impl<'a> Ctx<'a> {
         let params = self.bind(&u.item.generics, args, sc, d)?;
         let name = u.item.ident.to_string();
         self.guarded(('u', id), &name, || {
-            let repr = self.active_repr(&u.item.attrs, "union", &name)?;
+            let repr = self.active_repr(&u.item.attrs, u.module, "union", &name)?;
             let inner = Scope {
                 module: u.module,
                 params,
@@ -650,9 +669,7 @@ impl<'a> Ctx<'a> {
             let mut fields = Vec::new();
             for f in &u.item.fields.named {
                 if self
-                    .ix
-                    .cfg
-                    .active(&f.attrs, &self.t)
+                    .active_attrs(&f.attrs, u.module)
                     .map_err(|e| Why::Error(e.to_string()))?
                     .is_some()
                 {
@@ -723,13 +740,12 @@ impl<'a> Ctx<'a> {
     fn active_repr(
         &self,
         attrs: &[syn::Attribute],
+        module: ModId,
         what: &str,
         name: &str,
     ) -> R<layout_syntax::Repr> {
         let attrs = self
-            .ix
-            .cfg
-            .active(attrs, &self.t)
+            .active_attrs(attrs, module)
             .map_err(|e| Why::Error(e.to_string()))?
             .unwrap_or_default();
         let cx = layout_syntax::Ctxt::new();
@@ -743,7 +759,7 @@ impl<'a> Ctx<'a> {
     fn compute_enum(&self, id: usize) -> R<Layout> {
         let e = &self.ix.enums[id];
         let name = e.item.ident.to_string();
-        let repr = self.active_repr(&e.item.attrs, "enum", &name)?;
+        let repr = self.active_repr(&e.item.attrs, e.module, "enum", &name)?;
         let sc = Scope {
             module: e.module,
             ..Scope::default()
@@ -752,9 +768,7 @@ impl<'a> Ctx<'a> {
         let mut next = 0i128;
         for v in &e.item.variants {
             if self
-                .ix
-                .cfg
-                .active(&v.attrs, &self.t)
+                .active_attrs(&v.attrs, e.module)
                 .map_err(|x| Why::Error(x.to_string()))?
                 .is_none()
             {
@@ -1161,7 +1175,7 @@ impl<'a> Ctx<'a> {
             .fields
             .iter()
             .rev()
-            .find(|f| self.ix.cfg.enabled(&f.attrs, &self.t));
+            .find(|f| self.cfg_enabled(&f.attrs, s.module));
         match last {
             None => Ok(Ptr::Thin),
             Some(f) => self.guarded(('p', id), &s.item.ident.to_string(), || {
