@@ -29,7 +29,11 @@
 //! other build-dependent predicates are evaluated, and [`crate::source`] for what is
 //! parsed.
 
+mod aggregate;
+mod consts;
+mod display;
 pub mod layout;
+mod pointee;
 pub mod std_types;
 pub mod types;
 

@@ -7,8 +7,10 @@
 //! crossbeam-utils `src/cache_padded.rs` for `CachePadded`.
 
 use layout::target::TargetInfo;
+use syn::{GenericArgument, Type};
 
-use super::layout::{Kind, Layout, Niche, Over, Placed, ReprOpts, univariant};
+use super::layout::{self as lay, Kind, Layout, Niche, Over, Placed, ReprOpts, univariant};
+use super::types::{Ctx, Ptr, R, Scope, Why, unknown};
 
 /// Facts about one target's std that the table in `layout::target` does not hold.
 #[derive(Clone, Copy, Debug)]
@@ -143,4 +145,253 @@ pub fn hash_map(t: &TargetInfo, hasher: Layout, bound: u64) -> Option<Layout> {
 /// `RandomState { k0: u64, k1: u64 }`.
 pub fn random_state(t: &TargetInfo) -> Layout {
     Layout::plain(16, t.align_u64 as u64)
+}
+
+impl Ctx<'_> {
+    // ----- std and other crates -------------------------------------------------------
+
+    pub(super) fn extern_layout(
+        &self,
+        path: &[String],
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
+        let Some(name) = known_extern_name(path) else {
+            return unknown(format!(
+                "type `{}` is not defined in this crate",
+                path.join("::")
+            ));
+        };
+        let l = self.extern_match(path, name, args, sc, d)?;
+        let direct = name.starts_with("Atomic") || name == "CachePadded";
+        Ok(if direct {
+            l
+        } else {
+            Layout {
+                over: l.over.wrapped(),
+                ..l
+            }
+        })
+    }
+
+    pub(super) fn extern_match(
+        &self,
+        path: &[String],
+        name: &str,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
+        let ty = |i: usize| -> R<&Type> {
+            args.iter()
+                .filter_map(|a| match a {
+                    GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                })
+                .nth(i)
+                .ok_or_else(|| Why::Unknown(format!("`{name}` without its type argument")))
+        };
+        let val = |i: usize| -> R<Layout> { self.layout_of(sc, ty(i)?, d) };
+        let pointee = |i: usize| -> R<Ptr> { self.pointee(sc, ty(i)?, d) };
+        let p = self.p();
+        let a64 = self.a64();
+        let std = || {
+            self.std.ok_or_else(|| {
+                Why::Unknown(format!(
+                    "std's `{name}` is not tabulated for {}",
+                    self.row.os
+                ))
+            })
+        };
+        let no_extra = |n: usize| -> R<()> {
+            let count = args
+                .iter()
+                .filter(|a| matches!(a, GenericArgument::Type(_)))
+                .count();
+            if count > n {
+                unknown(format!(
+                    "`{name}` with a custom allocator or extra parameter"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match name {
+            "u8" | "i8" => Layout::plain(1, 1),
+            "u16" | "i16" => Layout::plain(2, 2),
+            "u32" | "i32" | "f32" => Layout::plain(4, 4),
+            "u64" | "i64" | "f64" => Layout::plain(8, a64),
+            "u128" | "i128" => Layout::plain(16, self.a128()),
+            "usize" | "isize" => Layout::plain(p, p),
+            "bool" => Layout::scalar_niche(1, 1, 254),
+            "char" => Layout::scalar_niche(4, 4, (1u128 << 32) - 0x11_0000),
+            "str" => return unknown("`str` is unsized"),
+            "c_char" | "c_schar" | "c_uchar" => Layout::plain(1, 1),
+            "c_short" | "c_ushort" => Layout::plain(2, 2),
+            "c_int" | "c_uint" | "c_float" => Layout::plain(4, 4),
+            "c_long" | "c_ulong" => {
+                let s = self.row.c_long as u64;
+                Layout::plain(s, lay::int_align(s, a64, self.a128()))
+            }
+            "c_longlong" | "c_ulonglong" | "c_double" => Layout::plain(8, a64),
+            "NonZeroU8" | "NonZeroI8" => Layout::scalar_niche(1, 1, 1),
+            "NonZeroU16" | "NonZeroI16" => Layout::scalar_niche(2, 2, 1),
+            "NonZeroU32" | "NonZeroI32" => Layout::scalar_niche(4, 4, 1),
+            "NonZeroU64" | "NonZeroI64" => Layout::scalar_niche(8, a64, 1),
+            "NonZeroU128" | "NonZeroI128" => Layout::scalar_niche(16, self.a128(), 1),
+            "NonZeroUsize" | "NonZeroIsize" => Layout::scalar_niche(p, p, 1),
+            "NonZero" => {
+                let inner = val(0)?;
+                if inner.niche.is_some() || inner.size == 0 {
+                    return unknown("`NonZero` of a non-integer");
+                }
+                Layout::scalar_niche(inner.size, inner.align, 1)
+            }
+            // Atomics are `#[repr(C, align(N))]`: `AtomicU64` is 8-aligned even where
+            // `u64` is not.
+            "AtomicBool" | "AtomicU8" | "AtomicI8" => direct(Layout::plain(1, 1)),
+            "AtomicU16" | "AtomicI16" => direct(Layout::plain(2, 2)),
+            "AtomicU32" | "AtomicI32" => direct(Layout::plain(4, 4)),
+            "AtomicU64" | "AtomicI64" => direct(Layout::plain(8, 8)),
+            "AtomicUsize" | "AtomicIsize" | "AtomicPtr" => direct(Layout::plain(p, p)),
+            "PhantomData" | "PhantomPinned" => Layout::plain(0, 1),
+            "Cell" | "UnsafeCell" | "SyncUnsafeCell" => val(0)?.without_niche(),
+            "MaybeUninit" => val(0)?.without_niche(),
+            "ManuallyDrop" | "Wrapping" | "Saturating" | "Reverse" | "AssertUnwindSafe" => val(0)?,
+            "Pin" => val(0)?,
+            "RefCell" => {
+                let borrow = Layout::plain(p, p);
+                lay::univariant(
+                    &[borrow, val(0)?.without_niche()],
+                    ReprOpts::default(),
+                    Kind::MaybeUnsized,
+                    self.bound,
+                )
+                .map_err(|_| self.too_big("`RefCell`"))?
+                .layout
+                .without_niche()
+            }
+            "OnceCell" => self.option(val(0)?)?.without_niche(),
+            "Option" => self.option(val(0)?)?,
+            "Box" | "Rc" | "Arc" | "Weak" => {
+                no_extra(1)?;
+                self.ptr(pointee(0)?, true)
+            }
+            "NonNull" => self.ptr(pointee(0)?, true),
+            "Vec" | "BinaryHeap" => {
+                no_extra(1)?;
+                vec(self.row)
+            }
+            // `Thread { inner: Pin<Arc<Inner>> }`: one non-null pointer.
+            "Thread" => self.ptr(Ptr::Thin, true),
+            "String" | "OsString" | "PathBuf" => {
+                let v = vec(self.row);
+                if name != "String" && std()?.wtf8 {
+                    lay::univariant(
+                        &[v, Layout::scalar_niche(1, 1, 254)],
+                        ReprOpts::default(),
+                        Kind::AlwaysSized,
+                        self.bound,
+                    )
+                    .map_err(|_| self.too_big("`OsString`"))?
+                    .layout
+                } else {
+                    v
+                }
+            }
+            "CString" => self.ptr(Ptr::Fat, true),
+            "VecDeque" => {
+                no_extra(1)?;
+                let v = vec(self.row);
+                let word = Layout::plain(p, p);
+                lay::univariant(
+                    &[word, word, Layout { size: 2 * p, ..v }],
+                    ReprOpts::default(),
+                    Kind::AlwaysSized,
+                    self.bound,
+                )
+                .map_err(|_| self.too_big("`VecDeque`"))?
+                .layout
+            }
+            "HashMap" | "HashSet" => {
+                let hasher_index = if name == "HashMap" { 2 } else { 1 };
+                let hasher = match ty(hasher_index) {
+                    Ok(h) => self.layout_of(sc, h, d)?,
+                    Err(_) => random_state(self.row),
+                };
+                hash_map(self.row, hasher, self.bound).ok_or_else(|| self.too_big("`HashMap`"))?
+            }
+            "RandomState" => random_state(self.row),
+            // `BuildHasherDefault<H>(PhantomData<fn() -> H>)`.
+            "BuildHasherDefault" => Layout::plain(0, 1),
+            "BTreeMap" | "BTreeSet" => {
+                no_extra(if name == "BTreeMap" { 2 } else { 1 })?;
+                Layout::plain(3 * p, p)
+            }
+            "Duration" => timespec(self.row, self.bound),
+            "Instant" => timespec(self.row, self.bound),
+            "SystemTime" => std()?.system_time.unwrap_or(timespec(self.row, self.bound)),
+            "Mutex" | "RwLock" => {
+                let f = std()?;
+                let raw = if name == "Mutex" {
+                    f.raw_mutex
+                } else {
+                    f.raw_rwlock
+                };
+                poisoned_lock(raw, val(0)?, self.bound)
+                    .ok_or_else(|| self.too_big(&format!("`{name}`")))?
+                    .layout
+            }
+            "Condvar" => std()?.condvar,
+            // `OnceLock<T> { once: Once, value: UnsafeCell<MaybeUninit<T>>, _marker }`.
+            "OnceLock" => {
+                let fields = [std()?.once, val(0)?.without_niche(), Layout::plain(0, 1)];
+                lay::univariant(&fields, ReprOpts::default(), Kind::AlwaysSized, self.bound)
+                    .map_err(|_| self.too_big("`OnceLock`"))?
+                    .layout
+            }
+            "Once" => std()?.once,
+            "CachePadded" => {
+                let inner = val(0)?;
+                let a = cache_padded_align(self.row.arch).max(inner.align);
+                Layout {
+                    size: lay::align_up(inner.size, a)
+                        .ok_or_else(|| self.too_big("`CachePadded`"))?,
+                    align: a,
+                    niche: inner.niche,
+                    over: Over::Direct,
+                }
+            }
+            _ => return unknown(format!("type `{}` is not modelled", path.join("::"))),
+        })
+    }
+}
+
+/// The name of a type outside the crate the engine knows, keyed by its last segment:
+/// primitives and prelude types by their bare name, std/core/alloc types under any
+/// module path, crossbeam's `CachePadded`.
+pub fn known_extern_name(p: &[String]) -> Option<&str> {
+    let last = p.last()?.as_str();
+    let head = p.first()?.as_str();
+    // The prelude's type names, less `Result` (an enum with fields: not modelled).
+    let prelude = last != "Result" && crate::index::is_prelude(last);
+    if p.len() == 1 {
+        return prelude.then_some(last);
+    }
+    match head {
+        "std" | "core" | "alloc" => Some(last),
+        "crossbeam_utils" if last == "CachePadded" => Some(last),
+        "crossbeam" if p.get(1).is_some_and(|s| s == "utils") && last == "CachePadded" => {
+            Some(last)
+        }
+        _ => None,
+    }
+}
+
+fn direct(l: Layout) -> Layout {
+    Layout {
+        over: Over::Direct,
+        ..l
+    }
 }

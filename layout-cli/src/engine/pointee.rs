@@ -1,0 +1,134 @@
+//! Whether a pointer is thin or fat: the pointee's sizedness from its definition.
+
+use syn::Type;
+
+use super::types::{Arg, Ctx, Item, MAX_DEPTH, Ptr, R, Scope, known_extern_name, unknown};
+use crate::index::Res;
+
+impl Ctx<'_> {
+    // ----- pointees ---------------------------------------------------------------------
+
+    /// Whether a pointer to `ty` is thin or fat.
+    pub fn pointee(&self, sc: &Scope, ty: &Type, d: usize) -> R<Ptr> {
+        if d > MAX_DEPTH {
+            return unknown("type nested too deeply");
+        }
+        match ty {
+            Type::Paren(p) => self.pointee(sc, &p.elem, d + 1),
+            Type::Group(g) => self.pointee(sc, &g.elem, d + 1),
+            Type::Slice(_) | Type::TraitObject(_) => Ok(Ptr::Fat),
+            Type::Tuple(t) => match t.elems.last() {
+                Some(last) => self.pointee(sc, last, d + 1),
+                None => Ok(Ptr::Thin),
+            },
+            Type::Array(_)
+            | Type::Reference(_)
+            | Type::Ptr(_)
+            | Type::BareFn(_)
+            | Type::Never(_) => Ok(Ptr::Thin),
+            Type::Path(tp) if tp.qself.is_none() => {
+                let path = &tp.path;
+                let Some(last) = path.segments.last() else {
+                    return unknown("empty path");
+                };
+                if path.segments.len() == 1 && path.leading_colon.is_none() {
+                    let name = last.ident.to_string();
+                    if let Some(Arg::Type(_, ptr)) = sc.param(&name) {
+                        return ptr.clone();
+                    }
+                    if name == "Self" {
+                        return match sc.self_struct {
+                            Some(id) => self.struct_pointee(id, d),
+                            None => unknown("`Self` outside a struct"),
+                        };
+                    }
+                }
+                let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+                match self
+                    .ix
+                    .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t)
+                {
+                    Some(Res::Struct(id)) => {
+                        if self.ix.structs[id].item.generics.params.is_empty() {
+                            self.struct_pointee(id, d)
+                        } else {
+                            // Sized unless its last field is a `?Sized` parameter.
+                            match self.struct_pointee(id, d) {
+                                Ok(p) => Ok(p),
+                                Err(_) => {
+                                    unknown(format!("whether `{}` is sized", segs.join("::")))
+                                }
+                            }
+                        }
+                    }
+                    Some(Res::Enum(_)) | Some(Res::Union(_)) => Ok(Ptr::Thin),
+                    Some(Res::Alias(id)) => {
+                        let a = &self.ix.aliases[id];
+                        if !a.item.generics.params.is_empty() {
+                            return unknown("generic type alias behind a pointer");
+                        }
+                        let inner = Scope {
+                            module: a.module,
+                            ..Scope::default()
+                        };
+                        self.guarded(Item::AliasPointee(id), &a.item.ident.to_string(), || {
+                            self.pointee(&inner, &a.item.ty, d + 1)
+                        })
+                    }
+                    Some(Res::Extern(p)) => match known_extern_name(&p) {
+                        Some("str") => Ok(Ptr::Fat),
+                        Some("Path" | "OsStr" | "CStr") => Ok(Ptr::Fat),
+                        Some("c_void") => Ok(Ptr::Thin),
+                        Some(_) => Ok(Ptr::Thin),
+                        None => unknown(format!("whether `{}` is sized", p.join("::"))),
+                    },
+                    _ => unknown(format!("cannot resolve `{}`", segs.join("::"))),
+                }
+            }
+            _ => unknown("whether the pointee is sized"),
+        }
+    }
+
+    pub(super) fn struct_pointee(&self, id: usize, d: usize) -> R<Ptr> {
+        let s = &self.ix.structs[id];
+        let sc = Scope {
+            module: s.module,
+            params: self.unbound(&s.item.generics),
+            self_struct: Some(id),
+        };
+        let last = s
+            .item
+            .fields
+            .iter()
+            .rev()
+            .find(|f| self.cfg_enabled(&f.attrs, s.module));
+        match last {
+            None => Ok(Ptr::Thin),
+            Some(f) => self.guarded(Item::StructPointee(id), &s.item.ident.to_string(), || {
+                self.pointee(&sc, &f.ty, d + 1)
+            }),
+        }
+    }
+}
+
+pub(super) fn maybe_unsized(
+    generics: &syn::Generics,
+    ident: &syn::Ident,
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> bool {
+    let relaxed = |b: &syn::TypeParamBound| matches!(b, syn::TypeParamBound::Trait(t) if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_)));
+    if bounds.iter().any(relaxed) {
+        return true;
+    }
+    generics
+        .where_clause
+        .iter()
+        .flat_map(|w| &w.predicates)
+        .any(|p| match p {
+            syn::WherePredicate::Type(pt) => {
+                matches!(&pt.bounded_ty, Type::Path(tp) if tp.path.is_ident(ident))
+                    && pt.bounds.iter().any(relaxed)
+            }
+            _ => false,
+        })
+}
