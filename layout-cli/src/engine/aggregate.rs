@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use syn::{GenericArgument, Type};
 
-use super::layout::{self as lay, Kind, Layout, Niche, Over, Placed, ReprOpts};
+use super::layout::{self as lay, Kind, Layout, Over, Placed, ReprOpts};
 use super::types::{
     Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, args_key, field_kind, syn_err,
     type_string, unknown,
@@ -26,7 +26,7 @@ impl Ctx<'_> {
             // `Self` or the bare name inside its own definition.
             sc.params.clone()
         } else {
-            self.bind(&s.item.generics, args, sc, d)?
+            self.bind(&s.item.generics, args, sc, s.module, d)?
         };
         let key = (Item::Struct(id), args_key(&params));
         if let Some(r) = self.memo.borrow().get(&key) {
@@ -206,6 +206,7 @@ impl Ctx<'_> {
                         Ok(Placed {
                             layout: mut l,
                             offsets: o,
+                            ..
                         }) => {
                             l.over = if opts.align.is_some() {
                                 Over::Direct
@@ -238,7 +239,7 @@ impl Ctx<'_> {
         d: usize,
     ) -> R<Layout> {
         let u = &self.ix.unions[id];
-        let params = self.bind(&u.item.generics, args, sc, d)?;
+        let params = self.bind(&u.item.generics, args, sc, u.module, d)?;
         let name = u.item.ident.to_string();
         self.guarded(Item::Union(id), &name, || {
             let repr = self.active_repr(&u.item.attrs, u.module, "union", &name)?;
@@ -287,7 +288,7 @@ impl Ctx<'_> {
         d: usize,
     ) -> R<Layout> {
         let a = &self.ix.aliases[id];
-        let params = self.bind(&a.item.generics, args, sc, d)?;
+        let params = self.bind(&a.item.generics, args, sc, a.module, d)?;
         let name = a.item.ident.to_string();
         self.guarded(Item::Alias(id), &name, || {
             let inner = Scope {
@@ -299,21 +300,118 @@ impl Ctx<'_> {
         })
     }
 
-    /// A field-less enum: a tag just wide enough for its discriminants (or its
-    /// `repr(int)`/`repr(C)`), with the values outside their range as niche.
-    pub(super) fn enum_layout(&self, id: usize, args: &[&GenericArgument]) -> R<Layout> {
+    /// An enum of the crate with its parameters bound to `args` (written in `sc`).
+    pub(super) fn enum_layout(
+        &self,
+        id: usize,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
         let e = &self.ix.enums[id];
-        let name = e.item.ident.to_string();
-        if !e.item.generics.params.is_empty() || !args.is_empty() {
-            return unknown(format!("generic enum `{name}`"));
-        }
-        let key = (Item::Enum(id), String::new());
+        let params = self.bind(&e.item.generics, args, sc, e.module, d)?;
+        let key = (Item::Enum(id), args_key(&params));
         if let Some(r) = self.memo.borrow().get(&key) {
             return r.clone();
         }
-        let r = self.guarded(Item::Enum(id), &name, || self.compute_enum(id));
+        let name = e.item.ident.to_string();
+        let r = self.guarded(Item::Enum(id), &name, || {
+            self.enum_item_layout(&e.item, e.module, params.clone(), d)
+        });
+        if !self.stack.borrow().is_empty()
+            && matches!(r, Err(Why::Error(ref m)) if m.starts_with("recursive"))
+        {
+            return r;
+        }
         self.memo.borrow_mut().insert(key, r.clone());
         r
+    }
+
+    /// Any enum definition (the crate's, or one of std's written as source) with its
+    /// parameters bound: the present variants' fields laid out, then rustc's choice
+    /// between a tag and a niche ([`lay::enum_layout`]).
+    pub(super) fn enum_item_layout(
+        &self,
+        item: &syn::ItemEnum,
+        module: ModId,
+        params: Vec<(String, Arg)>,
+        d: usize,
+    ) -> R<Layout> {
+        let name = item.ident.to_string();
+        let repr = self.active_repr(&item.attrs, module, "enum", &name)?;
+        if repr.packed.is_some() {
+            return Err(Why::Error(format!("enum `{name}` cannot be `packed`")));
+        }
+        let sc = Scope {
+            module,
+            params,
+            self_struct: None,
+        };
+        let mut discr: Vec<i128> = Vec::new();
+        let mut variants: Vec<Vec<Layout>> = Vec::new();
+        let mut next = 0i128;
+        for v in &item.variants {
+            if self
+                .active_attrs(&v.attrs, module)
+                .map_err(|x| Why::Error(x.to_string()))?
+                .is_none()
+            {
+                continue;
+            }
+            let mut fields = Vec::with_capacity(v.fields.len());
+            for f in &v.fields {
+                if !self.cfg_enabled(&f.attrs, module) {
+                    continue;
+                }
+                fields.push(self.layout_of(&sc, &f.ty, d + 1)?);
+            }
+            let val = match &v.discriminant {
+                Some((_, ex)) => self.eval_const(&sc, ex, d + 1)?,
+                None => next,
+            };
+            discr.push(val);
+            variants.push(fields);
+            next = val
+                .checked_add(1)
+                .ok_or_else(|| Why::Error("discriminant overflows".into()))?;
+        }
+        if variants.is_empty() {
+            return unknown(format!("enum `{name}` has no variants (it is uninhabited)"));
+        }
+        let min = *discr.iter().min().unwrap_or(&0);
+        let max = *discr.iter().max().unwrap_or(&0);
+        let int = match &repr.int {
+            Some(int) => {
+                let t = int.to_string();
+                let (lo, hi) = self
+                    .int_range(&t)
+                    .ok_or_else(|| Why::Unknown(format!("`repr({t})` of `{name}`")))?;
+                if min < lo || max > hi {
+                    return Err(Why::Error(format!(
+                        "discriminants of `{name}` do not fit `{int}`"
+                    )));
+                }
+                let size = match t.as_str() {
+                    "u8" | "i8" => 1,
+                    "u16" | "i16" => 2,
+                    "u32" | "i32" => 4,
+                    "u64" | "i64" => 8,
+                    "u128" | "i128" => 16,
+                    _ => self.p(),
+                };
+                Some((size, t.starts_with('i')))
+            }
+            None => None,
+        };
+        let opts = lay::EnumOpts {
+            c: repr.kind == layout_syntax::ReprKind::C,
+            int,
+            align: repr.align.map(|a| a.value),
+            align_u64: self.a64(),
+            align_u128: self.a128(),
+        };
+        lay::enum_layout(&variants, &discr, opts, self.bound)
+            .map_err(|_| self.too_big(&format!("`{name}`")))
     }
 
     /// The `#[repr]` of a union or enum on this target, after `cfg_attr`; any error in
@@ -335,108 +433,6 @@ impl Ctx<'_> {
             return Err(Why::Error(format!("bad `repr` on {what} `{name}`")));
         }
         Ok(repr)
-    }
-
-    pub(super) fn compute_enum(&self, id: usize) -> R<Layout> {
-        let e = &self.ix.enums[id];
-        let name = e.item.ident.to_string();
-        let repr = self.active_repr(&e.item.attrs, e.module, "enum", &name)?;
-        let sc = Scope {
-            module: e.module,
-            ..Scope::default()
-        };
-        let mut discr: Vec<i128> = Vec::new();
-        let mut next = 0i128;
-        for v in &e.item.variants {
-            if self
-                .active_attrs(&v.attrs, e.module)
-                .map_err(|x| Why::Error(x.to_string()))?
-                .is_none()
-            {
-                continue;
-            }
-            if !v.fields.is_empty() {
-                return unknown(format!("enum `{name}` has variants with fields"));
-            }
-            let val = match &v.discriminant {
-                Some((_, ex)) => self.eval_const(&sc, ex, 1)?,
-                None => next,
-            };
-            discr.push(val);
-            next = val
-                .checked_add(1)
-                .ok_or_else(|| Why::Error("discriminant overflows".into()))?;
-        }
-        if discr.is_empty() {
-            return unknown(format!("enum `{name}` has no variants"));
-        }
-        let min = *discr.iter().min().unwrap_or(&0);
-        let max = *discr.iter().max().unwrap_or(&0);
-        let c = repr.kind == layout_syntax::ReprKind::C;
-        if let Some(int) = &repr.int
-            && let Some((lo, hi)) = self.int_range(&int.to_string())
-            && (min < lo || max > hi)
-        {
-            return Err(Why::Error(format!(
-                "discriminants of `{name}` do not fit `{int}`"
-            )));
-        }
-        let size = if let Some(int) = &repr.int {
-            match int.to_string().as_str() {
-                "u8" | "i8" => 1,
-                "u16" | "i16" => 2,
-                "u32" | "i32" => 4,
-                "u64" | "i64" => 8,
-                "u128" | "i128" => 16,
-                _ => self.p(),
-            }
-        } else if discr.len() == 1 && !c {
-            0
-        } else {
-            let fits = |bytes: u32| {
-                let bits = bytes * 8;
-                if min >= 0 {
-                    bits >= 128 || max < (1i128 << bits)
-                } else {
-                    bits >= 128 || (min >= -(1i128 << (bits - 1)) && max < (1i128 << (bits - 1)))
-                }
-            };
-            let floor = if c { 4 } else { 1 };
-            [1u32, 2, 4, 8, 16]
-                .into_iter()
-                .find(|&b| b >= floor && fits(b))
-                .map_or(16, u64::from)
-        };
-        let mut l = if size == 0 {
-            Layout::plain(0, 1)
-        } else {
-            let does_not_fit = || {
-                Why::Error(format!(
-                    "discriminants of `{name}` do not fit its representation"
-                ))
-            };
-            let span = max
-                .checked_sub(min)
-                .and_then(|d| u128::try_from(d).ok())
-                .and_then(|d| d.checked_add(1))
-                .ok_or_else(does_not_fit)?;
-            let avail = if size >= 16 {
-                (u128::MAX - span).checked_add(1).ok_or_else(does_not_fit)?
-            } else {
-                (1u128 << (size * 8))
-                    .checked_sub(span)
-                    .ok_or_else(does_not_fit)?
-            };
-            let mut l = self.int(size);
-            l.niche = Niche::scalar(size, avail);
-            l
-        };
-        if let Some(a) = repr.align {
-            l.over = Over::Direct;
-            l.align = l.align.max(a.value);
-            l.size = lay::align_up(l.size, l.align).ok_or_else(|| self.too_big("enum"))?;
-        }
-        Ok(l)
     }
 }
 

@@ -6,11 +6,13 @@
 //! `shared/RUSTC_LAYOUT.md` and checked by the oracle test on every target row.
 //! crossbeam-utils `src/cache_padded.rs` for `CachePadded`.
 
+use std::rc::Rc;
+
 use layout::target::TargetInfo;
 use syn::{GenericArgument, Type};
 
 use super::layout::{self as lay, Kind, Layout, Niche, Over, Placed, ReprOpts, univariant};
-use super::types::{Ctx, Ptr, R, Scope, Why, unknown};
+use super::types::{Ctx, Ptr, R, Scope, Why, type_string, unknown};
 
 /// Facts about one target's std that the table in `layout::target` does not hold.
 #[derive(Clone, Copy, Debug)]
@@ -163,7 +165,10 @@ impl Ctx<'_> {
                 path.join("::")
             ));
         };
-        let l = self.extern_match(path, name, args, sc, d)?;
+        let l = match std_def(path) {
+            Some(i) => self.std_def_layout(i, args, sc, d)?,
+            None => self.extern_match(path, name, args, sc, d)?,
+        };
         let direct = name.starts_with("Atomic") || name == "CachePadded";
         Ok(if direct {
             l
@@ -274,6 +279,7 @@ impl Ctx<'_> {
             }
             "OnceCell" => self.option(val(0)?)?.without_niche(),
             "Option" => self.option(val(0)?)?,
+            "Cow" => self.cow(ty(0)?, sc, d)?,
             "Box" | "Rc" | "Arc" | "Weak" => {
                 no_extra(1)?;
                 self.ptr(pointee(0)?, true)
@@ -285,6 +291,9 @@ impl Ctx<'_> {
             }
             // `Thread { inner: Pin<Arc<Inner>> }`: one non-null pointer.
             "Thread" => self.ptr(Ptr::Thin, true),
+            // `Alignment(AlignmentEnum)`: a `usize`-sized enum of the powers of two, so
+            // `1..=1 << (bits - 1)` are valid.
+            "Alignment" => Layout::scalar_niche(p, p, 1u128 << (8 * p - 1)),
             "String" | "OsString" | "PathBuf" => {
                 let v = vec(self.row);
                 if name != "String" && std()?.wtf8 {
@@ -374,8 +383,7 @@ impl Ctx<'_> {
 pub fn known_extern_name(p: &[String]) -> Option<&str> {
     let last = p.last()?.as_str();
     let head = p.first()?.as_str();
-    // The prelude's type names, less `Result` (an enum with fields: not modelled).
-    let prelude = last != "Result" && crate::index::is_prelude(last);
+    let prelude = crate::index::is_prelude(last);
     if p.len() == 1 {
         return prelude.then_some(last);
     }
@@ -394,4 +402,254 @@ fn direct(l: Layout) -> Layout {
         over: Over::Direct,
         ..l
     }
+}
+
+/// std, core and alloc types written as Rust, keyed by the end of their path
+/// (`["io", "Error"]` matches `std::io::Error`): laid out by the same code as the crate's
+/// own items, with the target's `cfg`. Names inside are absolute (`::core::...`) so the
+/// crate's own items cannot shadow them; helper types live under made-up paths that
+/// end in a key of this table. The field types are the std sources' of rustc 1.95 where
+/// their layout matters, and an equivalent stand-in where only size, alignment and
+/// niche do (`&'static ()` for a `&'static RawWakerVTable`); each is checked by the
+/// oracle test on every target.
+pub const STD_DEFS: &[(&[&str], &str)] = &[
+    (&["Result"], "enum Result<T, E> { Ok(T), Err(E) }"),
+    (&["Poll"], "enum Poll<T> { Ready(T), Pending }"),
+    (
+        &["ControlFlow"],
+        "enum ControlFlow<B, C = ()> { Continue(C), Break(B) }",
+    ),
+    (
+        &["Bound"],
+        "enum Bound<T> { Included(T), Excluded(T), Unbounded }",
+    ),
+    (
+        &["cmp", "Ordering"],
+        "#[repr(i8)] enum Ordering { Less = -1, Equal = 0, Greater = 1 }",
+    ),
+    (
+        &["atomic", "Ordering"],
+        "enum Ordering { Relaxed, Release, Acquire, AcqRel, SeqCst }",
+    ),
+    (&["fmt", "Error"], "struct Error;"),
+    (
+        &["RawWaker"],
+        "struct RawWaker { data: *const (), vtable: &'static () }",
+    ),
+    (&["Waker"], "struct Waker { waker: ::core::task::RawWaker }"),
+    (
+        &["alloc", "Layout"],
+        "struct Layout { size: usize, align: ::core::ptr::Alignment }",
+    ),
+    (
+        &["thread", "JoinHandle"],
+        "struct JoinHandle<T> { native: usize, thread: ::std::thread::Thread, packet: ::std::sync::Arc<()> }",
+    ),
+    (
+        &["thread", "ThreadId"],
+        "struct ThreadId(::core::num::NonZeroU64);",
+    ),
+    (
+        &["io", "Error"],
+        "#[cfg(target_pointer_width = \"64\")] struct Error { repr: ::core::ptr::NonNull<()> }",
+    ),
+    (
+        &["io", "Error"],
+        "#[cfg(not(target_pointer_width = \"64\"))] struct Error { repr: ::std::io::ErrorData }",
+    ),
+    (
+        &["io", "ErrorData"],
+        "enum ErrorData { Os(i32), Simple(u8), SimpleMessage(&'static ()), Custom(::std::boxed::Box<()>) }",
+    ),
+    (
+        &["mpsc", "Sender"],
+        "struct Sender<T> { flavor: ::std::sync::mpsc::Flavor }",
+    ),
+    (
+        &["mpsc", "SyncSender"],
+        "struct SyncSender<T> { flavor: ::std::sync::mpsc::Flavor }",
+    ),
+    (
+        &["mpsc", "Receiver"],
+        "struct Receiver<T> { flavor: ::std::sync::mpsc::Flavor }",
+    ),
+    (
+        &["mpsc", "Flavor"],
+        "enum Flavor { Array(*mut ()), List(*mut ()), Zero(*mut ()) }",
+    ),
+    (
+        &["LazyLock"],
+        "struct LazyLock<T, F = fn() -> T> { once: ::std::sync::Once, data: ::core::cell::UnsafeCell<::std::sync::LazyData<T, F>> }",
+    ),
+    (
+        &["LazyData"],
+        "union LazyData<T, F> { value: ::core::mem::ManuallyDrop<T>, f: ::core::mem::ManuallyDrop<F> }",
+    ),
+    (
+        &["LazyCell"],
+        "struct LazyCell<T, F = fn() -> T> { state: ::core::cell::UnsafeCell<::core::cell::LazyState<T, F>> }",
+    ),
+    (
+        &["LazyState"],
+        "enum LazyState<T, F> { Uninit(F), Init(T), Poisoned }",
+    ),
+];
+
+/// The [`STD_DEFS`] rows whose key ends `path`, for a path into std, core or alloc (or a
+/// bare prelude name: `Result`).
+fn std_def(path: &[String]) -> Option<&'static [usize]> {
+    let head = path.first()?.as_str();
+    if path.len() > 1 && !matches!(head, "std" | "core" | "alloc") {
+        return None;
+    }
+    let found = STD_DEF_INDEX.iter().find(|(k, _)| {
+        let k: &[&str] = k;
+        path.len() >= k.len()
+            && path[path.len() - k.len()..]
+                .iter()
+                .zip(k)
+                .all(|(a, b)| a == b)
+    });
+    let (key, rows) = found?;
+    if path.len() == 1 && !crate::index::is_prelude(key[0]) {
+        return None;
+    }
+    Some(rows)
+}
+
+/// Keys of [`STD_DEFS`] with the rows holding them (one per `cfg` alternative).
+static STD_DEF_INDEX: std::sync::LazyLock<Vec<(Vec<&'static str>, Vec<usize>)>> =
+    std::sync::LazyLock::new(|| {
+        let mut out: Vec<(Vec<&'static str>, Vec<usize>)> = Vec::new();
+        for (i, (k, _)) in STD_DEFS.iter().enumerate() {
+            match out.iter_mut().find(|(key, _)| key.as_slice() == *k) {
+                Some((_, rows)) => rows.push(i),
+                None => out.push((k.to_vec(), vec![i])),
+            }
+        }
+        // Longer keys first: `["io", "Error"]` before a bare `["Error"]`.
+        out.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        out
+    });
+
+impl Ctx<'_> {
+    /// A [`STD_DEFS`] row parsed (once per engine).
+    fn std_item(&self, row: usize) -> R<Rc<syn::Item>> {
+        if let Some(it) = self.std_items.borrow().get(&row) {
+            return Ok(it.clone());
+        }
+        let item = syn::parse_str::<syn::Item>(STD_DEFS[row].1)
+            .map_err(|e| Why::Unknown(format!("std table row {row}: {e}")))?;
+        let item = Rc::new(item);
+        self.std_items.borrow_mut().insert(row, item.clone());
+        Ok(item)
+    }
+
+    /// A std type of [`STD_DEFS`] with its arguments (written in `sc`): the row whose
+    /// `cfg` holds on this target.
+    fn std_def_layout(
+        &self,
+        rows: &[usize],
+        args: &[&GenericArgument],
+        sc: &Scope,
+        d: usize,
+    ) -> R<Layout> {
+        for &row in rows {
+            let item = self.std_item(row)?;
+            let (attrs, generics) = match &*item {
+                syn::Item::Struct(s) => (&s.attrs, &s.generics),
+                syn::Item::Enum(e) => (&e.attrs, &e.generics),
+                syn::Item::Union(u) => (&u.attrs, &u.generics),
+                _ => return unknown(format!("std table row {row} is not a type")),
+            };
+            if !self.cfg_enabled(attrs, sc.module) {
+                continue;
+            }
+            let params = self.bind(generics, args, sc, sc.module, d)?;
+            let inner = Scope {
+                module: sc.module,
+                params,
+                self_struct: None,
+            };
+            let d = d + 1;
+            return match &*item {
+                syn::Item::Enum(e) => self.enum_item_layout(e, sc.module, inner.params, d),
+                syn::Item::Struct(s) => {
+                    let mut fields = Vec::new();
+                    for f in &s.fields {
+                        if self.cfg_enabled(&f.attrs, sc.module) {
+                            fields.push(self.layout_of(&inner, &f.ty, d)?);
+                        }
+                    }
+                    lay::univariant(&fields, ReprOpts::default(), Kind::AlwaysSized, self.bound)
+                        .map(|p| p.layout)
+                        .map_err(|_| self.too_big(&format!("`{}`", s.ident)))
+                }
+                syn::Item::Union(u) => {
+                    let mut fields = Vec::new();
+                    for f in &u.fields.named {
+                        fields.push(self.layout_of(&inner, &f.ty, d)?);
+                    }
+                    let opts = ReprOpts {
+                        c: true,
+                        ..ReprOpts::default()
+                    };
+                    lay::union(&fields, opts, self.bound)
+                        .map_err(|_| self.too_big(&format!("`{}`", u.ident)))
+                }
+                _ => unknown("not a type"),
+            };
+        }
+        unknown(format!(
+            "std's `{}` is not tabulated for {}",
+            STD_DEFS[rows[0]].0.join("::"),
+            self.row.short
+        ))
+    }
+
+    /// `Cow<'_, B> { Borrowed(&B), Owned(<B as ToOwned>::Owned) }`: the owned type of
+    /// `str`, slices, `Path`, `OsStr`, `CStr` and of a sized `Clone` type (itself).
+    fn cow(&self, b: &Type, sc: &Scope, d: usize) -> R<Layout> {
+        let owned: Type = match b {
+            Type::Slice(s) => parse_type(&format!("::std::vec::Vec<{}>", type_string(&s.elem)))?,
+            Type::Path(tp) if tp.qself.is_none() => {
+                let segs: Vec<String> = tp
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                let res =
+                    self.ix
+                        .resolve(sc.module, &segs, tp.path.leading_colon.is_some(), &self.t);
+                let std_name = match &res {
+                    Some(crate::index::Res::Extern(p)) => known_extern_name(p),
+                    _ => None,
+                };
+                match std_name {
+                    Some("str") => parse_type("::std::string::String")?,
+                    Some("Path") => parse_type("::std::path::PathBuf")?,
+                    Some("OsStr") => parse_type("::std::ffi::OsString")?,
+                    Some("CStr") => parse_type("::std::ffi::CString")?,
+                    _ if self.pointee(sc, b, d)? == Ptr::Thin => b.clone(),
+                    _ => return unknown("`Cow` of an unsized type without a known owned form"),
+                }
+            }
+            _ if self.pointee(sc, b, d)? == Ptr::Thin => b.clone(),
+            _ => return unknown("`Cow` of an unsized type without a known owned form"),
+        };
+        let borrowed = self.ptr(self.pointee(sc, b, d)?, true);
+        let owned = self.layout_of(sc, &owned, d + 1)?;
+        let opts = lay::EnumOpts {
+            align_u64: self.row.align_u64 as u64,
+            align_u128: self.row.align_u128 as u64,
+            ..lay::EnumOpts::default()
+        };
+        lay::enum_layout(&[vec![borrowed], vec![owned]], &[0, 1], opts, self.bound)
+            .map_err(|_| self.too_big("`Cow`"))
+    }
+}
+
+fn parse_type(s: &str) -> R<Type> {
+    syn::parse_str(s).map_err(|e| Why::Unknown(format!("`{s}`: {e}")))
 }

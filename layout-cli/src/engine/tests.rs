@@ -430,3 +430,61 @@ fn mutated_sources_never_panic() {
         );
     }
 }
+
+#[test]
+fn data_enums_generics_and_std_types_lay_out() {
+    let src = r#"
+use std::borrow::Cow;
+use std::task::{Poll, Waker};
+pub enum Shape { Circle(f64), Rect(u32, u32), Empty }
+pub enum Either<L, R> { Left(L), Right(R) }
+pub struct Pair<T> { a: T, b: u8 }
+pub struct Wrap<T = u32>(T);
+pub struct Buf<const N: usize> { b: [u8; N] }
+mod loom { pub mod std { pub use std::sync::Mutex; } }
+pub struct S {
+    shape: Shape,
+    either: Either<u8, u32>,
+    res: Result<u64, ()>,
+    boxed: Result<Box<u8>, ()>,
+    cow: Cow<'static, str>,
+    waker: Option<Waker>,
+    poll: Poll<u32>,
+    pair: Pair<u64>,
+    wrap: Wrap,
+    buf: Buf<3>,
+    shim: crate::loom::std::Mutex<u32>,
+    layout: std::alloc::Layout,
+    opt_layout: Option<std::alloc::Layout>,
+}
+"#;
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &I686_LINUX]);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let s = get(&a, "S", &X86_64_LINUX);
+    let sizes: Vec<(&str, Option<usize>)> =
+        s.fields.iter().map(|f| (f.name.as_str(), f.size)).collect();
+    assert_eq!(
+        sizes,
+        [
+            ("shape", Some(16)),
+            ("either", Some(8)),
+            ("res", Some(16)),
+            ("boxed", Some(8)),
+            ("cow", Some(24)),
+            ("waker", Some(16)),
+            ("poll", Some(8)),
+            ("pair", Some(16)),
+            ("wrap", Some(4)),
+            ("buf", Some(3)),
+            ("shim", Some(12)),
+            ("layout", Some(16)),
+            ("opt_layout", Some(16)),
+        ]
+    );
+    assert!(s.size.is_some(), "{:?}", s.unknown);
+    let s32 = get(&a, "S", &I686_LINUX);
+    let cow = s32.fields.iter().find(|f| f.name == "cow").unwrap();
+    assert_eq!(cow.size, Some(12));
+    let res = s32.fields.iter().find(|f| f.name == "res").unwrap();
+    assert_eq!((res.size, res.align), (Some(12), Some(4)));
+}

@@ -144,6 +144,8 @@ pub struct Ctx<'a> {
     pub(super) details: RefCell<HashMap<(usize, String), Rc<StructOut>>>,
     pub(super) consts: RefCell<HashMap<usize, R<i128>>>,
     pub(super) stack: RefCell<Vec<Item>>,
+    /// Rows of [`super::std_types::STD_DEFS`], parsed on first use.
+    pub(super) std_items: RefCell<HashMap<usize, Rc<syn::Item>>>,
 }
 
 /// An item being laid out (the cycle stack) or memoised (with its arguments).
@@ -190,6 +192,7 @@ impl<'a> Ctx<'a> {
             details: RefCell::default(),
             consts: RefCell::default(),
             stack: RefCell::default(),
+            std_items: RefCell::default(),
         }
     }
 
@@ -248,10 +251,6 @@ impl<'a> Ctx<'a> {
             }),
             over: Over::No,
         }
-    }
-
-    pub(super) fn int(&self, size: u64) -> Layout {
-        Layout::plain(size, lay::int_align(size, self.a64(), self.a128()))
     }
 
     /// Runs `f` with `(kind, id)` on the stack, or fails if it already is (a cycle).
@@ -360,7 +359,7 @@ impl<'a> Ctx<'a> {
             None => unknown(format!("cannot resolve `{}`", segs.join("::"))),
             Some(Res::Struct(id)) => self.struct_layout(id, &args, sc, d),
             Some(Res::Union(id)) => self.union_layout(id, &args, sc, d),
-            Some(Res::Enum(id)) => self.enum_layout(id, &args),
+            Some(Res::Enum(id)) => self.enum_layout(id, &args, sc, d),
             Some(Res::Alias(id)) => self.alias_layout(id, &args, sc, d),
             Some(Res::Const(_)) | Some(Res::Module(_)) => {
                 unknown(format!("`{}` is not a type", segs.join("::")))
@@ -370,11 +369,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// Binds `generics` to the written `args` (evaluated in the use site `sc`).
+    /// Defaults (`T = u8`, `const N: usize = 4`) are evaluated in the definition's module
+    /// `def`, with the parameters before them bound.
     pub(super) fn bind(
         &self,
         generics: &syn::Generics,
         args: &[&GenericArgument],
         sc: &Scope,
+        def: ModId,
         d: usize,
     ) -> R<Vec<(String, Arg)>> {
         let mut out = Vec::new();
@@ -400,9 +402,17 @@ impl<'a> Ctx<'a> {
                         }
                         Some(_) => return unknown("unsupported generic argument"),
                         None => {
-                            return unknown(format!(
-                                "default for parameter `{name}` is not evaluated"
-                            ));
+                            let Some(ty) = &tp.default else {
+                                return unknown(format!("parameter `{name}` has no argument"));
+                            };
+                            let dsc = Scope {
+                                module: def,
+                                params: out.clone(),
+                                self_struct: None,
+                            };
+                            let l = self.layout_of(&dsc, ty, d);
+                            let ptr = self.pointee(&dsc, ty, d);
+                            out.push((name, Arg::Type(l, ptr)));
                         }
                     }
                 }
@@ -417,6 +427,17 @@ impl<'a> Ctx<'a> {
                                 path: tp.path.clone(),
                             });
                             self.eval_const(sc, &e, d)
+                        }
+                        None if cp.default.is_some() => {
+                            let dsc = Scope {
+                                module: def,
+                                params: out.clone(),
+                                self_struct: None,
+                            };
+                            match &cp.default {
+                                Some(e) => self.eval_const(&dsc, e, d),
+                                None => unknown(format!("const parameter `{name}` has no value")),
+                            }
                         }
                         _ => unknown(format!("const parameter `{name}` has no value")),
                     };
