@@ -32,6 +32,7 @@
 mod aggregate;
 mod consts;
 mod display;
+pub mod instances;
 pub mod layout;
 mod pointee;
 pub mod std_types;

@@ -1,9 +1,11 @@
 //! Whether a pointer is thin or fat: the pointee's sizedness from its definition.
 
-use syn::Type;
+use syn::{GenericArgument, Type};
 
-use super::types::{Arg, Ctx, Item, MAX_DEPTH, Ptr, R, Scope, known_extern_name, unknown};
-use crate::index::Res;
+use super::types::{
+    Arg, Ctx, Item, MAX_DEPTH, Ptr, R, Scope, Why, generic_args, known_extern_name, unknown,
+};
+use crate::index::{ModId, Res};
 
 impl Ctx<'_> {
     // ----- pointees ---------------------------------------------------------------------
@@ -49,16 +51,16 @@ impl Ctx<'_> {
                     .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t)
                 {
                     Some(Res::Struct(id)) => {
-                        if self.ix.structs[id].item.generics.params.is_empty() {
-                            self.struct_pointee(id, d)
-                        } else {
-                            // Sized unless its last field is a `?Sized` parameter.
-                            match self.struct_pointee(id, d) {
-                                Ok(p) => Ok(p),
-                                Err(_) => {
-                                    unknown(format!("whether `{}` is sized", segs.join("::")))
-                                }
-                            }
+                        let st = &self.ix.structs[id];
+                        if st.item.generics.params.is_empty() {
+                            return self.struct_pointee(id, d);
+                        }
+                        // Sized unless its last field is unsized with these arguments.
+                        let args = generic_args(&last.arguments);
+                        let params = self.bind_pointees(&st.item.generics, &args, sc, st.module, d);
+                        match self.struct_pointee_with(id, params, d) {
+                            Ok(p) => Ok(p),
+                            Err(_) => unknown(format!("whether `{}` is sized", segs.join("::"))),
                         }
                     }
                     Some(Res::Enum(_)) | Some(Res::Union(_)) => Ok(Ptr::Thin),
@@ -90,10 +92,65 @@ impl Ctx<'_> {
     }
 
     pub(super) fn struct_pointee(&self, id: usize, d: usize) -> R<Ptr> {
+        let params = self.unbound(&self.ix.structs[id].item.generics);
+        self.struct_pointee_with(id, params, d)
+    }
+
+    /// Binds `generics` for a sizedness question only: each type argument's pointee
+    /// kind, never its layout (a struct may point to a generic holding itself).
+    pub(super) fn bind_pointees(
+        &self,
+        generics: &syn::Generics,
+        args: &[&GenericArgument],
+        sc: &Scope,
+        def: ModId,
+        d: usize,
+    ) -> Vec<(String, Arg)> {
+        let mut out = Vec::new();
+        let mut it = args
+            .iter()
+            .filter(|a| !matches!(a, GenericArgument::Lifetime(_)));
+        let not_needed = || Why::Unknown("layout not needed for sizedness".into());
+        for p in &generics.params {
+            match p {
+                syn::GenericParam::Lifetime(_) => {}
+                syn::GenericParam::Type(tp) => {
+                    let name = tp.ident.to_string();
+                    let ptr = match (it.next(), &tp.default) {
+                        (Some(GenericArgument::Type(ty)), _) => self.pointee(sc, ty, d + 1),
+                        (None, Some(ty)) => {
+                            let dsc = Scope {
+                                module: def,
+                                params: out.clone(),
+                                self_struct: None,
+                            };
+                            self.pointee(&dsc, ty, d + 1)
+                        }
+                        _ => unknown(format!("parameter `{name}` has no type argument")),
+                    };
+                    out.push((name, Arg::Type(Err(not_needed()), ptr)));
+                }
+                syn::GenericParam::Const(cp) => {
+                    let _ = it.next();
+                    out.push((cp.ident.to_string(), Arg::Const(Err(not_needed()))));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a pointer to struct `id` with its parameters bound to `params` is fat:
+    /// its last present field is.
+    pub(super) fn struct_pointee_with(
+        &self,
+        id: usize,
+        params: Vec<(String, Arg)>,
+        d: usize,
+    ) -> R<Ptr> {
         let s = &self.ix.structs[id];
         let sc = Scope {
             module: s.module,
-            params: self.unbound(&s.item.generics),
+            params,
             self_struct: Some(id),
         };
         let last = s
