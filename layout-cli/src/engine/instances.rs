@@ -75,17 +75,10 @@ pub fn instantiations(ctx: &Ctx<'_>) -> Vec<Instance> {
         c.ty(&a.item.ty, a.module, a.file, &params, 0);
     }
     for (fi, f) in ix.files.iter().enumerate() {
-        let Some(root) = module_of(ctx, &f.module) else {
-            continue;
-        };
-        let mut v = VerifyCalls {
-            ctx,
-            module: root,
-            path: f.module.clone(),
-            found: Vec::new(),
-        };
-        v.visit_file(&f.ast);
-        for (ty, m) in v.found {
+        for (ty, line, column) in verify_calls(&f.text) {
+            let Some(m) = module_at(ctx, &f.module, &f.ast.items, line, column) else {
+                continue;
+            };
             c.ty(&ty, m, fi, &[], 0);
         }
     }
@@ -214,83 +207,159 @@ impl Collector<'_, '_> {
     }
 
     /// The arguments with every path replaced by what it resolves to, so `Pair<Foo>`
-    /// written in two modules is one instance only when both `Foo`s are the same.
+    /// written in two modules is one instance only when both `Foo`s are the same, and
+    /// `Pair<TaskBuf>` and `Pair<task::TaskBuf>` are one.
     fn canonical(&self, args: &[GenericArgument], module: ModId) -> String {
-        struct C<'c, 'a> {
-            ctx: &'c Ctx<'a>,
-            module: ModId,
-            out: String,
-        }
-        impl<'ast> Visit<'ast> for C<'_, '_> {
-            fn visit_path(&mut self, p: &'ast syn::Path) {
-                let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
-                let r =
-                    self.ctx
-                        .ix
-                        .resolve(self.module, &segs, p.leading_colon.is_some(), &self.ctx.t);
-                self.out.push_str(&format!("{r:?}|"));
-                syn::visit::visit_path(self, p);
-            }
-            fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
-        }
-        let mut c = C {
-            ctx: self.ctx,
-            module,
-            out: String::new(),
-        };
+        let mut out = String::new();
         for a in args {
-            if matches!(a, GenericArgument::Lifetime(_)) {
-                continue;
+            match a {
+                GenericArgument::Lifetime(_) => continue,
+                GenericArgument::Type(t) => self.canon_type(t, module, &mut out, 0),
+                other => out.push_str(&quote::ToTokens::to_token_stream(other).to_string()),
             }
-            c.out
-                .push_str(&quote::ToTokens::to_token_stream(a).to_string());
-            c.out.push('#');
-            c.visit_generic_argument(a);
+            out.push(',');
         }
-        c.out
+        out
     }
-}
 
-/// `verify::<T>()` / `layout::verify::<T>()` calls, with the module they are written
-/// in (inline modules followed).
-struct VerifyCalls<'c, 'a> {
-    ctx: &'c Ctx<'a>,
-    module: ModId,
-    path: Vec<String>,
-    found: Vec<(Type, ModId)>,
-}
-
-impl<'ast> Visit<'ast> for VerifyCalls<'_, '_> {
-    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        if m.content.is_none() {
+    fn canon_type(&self, ty: &Type, module: ModId, out: &mut String, depth: usize) {
+        if depth > super::types::MAX_DEPTH {
             return;
         }
-        self.path.push(m.ident.to_string());
-        let saved = self.module;
-        if let Some(id) = module_of(self.ctx, &self.path) {
-            self.module = id;
-            syn::visit::visit_item_mod(self, m);
-        }
-        self.module = saved;
-        self.path.pop();
-    }
-
-    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
-        if let Some(last) = e.path.segments.last()
-            && last.ident == "verify"
-            && (e.path.segments.len() == 1
-                || e.path
+        let d = depth + 1;
+        match ty {
+            Type::Paren(p) => self.canon_type(&p.elem, module, out, d),
+            Type::Group(g) => self.canon_type(&g.elem, module, out, d),
+            Type::Array(a) => {
+                out.push('[');
+                self.canon_type(&a.elem, module, out, d);
+                out.push(';');
+                out.push_str(&quote::ToTokens::to_token_stream(&a.len).to_string());
+                out.push(']');
+            }
+            Type::Slice(sl) => {
+                out.push_str("[[");
+                self.canon_type(&sl.elem, module, out, d);
+                out.push_str("]]");
+            }
+            Type::Reference(r) => {
+                out.push_str(if r.mutability.is_some() { "&mut " } else { "&" });
+                self.canon_type(&r.elem, module, out, d);
+            }
+            Type::Ptr(p) => {
+                out.push_str(if p.mutability.is_some() { "*mut " } else { "*const " });
+                self.canon_type(&p.elem, module, out, d);
+            }
+            Type::Tuple(t) => {
+                out.push('(');
+                for e in &t.elems {
+                    self.canon_type(e, module, out, d);
+                    out.push(',');
+                }
+                out.push(')');
+            }
+            Type::Path(tp) if tp.qself.is_none() => {
+                let segs: Vec<String> = tp
+                    .path
                     .segments
                     .iter()
-                    .rev()
-                    .nth(1)
-                    .is_some_and(|s| s.ident == "layout"))
-            && let [GenericArgument::Type(t)] = generic_args(&last.arguments).as_slice()
-        {
-            self.found.push(((*t).clone(), self.module));
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                let r = self.ctx.ix.resolve(
+                    module,
+                    &segs,
+                    tp.path.leading_colon.is_some(),
+                    &self.ctx.t,
+                );
+                out.push_str(&format!("{r:?}"));
+                if let Some(last) = tp.path.segments.last()
+                    && let PathArguments::AngleBracketed(ab) = &last.arguments
+                {
+                    let args: Vec<GenericArgument> = ab.args.iter().cloned().collect();
+                    out.push('<');
+                    out.push_str(&self.canonical(&args, module));
+                    out.push('>');
+                }
+            }
+            other => out.push_str(&quote::ToTokens::to_token_stream(other).to_string()),
         }
-        syn::visit::visit_expr_path(self, e);
     }
+}
+
+/// The types of `verify::<T>()` / `layout::verify::<T>()` calls in a file's text (function
+/// bodies are not parsed), with the 1-based line and column of each; calls in `//`
+/// comments are skipped.
+fn verify_calls(text: &str) -> Vec<(Type, usize, usize)> {
+    let mut out = Vec::new();
+    for (ln, line) in text.lines().enumerate() {
+        let mut from = 0;
+        while let Some(k) = line[from..].find("verify::<") {
+            let at = from + k;
+            from = at + "verify::<".len();
+            if line[..at].contains("//") {
+                break;
+            }
+            let before = line[..at].trim_end_matches("layout::");
+            if before
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            {
+                continue;
+            }
+            // The balanced `<...>` after `verify::`.
+            let rest = &line[from..];
+            let mut depth = 1usize;
+            let mut end = None;
+            for (i, ch) in rest.char_indices() {
+                match ch {
+                    '<' => depth += 1,
+                    '>' if !rest[..i].ends_with('-') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(end) = end else { continue };
+            if let Ok(ty) = syn::parse_str::<Type>(&rest[..end]) {
+                out.push((ty, ln + 1, from + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The module a position of a file is in: the file's own, or an inline `mod` around it.
+fn module_at(
+    ctx: &Ctx<'_>,
+    file_module: &[String],
+    items: &[syn::Item],
+    line: usize,
+    column: usize,
+) -> Option<ModId> {
+    let mut path = file_module.to_vec();
+    let mut items = items;
+    'outer: loop {
+        for it in items {
+            if let syn::Item::Mod(m) = it
+                && let Some((brace, inner)) = &m.content
+            {
+                let (s, e) = (brace.span.open().start(), brace.span.close().end());
+                let pos = (line, column.saturating_sub(1));
+                if (s.line, s.column) <= pos && pos <= (e.line, e.column) {
+                    path.push(m.ident.to_string());
+                    items = inner;
+                    continue 'outer;
+                }
+            }
+        }
+        break;
+    }
+    module_of(ctx, &path)
 }
 
 impl Ctx<'_> {

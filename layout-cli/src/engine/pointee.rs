@@ -77,6 +77,7 @@ impl Ctx<'_> {
                             self.pointee(&inner, &a.item.ty, d + 1)
                         })
                     }
+                    Some(Res::Extern(p)) if is_std_trait(&p) => Ok(Ptr::Fat),
                     Some(Res::Extern(p)) => match known_extern_name(&p) {
                         Some("str") => Ok(Ptr::Fat),
                         Some("Path" | "OsStr" | "CStr") => Ok(Ptr::Fat),
@@ -188,4 +189,26 @@ pub(super) fn maybe_unsized(
             }
             _ => false,
         })
+}
+
+/// A std trait named as a type: an edition-2015 bare trait object (`Box<Any>`), unsized.
+fn is_std_trait(p: &[String]) -> bool {
+    let Some(last) = p.last().map(String::as_str) else {
+        return false;
+    };
+    let head = p.first().map(String::as_str);
+    let std_path = p.len() > 1 && matches!(head, Some("std" | "core" | "alloc"));
+    // Names the prelude brings in, so they need no path.
+    let prelude = matches!(
+        last,
+        "Fn" | "FnMut" | "FnOnce" | "Send" | "Sync" | "Iterator" | "Drop" | "ToString"
+    );
+    let under = |m: &str| p.len() >= 2 && p[p.len() - 2] == m;
+    prelude && (p.len() == 1 || std_path)
+        || std_path
+            && (matches!(last, "Any") && under("any")
+                || matches!(last, "Debug" | "Display" | "Write") && under("fmt")
+                || matches!(last, "Read" | "Write" | "BufRead" | "Seek") && under("io")
+                || last == "Error" && under("error")
+                || last == "Future" && under("future"))
 }

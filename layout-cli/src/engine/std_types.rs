@@ -445,6 +445,7 @@ pub const STD_DEFS: &[(&[&str], &str)] = &[
         &["thread", "JoinHandle"],
         "struct JoinHandle<T> { native: usize, thread: ::std::thread::Thread, packet: ::std::sync::Arc<()> }",
     ),
+    (&["any", "TypeId"], "struct TypeId { t: (u64, u64) }"),
     (
         &["thread", "ThreadId"],
         "struct ThreadId(::core::num::NonZeroU64);",

@@ -488,3 +488,90 @@ pub struct S {
     let res = s32.fields.iter().find(|f| f.name == "res").unwrap();
     assert_eq!((res.size, res.align), (Some(12), Some(4)));
 }
+
+#[test]
+fn instantiations_are_found_and_laid_out() {
+    let src = "pub struct Pair<T> { a: T, b: u8 }\n\
+               pub struct Buf<const N: usize> { n: u8, b: [u16; N] }\n\
+               pub struct Outer<T> { p: Pair<T> }\n\
+               pub struct Uses { x: Pair<u64>, y: Option<Pair<bool>>, z: Pair<u64>, o: Outer<u8> }\n\
+               mod inner { pub struct Pair2 { p: super::Pair<u32> } }\n\
+               fn verify<T>() {}\n\
+               fn f() { verify::<Buf<3>>(); }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), src).unwrap();
+    let mut errors = Vec::new();
+    let files: Vec<_> = crate::source::collect(&[dir.path().to_path_buf()], &mut errors)
+        .into_iter()
+        .map(|(p, r)| crate::source::load(&p, &r).unwrap())
+        .collect();
+    let ix = crate::index::Index::build(files);
+    let ctx = super::types::Ctx::new(&ix, &X86_64_LINUX);
+    let found = super::instances::instantiations(&ctx);
+    let texts: Vec<&str> = found.iter().map(|i| i.text.as_str()).collect();
+    // `Pair<T>` in `Outer` mentions a parameter; the second `Pair<u64>` is the first.
+    assert_eq!(
+        texts,
+        [
+            "Pair<u64>",
+            "Pair<bool>",
+            "Outer<u8>",
+            "Pair<u32>",
+            "Buf<3>"
+        ]
+    );
+    let pair = &found[0];
+    assert_eq!((pair.line, pair.column), (4, 22));
+    let size = |i: usize| {
+        let o = ctx.struct_instance(&found[i]);
+        let l = o.layout.clone().unwrap();
+        (l.size, l.align, o.offsets.clone())
+    };
+    assert_eq!(size(0), (16, 8, vec![Some(0), Some(8)]));
+    assert_eq!(size(1), (2, 1, vec![Some(0), Some(1)]));
+    assert_eq!(size(2).0, 2);
+    assert_eq!(size(4), (8, 2, vec![Some(6), Some(0)]));
+    // The generic struct's own entry keeps the parameter unknown.
+    let own = ctx.struct_report(found[0].id);
+    assert!(own.layout.is_err());
+    assert_eq!(own.fields[1].layout.clone().unwrap().size, 1);
+}
+
+#[test]
+fn bare_std_trait_objects_are_fat() {
+    let src = "use std::any::Any;\npub struct B { a: Box<Send>, b: &'static Any, c: Box<std::fmt::Debug>, d: Box<u8> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let b = get(&a, "B", &X86_64_LINUX);
+    let sizes: Vec<Option<usize>> = b.fields.iter().map(|f| f.size).collect();
+    assert_eq!(sizes, [Some(16), Some(16), Some(16), Some(8)]);
+}
+
+/// This repository's event loop: every generic struct it names with arguments lays out,
+/// except through types of another crate (`mio`), which this engine does not read.
+#[test]
+fn eventloop_instantiations_lay_out() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../eventloop");
+    let mut errors = Vec::new();
+    let files: Vec<_> = crate::source::collect(&[dir], &mut errors)
+        .into_iter()
+        .filter_map(|(p, r)| crate::source::load(&p, &r).ok())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let ix = crate::index::Index::build(files);
+    let ctx = super::types::Ctx::new(&ix, &X86_64_LINUX);
+    let found = super::instances::instantiations(&ctx);
+    let mut report = Vec::new();
+    for inst in &found {
+        let o = ctx.struct_instance(inst);
+        match &o.layout {
+            Ok(l) => report.push(format!("{} = {}", inst.text, l.size)),
+            Err(w) => {
+                assert!(w.message().contains("mio::"), "{}: {}", inst.text, w.message());
+                report.push(format!("{} = ? ({})", inst.text, w.message()));
+            }
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(found.len() >= 3, "{report:?}");
+}

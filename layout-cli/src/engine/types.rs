@@ -9,9 +9,9 @@
 //!
 //! The engine is one [`Ctx`] per target, its methods split by responsibility:
 //! path resolution and generic binding here, struct/union/enum/alias layouts in
-//! [`super::aggregate`], std and foreign types (a table keyed by path) in
-//! [`super::std_types`], pointee sizedness in [`super::pointee`], constant evaluation in
-//! [`super::consts`], type printing and field kinds in [`super::display`].
+//! `aggregate`, std and foreign types (a table keyed by path) in
+//! [`super::std_types`], pointee sizedness in `pointee`, constant evaluation in
+//! `consts`, type printing and field kinds in `display`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
