@@ -300,6 +300,27 @@ impl Ctx<'_> {
         })
     }
 
+    /// Enum `id` of the crate on this target, for a report: its layout with no
+    /// arguments (a generic enum's parameters stay unknown, so it is unknown unless no
+    /// variant uses them by value), or why not.
+    pub fn enum_report(&self, id: usize) -> R<Layout> {
+        let e = &self.ix.enums[id];
+        let params = self.unbound(&e.item.generics);
+        self.guarded(Item::Enum(id), &e.item.ident.to_string(), || {
+            self.enum_item_layout(&e.item, e.module, params.clone(), 0)
+        })
+    }
+
+    /// Enum `id` with `args` written in `module` (`Either<u8, u32>`).
+    pub fn enum_with_args(&self, id: usize, args: &[GenericArgument], module: ModId) -> R<Layout> {
+        let sc = Scope {
+            module,
+            ..Scope::default()
+        };
+        let refs: Vec<&GenericArgument> = args.iter().collect();
+        self.enum_layout(id, &refs, &sc, 0)
+    }
+
     /// An enum of the crate with its parameters bound to `args` (written in `sc`).
     pub(super) fn enum_layout(
         &self,

@@ -11,7 +11,9 @@ use std::rc::Rc;
 use syn::visit::Visit;
 use syn::{GenericArgument, PathArguments, Type};
 
-use super::types::{Ctx, Item, Scope, StructOut, generic_args, type_string};
+use super::types::{
+    Arg, Ctx, Item, Scope, StructOut, args_key, generic_args, tokens_string, type_string,
+};
 use crate::index::{ModId, Res};
 
 /// A generic struct named with arguments.
@@ -31,7 +33,19 @@ pub struct Instance {
     pub line: usize,
     /// 1-based column where it is named.
     pub column: usize,
+    /// For an instantiation implied by another (`Batch<TaskBuf>` from a field
+    /// `Mutex<Batch<B>>` of `SubmitQueue<TaskBuf>`): that one's text. Its position is the
+    /// field type's in the generic definition.
+    pub via: Option<String>,
+    /// The module in whose scope `text`'s arguments are written: `module` for one named
+    /// directly, the first one's for an implied one.
+    pub args_module: ModId,
+    /// The parameters bound to the arguments.
+    pub(super) params: Vec<(String, Arg)>,
 }
+
+/// How many instantiations one target may yield (implied ones can chain).
+const MAX_INSTANCES: usize = 4096;
 
 /// The instantiations of the crate's generic structs named in field types (of structs,
 /// enums and unions), type aliases and `verify::<T>()` calls, on `ctx`'s target; one
@@ -82,7 +96,156 @@ pub fn instantiations(ctx: &Ctx<'_>) -> Vec<Instance> {
             c.ty(&ty, m, fi, &[], 0);
         }
     }
+    implied(ctx, &mut c);
     c.out
+}
+
+/// Adds the instantiations implied by those found: a field type of an instantiated
+/// struct that names another generic struct with the struct's own parameters
+/// (`Mutex<Batch<B>>` in `SubmitQueue<TaskBuf>` gives `Batch<TaskBuf>`), bound in the
+/// definition's scope with the parameters' values.
+fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
+    // Implied instantiations equal to one already found (same struct, same bound
+    // parameters) are the same entry, however they are written.
+    let mut texts: HashSet<(usize, String)> =
+        c.out.iter().map(|i| (i.id, args_key(&i.params))).collect();
+    let mut i = 0;
+    while i < c.out.len() && c.out.len() < MAX_INSTANCES {
+        let inst = c.out[i].clone();
+        i += 1;
+        let s = &ctx.ix.structs[inst.id];
+        let names = param_names(&s.item.generics);
+        // Parameter name -> the argument's text, for display.
+        let mut subst: Vec<(String, String)> = Vec::new();
+        let mut written = inst
+            .args
+            .iter()
+            .filter(|a| !matches!(a, GenericArgument::Lifetime(_)));
+        for n in &names {
+            match written.next() {
+                Some(a) => subst.push((
+                    n.clone(),
+                    tokens_string(quote::ToTokens::to_token_stream(a)),
+                )),
+                None => break,
+            }
+        }
+        if subst.len() != names.len() {
+            continue;
+        }
+        let sc = Scope {
+            module: s.module,
+            params: inst.params.clone(),
+            self_struct: Some(inst.id),
+        };
+        let mut found = Vec::new();
+        for f in &s.item.fields {
+            if ctx.cfg_enabled(&f.attrs, s.module) {
+                generic_paths(&f.ty, &names, &mut found, 0);
+            }
+        }
+        for tp in found {
+            let Some(last) = tp.path.segments.last() else {
+                continue;
+            };
+            let segs: Vec<String> = tp
+                .path
+                .segments
+                .iter()
+                .map(|x| x.ident.to_string())
+                .collect();
+            let Some(Res::Struct(id)) =
+                ctx.ix
+                    .resolve(s.module, &segs, tp.path.leading_colon.is_some(), &ctx.t)
+            else {
+                continue;
+            };
+            let target = &ctx.ix.structs[id];
+            let args = generic_args(&last.arguments);
+            let Ok(params) = ctx.bind(&target.item.generics, &args, &sc, target.module, 0) else {
+                continue;
+            };
+            let text = substitute(&type_string(&Type::Path(tp.clone())), &subst);
+            let name = target.item.ident.to_string();
+            let text = match text.find('<') {
+                Some(k) => format!("{name}{}", &text[k..]),
+                None => name,
+            };
+            if !texts.insert((id, args_key(&params))) {
+                continue;
+            }
+            let pos = syn::spanned::Spanned::span(&tp.path).start();
+            c.out.push(Instance {
+                id,
+                args: args.into_iter().cloned().collect(),
+                module: s.module,
+                text,
+                file: s.file,
+                line: pos.line,
+                column: pos.column + 1,
+                via: Some(inst.text.clone()),
+                args_module: inst.args_module,
+                params,
+            });
+        }
+    }
+}
+
+/// The generic-struct paths inside `ty` that mention one of `params`.
+fn generic_paths(ty: &Type, params: &[String], out: &mut Vec<syn::TypePath>, depth: usize) {
+    if depth > super::types::MAX_DEPTH {
+        return;
+    }
+    let d = depth + 1;
+    match ty {
+        Type::Paren(p) => generic_paths(&p.elem, params, out, d),
+        Type::Group(g) => generic_paths(&g.elem, params, out, d),
+        Type::Array(a) => generic_paths(&a.elem, params, out, d),
+        Type::Slice(s) => generic_paths(&s.elem, params, out, d),
+        Type::Reference(r) => generic_paths(&r.elem, params, out, d),
+        Type::Ptr(p) => generic_paths(&p.elem, params, out, d),
+        Type::Tuple(t) => t
+            .elems
+            .iter()
+            .for_each(|e| generic_paths(e, params, out, d)),
+        Type::Path(tp) if tp.qself.is_none() => {
+            let Some(last) = tp.path.segments.last() else {
+                return;
+            };
+            for a in generic_args(&last.arguments) {
+                if let GenericArgument::Type(t) = a {
+                    generic_paths(t, params, out, d);
+                }
+            }
+            if matches!(last.arguments, PathArguments::AngleBracketed(_)) && mentions(ty, params) {
+                out.push(tp.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `text` with each whole word that is a parameter name replaced by its argument.
+fn substitute(text: &str, subst: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        match subst.iter().find(|(n, _)| n == word) {
+            Some((_, a)) => out.push_str(a),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_alphanumeric() || ch == '_' {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 fn module_of(ctx: &Ctx<'_>, path: &[String]) -> Option<ModId> {
@@ -186,6 +349,15 @@ impl Collector<'_, '_> {
                     return;
                 }
                 let pos = syn::spanned::Spanned::span(&tp.path).start();
+                let refs: Vec<&GenericArgument> = args.iter().collect();
+                let sc = Scope {
+                    module,
+                    ..Scope::default()
+                };
+                let params = self
+                    .ctx
+                    .bind(&s.item.generics, &refs, &sc, s.module, 0)
+                    .unwrap_or_else(|_| self.ctx.unbound(&s.item.generics));
                 let args_text = type_string(ty);
                 let name = s.item.ident.to_string();
                 let text = match args_text.find('<') {
@@ -200,6 +372,9 @@ impl Collector<'_, '_> {
                     file,
                     line: pos.line,
                     column: pos.column + 1,
+                    via: None,
+                    args_module: module,
+                    params,
                 });
             }
             _ => {}
@@ -247,7 +422,11 @@ impl Collector<'_, '_> {
                 self.canon_type(&r.elem, module, out, d);
             }
             Type::Ptr(p) => {
-                out.push_str(if p.mutability.is_some() { "*mut " } else { "*const " });
+                out.push_str(if p.mutability.is_some() {
+                    "*mut "
+                } else {
+                    "*const "
+                });
                 self.canon_type(&p.elem, module, out, d);
             }
             Type::Tuple(t) => {
@@ -367,7 +546,13 @@ impl Ctx<'_> {
     /// [`StructOut`] as [`Ctx::struct_report`] gives for a non-generic struct, with the
     /// parameters bound, so fields that depend on them have their layouts too.
     pub fn struct_instance(&self, inst: &Instance) -> Rc<StructOut> {
-        self.struct_with_args(inst.id, &inst.args, inst.module)
+        let name = self.ix.structs[inst.id].item.ident.to_string();
+        let mut out = None;
+        let _ = self.guarded(Item::Struct(inst.id), &name, || {
+            out = Some(self.struct_detail(inst.id, inst.params.clone()));
+            Ok(())
+        });
+        out.unwrap_or_else(|| self.struct_detail(inst.id, inst.params.clone()))
     }
 
     /// Struct `id` laid out with `args` written in `module`.

@@ -78,6 +78,15 @@ impl Ctx<'_> {
                         })
                     }
                     Some(Res::Extern(p)) if is_std_trait(&p) => Ok(Ptr::Fat),
+                    Some(Res::Extern(p))
+                        if known_extern_name(&p).is_some_and(|n| UNSIZED_LAST.contains(&n)) =>
+                    {
+                        // `Mutex<[u8]>`, `UnsafeCell<dyn Trait>`: as sized as the argument.
+                        match generic_args(&last.arguments).first() {
+                            Some(GenericArgument::Type(t)) => self.pointee(sc, t, d + 1),
+                            _ => unknown(format!("`{}` without its argument", p.join("::"))),
+                        }
+                    }
                     Some(Res::Extern(p)) => match known_extern_name(&p) {
                         Some("str") => Ok(Ptr::Fat),
                         Some("Path" | "OsStr" | "CStr") => Ok(Ptr::Fat),
@@ -212,3 +221,16 @@ fn is_std_trait(p: &[String]) -> bool {
                 || last == "Error" && under("error")
                 || last == "Future" && under("future"))
 }
+
+/// std wrappers whose (only) type parameter is `?Sized` and held last by value, so a
+/// pointer to them is fat when the argument is unsized.
+const UNSIZED_LAST: &[&str] = &[
+    "Cell",
+    "UnsafeCell",
+    "SyncUnsafeCell",
+    "RefCell",
+    "Mutex",
+    "RwLock",
+    "ManuallyDrop",
+    "ReentrantLock",
+];

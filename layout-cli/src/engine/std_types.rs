@@ -445,6 +445,18 @@ pub const STD_DEFS: &[(&[&str], &str)] = &[
         &["thread", "JoinHandle"],
         "struct JoinHandle<T> { native: usize, thread: ::std::thread::Thread, packet: ::std::sync::Arc<()> }",
     ),
+    (
+        &["MutexGuard"],
+        "struct MutexGuard<T: ?Sized> { lock: &'static ::std::sync::Mutex<T>, poison: bool }",
+    ),
+    (
+        &["RwLockReadGuard"],
+        "struct RwLockReadGuard<T: ?Sized> { data: ::core::ptr::NonNull<T>, inner_lock: &'static () }",
+    ),
+    (
+        &["RwLockWriteGuard"],
+        "struct RwLockWriteGuard<T: ?Sized> { lock: &'static ::std::sync::RwLock<T>, poison: bool }",
+    ),
     (&["any", "TypeId"], "struct TypeId { t: (u64, u64) }"),
     (
         &["thread", "ThreadId"],

@@ -510,7 +510,8 @@ fn instantiations_are_found_and_laid_out() {
     let ctx = super::types::Ctx::new(&ix, &X86_64_LINUX);
     let found = super::instances::instantiations(&ctx);
     let texts: Vec<&str> = found.iter().map(|i| i.text.as_str()).collect();
-    // `Pair<T>` in `Outer` mentions a parameter; the second `Pair<u64>` is the first.
+    // `Pair<T>` in `Outer` mentions a parameter: it is implied by `Outer<u8>`, at the
+    // field's position; the second `Pair<u64>` is the first.
     assert_eq!(
         texts,
         [
@@ -518,8 +519,15 @@ fn instantiations_are_found_and_laid_out() {
             "Pair<bool>",
             "Outer<u8>",
             "Pair<u32>",
-            "Buf<3>"
+            "Buf<3>",
+            "Pair<u8>"
         ]
+    );
+    assert_eq!(found[5].via.as_deref(), Some("Outer<u8>"));
+    assert_eq!(found[5].line, 3);
+    assert_eq!(
+        ctx.struct_instance(&found[5]).layout.clone().unwrap().size,
+        2
     );
     let pair = &found[0];
     assert_eq!((pair.line, pair.column), (4, 22));
@@ -567,11 +575,39 @@ fn eventloop_instantiations_lay_out() {
         match &o.layout {
             Ok(l) => report.push(format!("{} = {}", inst.text, l.size)),
             Err(w) => {
-                assert!(w.message().contains("mio::"), "{}: {}", inst.text, w.message());
+                assert!(
+                    w.message().contains("mio::"),
+                    "{}: {}",
+                    inst.text,
+                    w.message()
+                );
                 report.push(format!("{} = ? ({})", inst.text, w.message()));
             }
         }
     }
     eprintln!("{}", report.join("\n"));
     assert!(found.len() >= 3, "{report:?}");
+}
+
+#[test]
+fn enum_layouts_for_reports() {
+    let src = "pub enum Shape { Circle(f64), Rect(u32, u32), Empty }\npub enum Either<L, R> { Left(L), Right(R) }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), src).unwrap();
+    let mut errors = Vec::new();
+    let files: Vec<_> = crate::source::collect(&[dir.path().to_path_buf()], &mut errors)
+        .into_iter()
+        .map(|(p, r)| crate::source::load(&p, &r).unwrap())
+        .collect();
+    let ix = crate::index::Index::build(files);
+    let ctx = super::types::Ctx::new(&ix, &I686_LINUX);
+    let shape = ctx.enum_report(0).unwrap();
+    // i686: f64 is 4-aligned, so the tag widens to u32 and the size is 12.
+    assert_eq!((shape.size, shape.align), (12, 4));
+    assert!(ctx.enum_report(1).is_err());
+    let args: syn::AngleBracketedGenericArguments = syn::parse_str("<u8, u64>").unwrap();
+    let args: Vec<syn::GenericArgument> = args.args.into_iter().collect();
+    let e = ctx.enum_with_args(1, &args, 0).unwrap();
+    assert_eq!((e.size, e.align), (12, 4));
 }

@@ -144,6 +144,9 @@ pub struct Ctx<'a> {
     pub(super) details: RefCell<HashMap<(usize, String), Rc<StructOut>>>,
     pub(super) consts: RefCell<HashMap<usize, R<i128>>>,
     pub(super) stack: RefCell<Vec<Item>>,
+    /// Layouts of paths written where no generic parameter is in scope, by module and
+    /// text.
+    pub(super) paths: RefCell<HashMap<(ModId, String), R<Layout>>>,
     /// Rows of [`super::std_types::STD_DEFS`], parsed on first use.
     pub(super) std_items: RefCell<HashMap<usize, Rc<syn::Item>>>,
 }
@@ -193,6 +196,7 @@ impl<'a> Ctx<'a> {
             consts: RefCell::default(),
             stack: RefCell::default(),
             std_items: RefCell::default(),
+            paths: RefCell::default(),
         }
     }
 
@@ -316,7 +320,29 @@ impl<'a> Ctx<'a> {
                 if tp.qself.is_some() {
                     return unknown("associated types are not resolved");
                 }
-                self.path_layout(sc, &tp.path, d)
+                // Without parameters in scope a path means the same wherever it is
+                // written in one module: memoised by its text.
+                if !sc.params.is_empty() {
+                    return self.path_layout(sc, &tp.path, d);
+                }
+                let text = type_string(ty);
+                if text
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|w| w == "Self")
+                {
+                    return self.path_layout(sc, &tp.path, d);
+                }
+                let key = (sc.module, text);
+                if let Some(r) = self.paths.borrow().get(&key) {
+                    return r.clone();
+                }
+                let r = self.path_layout(sc, &tp.path, d);
+                let cyclic = matches!(&r, Err(Why::Error(m)) if m.starts_with("recursive"))
+                    || matches!(&r, Err(Why::Unknown(m)) if m.contains("nested too deeply"));
+                if !cyclic {
+                    self.paths.borrow_mut().insert(key, r.clone());
+                }
+                r
             }
             _ => unknown("unsupported type syntax"),
         }
