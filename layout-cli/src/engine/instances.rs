@@ -105,10 +105,13 @@ pub fn instantiations(ctx: &Ctx<'_>) -> Vec<Instance> {
 /// (`Mutex<Batch<B>>` in `SubmitQueue<TaskBuf>` gives `Batch<TaskBuf>`), bound in the
 /// definition's scope with the parameters' values.
 fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
-    // Implied instantiations equal to one already found (same struct, same bound
-    // parameters) are the same entry, however they are written.
-    let mut texts: HashSet<(usize, String)> =
-        c.out.iter().map(|i| (i.id, args_key(&i.params))).collect();
+    // An implied instantiation is the one already found when it binds the same values
+    // and reads the same but for module paths (`Ring<RawTask>`, `Ring<task::RawTask>`).
+    let mut texts: HashSet<(usize, String, String)> = c
+        .out
+        .iter()
+        .map(|i| (i.id, args_key(&i.params), last_segments(&i.text)))
+        .collect();
     let mut i = 0;
     while i < c.out.len() && c.out.len() < MAX_INSTANCES {
         let inst = c.out[i].clone();
@@ -171,7 +174,7 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
                 Some(k) => format!("{name}{}", &text[k..]),
                 None => name,
             };
-            if !texts.insert((id, args_key(&params))) {
+            if !texts.insert((id, args_key(&params), last_segments(&text))) {
                 continue;
             }
             let pos = syn::spanned::Spanned::span(&tp.path).start();
@@ -189,6 +192,27 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
             });
         }
     }
+}
+
+/// `text` with every `path::` prefix dropped: `Ring<task::RawTask>` reads `Ring<RawTask>`.
+fn last_segments(text: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch.is_alphanumeric() || ch == '_' {
+            word.push(ch);
+        } else if ch == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            word.clear();
+        } else {
+            out.push_str(&word);
+            word.clear();
+            out.push(ch);
+        }
+    }
+    out.push_str(&word);
+    out
 }
 
 /// The generic-struct paths inside `ty` that mention one of `params`.

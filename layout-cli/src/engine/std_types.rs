@@ -457,7 +457,16 @@ pub const STD_DEFS: &[(&[&str], &str)] = &[
         &["RwLockWriteGuard"],
         "struct RwLockWriteGuard<T: ?Sized> { lock: &'static ::std::sync::RwLock<T>, poison: bool }",
     ),
-    (&["any", "TypeId"], "struct TypeId { t: (u64, u64) }"),
+    // 16 bytes of pointers (so const evaluation can compare them): 4-aligned on
+    // 32-bit targets, without a niche.
+    (
+        &["any", "TypeId"],
+        "#[cfg(target_pointer_width = \"64\")] struct TypeId { data: [*const (); 2] }",
+    ),
+    (
+        &["any", "TypeId"],
+        "#[cfg(target_pointer_width = \"32\")] struct TypeId { data: [*const (); 4] }",
+    ),
     (
         &["thread", "ThreadId"],
         "struct ThreadId(::core::num::NonZeroU64);",
