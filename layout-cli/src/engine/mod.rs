@@ -12,24 +12,32 @@
 //! makes that test fail, which is the point.
 //!
 //! Modelled: primitives, `char`/`bool` niches, arrays, tuples, references and raw
-//! pointers (thin or fat), fn pointers, `Box`/`Rc`/`Arc`/`Weak`/`NonNull`/`Pin`,
-//! `Option` (niche filling and widened tags), `NonZero*`, atomics, `Cell`/`UnsafeCell`/
-//! `RefCell`/`OnceCell`, `PhantomData`, `ManuallyDrop`/`MaybeUninit`, `Vec`/`String`/
-//! `VecDeque`/`BinaryHeap`/`HashMap`/`HashSet`/`BTreeMap`, `Duration`/`Instant`/
-//! `SystemTime`, `PathBuf`/`OsString`/`CString`, `Mutex`/`RwLock`/`Condvar`/`Once` per OS,
-//! `thread::Thread`, `core::ffi::c_*`, crossbeam's `CachePadded`; the crate's own structs,
-//! unions, field-less enums and type aliases (generic ones when instantiated), array
+//! pointers (thin or fat, from the pointee's definition: `?Sized` parameters, slices,
+//! `str`, `dyn`, structs whose last field is unsized), fn pointers, the crate's own
+//! structs, unions, enums (with data: tagged or niche-filling as rustc chooses, `repr(C)`,
+//! `repr(u8)`, `repr(C, u8)`, explicit discriminants) and type aliases, generic ones with
+//! their arguments (defaults and const generics included), and std's types in the table
+//! of [`std_types`] (`Option`, `Result`, `Cow`, `Poll`, `ControlFlow`, `Box`/`Rc`/`Arc`,
+//! `Vec`/`String`/maps, locks per OS, `Waker`, `JoinHandle`, `Layout`, `io::Error`,
+//! `mpsc` halves, `OnceLock`/`LazyLock`, atomics, `NonZero`, `Duration`, ...);
+//! [`instances`] finds the instantiations of generic structs the crate names. Array
 //! lengths from literals, constants, `usize::MAX`-style constants and `size_of`.
-//! Unknown (a `None` and the reason): other crates' types, enums with fields,
-//! `Result`, generic parameters used by value, macros in type position, associated
-//! types, items only a macro expansion would create. Errors (a `FileError` and exit 2):
+//! Unknown (a `None` and the reason): other crates' types, generic parameters used by
+//! value in a generic struct's own entry, macros in type position, associated types,
+//! items only a macro expansion would create. The layout arithmetic is our own model of
+//! rustc's, not `ra-ap-rustc_abi`: [`layout`] says why. Errors (a `FileError` and exit 2):
 //! unreadable or unparsable files, infinitely sized types, sizes past the target's
 //! object-size bound, `packed` structs holding `repr(align)` types (E0588), malformed
 //! `cfg`/`repr`/`layout` attributes. See [`crate::cfg`] for how `feature`, `test` and
 //! other build-dependent predicates are evaluated, and [`crate::source`] for what is
 //! parsed.
 
+mod aggregate;
+mod consts;
+mod display;
+pub mod instances;
 pub mod layout;
+mod pointee;
 pub mod std_types;
 pub mod types;
 
