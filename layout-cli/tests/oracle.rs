@@ -101,6 +101,8 @@ struct Claims {
     by_file: BTreeMap<PathBuf, String>,
     count: usize,
     unknown: Vec<String>,
+    /// Generic instantiations claimed.
+    instances: usize,
 }
 
 fn claim(out: &mut String, count: &mut usize, cond: String, what: String) {
@@ -112,9 +114,93 @@ fn claim(out: &mut String, count: &mut usize, cond: String, what: String) {
     .unwrap();
 }
 
-fn claims(a: &Analysis, krate: &Path, t: &TargetInfo) -> Claims {
+/// Claims for the instantiations of generic structs the crate names (`Pair<u64>`): the
+/// engine's `instantiations` and `struct_instance`, checked in the file that names them
+/// (where the arguments are in scope) when it is named at that file's top level.
+fn instance_claims(krate: &Path, t: &'static TargetInfo, c: &mut Claims) {
+    let krate = krate.to_path_buf();
+    let found = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut errors = Vec::new();
+            let mut files = Vec::new();
+            for (path, root) in
+                layout_cli::source::collect(std::slice::from_ref(&krate), &mut errors)
+            {
+                files.push(layout_cli::source::load(&path, &root).unwrap());
+            }
+            let ix = layout_cli::index::Index::build(files);
+            let ctx = layout_cli::engine::types::Ctx::new(&ix, t);
+            let mut out = Vec::new();
+            for inst in layout_cli::engine::instances::instantiations(&ctx) {
+                let f = &ix.files[inst.file];
+                // Nameable at the end of the file: named at its top level, with the
+                // arguments' names in scope there.
+                let top =
+                    ix.modules[inst.module].path == f.module && inst.args_module == inst.module;
+                let o = ctx.struct_instance(&inst);
+                let fields: Vec<(String, Option<u64>)> = o
+                    .fields
+                    .iter()
+                    .zip(&o.offsets)
+                    .map(|(f, off)| (f.name.clone(), *off))
+                    .collect();
+                let layout = o.layout.as_ref().ok().map(|l| (l.size, l.align));
+                let rel = f.path.strip_prefix(&krate).unwrap().to_path_buf();
+                out.push((rel, top, static_lifetimes(&inst.text), layout, fields));
+            }
+            out
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    for (rel, top, name, layout, fields) in found {
+        if !top {
+            c.unknown.push(format!(
+                "{name}: named inside an inline module, not checked"
+            ));
+            continue;
+        }
+        c.instances += 1;
+        let out = c.by_file.entry(rel).or_default();
+        let what = |x: &str| format!("instance {name} {x} on {}", t.short);
+        match layout {
+            Some((size, align)) => {
+                claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::size_of::<{name}>() == {size}"),
+                    what(&format!("size {size}")),
+                );
+                claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::align_of::<{name}>() == {align}"),
+                    what(&format!("align {align}")),
+                );
+            }
+            None => c.unknown.push(format!("instance {name}: size unknown")),
+        }
+        for (field, off) in fields {
+            match off {
+                Some(o) => claim(
+                    out,
+                    &mut c.count,
+                    format!("::core::mem::offset_of!({name}, {field}) == {o}"),
+                    what(&format!("field {field} offset {o}")),
+                ),
+                None => c
+                    .unknown
+                    .push(format!("instance {name}.{field}: offset unknown")),
+            }
+        }
+    }
+}
+
+fn claims(a: &Analysis, krate: &Path, t: &'static TargetInfo) -> Claims {
     let src = krate.join("src");
     let mut c = Claims::default();
+    instance_claims(krate, t, &mut c);
     for s in a.structs.iter().filter(|s| s.target.triple == t.triple) {
         let rel = s.file.strip_prefix(krate).unwrap().to_path_buf();
         let fmod = file_module(&src, &s.file);
@@ -294,9 +380,10 @@ fn run_oracle(krate: &Path, label: &str) {
         let c = claims(&a, krate, t);
         let refuted = check(krate, t, &c);
         eprintln!(
-            "{label} {}: {} claims, {} refuted, {} unknown",
+            "{label} {}: {} claims ({} generic instantiations), {} refuted, {} unknown",
             t.short,
             c.count,
+            c.instances,
             refuted.len(),
             c.unknown.len()
         );
@@ -420,6 +507,11 @@ const RANDOM_TYPES: &[&str] = &[
     "Option<(u64, bool)>",
 ];
 
+/// Random enums with data in the random crate.
+const RANDOM_ENUMS: usize = 60;
+/// Random instantiations of the crate's two generic types (`G2<A, B>`, `GE<A, B>`).
+const RANDOM_GENERIC_USES: usize = 30;
+
 fn random_crate(dir: &Path, seed: u64, n: usize) {
     let mut rng = Rng(seed);
     let mut src = String::from(
@@ -428,6 +520,68 @@ fn random_crate(dir: &Path, seed: u64, n: usize) {
          #[repr(C)]\npub struct Inner1 { a: u8, b: u16, c: Option<bool> }\n\
          pub struct Inner2 { a: u16, b: bool, c: u32 }\n\
          pub enum E3 { A, B, C }\n#[repr(u16)]\npub enum ERepr { A = 7, B = 9 }\npub enum One { Only }\n",
+    );
+    // Random enums with data, over the same field types (no enum holds a later one).
+    let mut enums: Vec<String> = Vec::new();
+    for e in 0..RANDOM_ENUMS {
+        let repr = [
+            "",
+            "",
+            "",
+            "",
+            "#[repr(u8)]\n",
+            "#[repr(C)]\n",
+            "#[repr(C, u8)]\n",
+            "#[repr(i32)]\n",
+        ][rng.below(8)];
+        let explicit = repr.contains("u8") || repr.contains("i32");
+        let _ = writeln!(src, "{repr}pub enum RE{e} {{");
+        let variants = 1 + rng.below(4);
+        // The value the next variant without an explicit discriminant gets.
+        let mut next = 0u64;
+        for v in 0..variants {
+            // `repr(C, u8)` is for enums with data only (E0566 otherwise).
+            let least = usize::from(v == 0 && repr.contains("C, u8"));
+            let nf = rng.below(4).max(least);
+            let mut tys = Vec::new();
+            for _ in 0..nf {
+                let pick = rng.below(RANDOM_TYPES.len() + enums.len());
+                tys.push(match pick.checked_sub(RANDOM_TYPES.len()) {
+                    Some(k) => enums[k].clone(),
+                    None => RANDOM_TYPES[pick].to_string(),
+                });
+            }
+            let fields = if tys.is_empty() {
+                String::new()
+            } else {
+                format!("({})", tys.join(", "))
+            };
+            if explicit && rng.below(2) == 0 {
+                let value = next + rng.below(40) as u64;
+                let _ = writeln!(src, "    V{v}{fields} = {value},");
+                next = value + 1;
+            } else {
+                let _ = writeln!(src, "    V{v}{fields},");
+                next += 1;
+            }
+        }
+        src.push_str("}\n");
+        enums.push(format!("RE{e}"));
+    }
+    let mut pool: Vec<String> = RANDOM_TYPES.iter().map(|t| t.to_string()).collect();
+    for e in &enums {
+        pool.push(e.clone());
+        pool.push(format!("Option<{e}>"));
+        pool.push(format!("Result<{e}, u8>"));
+    }
+    for _ in 0..RANDOM_GENERIC_USES {
+        let a = RANDOM_TYPES[rng.below(RANDOM_TYPES.len())];
+        let b = RANDOM_TYPES[rng.below(RANDOM_TYPES.len())];
+        pool.push(format!("G2<{a}, {b}>"));
+        pool.push(format!("GE<{a}, {b}>"));
+    }
+    src.push_str(
+        "pub struct G2<A, B> { a: A, b: B, c: u8 }\npub enum GE<A, B> { L(A, u16), R(B), N }\n",
     );
     for i in 0..n {
         let repr = match rng.below(10) {
@@ -447,10 +601,13 @@ fn random_crate(dir: &Path, seed: u64, n: usize) {
         let fields = 1 + rng.below(8);
         let _ = writeln!(src, "{repr}pub struct S{i} {{");
         for f in 0..fields {
-            let mut ty = RANDOM_TYPES[rng.below(RANDOM_TYPES.len())];
-            // A packed struct may not hold an atomic (E0588): an error, not a layout.
-            while repr.contains("packed") && ty.starts_with("Atomic") {
-                ty = RANDOM_TYPES[rng.below(RANDOM_TYPES.len())];
+            let mut ty = &pool[rng.below(pool.len())];
+            // A packed struct may not hold an atomic (E0588): an error, not a layout; nor
+            // an enum or generic, which may hold one.
+            while repr.contains("packed")
+                && (ty.contains("Atomic") || ty.contains("RE") || ty.contains('G'))
+            {
+                ty = &pool[rng.below(pool.len())];
             }
             let _ = writeln!(src, "    f{f}: {ty},");
         }

@@ -584,7 +584,11 @@ fn tagged_layout(
             tag = s;
         }
     }
-    let count = u128::try_from(max - min).map_err(|_| Overflow)? + 1;
+    let count = max
+        .checked_sub(min)
+        .and_then(|s| u128::try_from(s).ok())
+        .and_then(|s| s.checked_add(1))
+        .ok_or(Overflow)?;
     Ok(Layout {
         size,
         align,
@@ -845,5 +849,16 @@ mod tests {
         // repr(u8) enum { A(u8, u32) }: fields in declaration order after the tag.
         let l = enum_layout(&[vec![int(1), int(4)]], &[0], u8tag, B).unwrap();
         assert_eq!((l.size, l.align), (8, 4));
+    }
+
+    #[test]
+    fn discriminant_span_past_i128_is_an_error_not_a_panic() {
+        let o = EnumOpts {
+            align_u64: 8,
+            align_u128: 16,
+            ..EnumOpts::default()
+        };
+        let r = enum_layout(&[vec![], vec![]], &[i128::MIN, i128::MAX], o, B);
+        assert_eq!(r, Err(Overflow));
     }
 }
