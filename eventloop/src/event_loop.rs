@@ -29,8 +29,11 @@ pub const NESTED_MIN_DELAY: Duration = Duration::from_millis(1);
 
 /// Batch capacity kept after a burst (64 Ki one-pointer closures).
 const BATCH_KEEP_BYTES: usize = 1 << 20;
-/// A sleep shorter than this counts as "work came back soon": the loop doubles its idle
-/// spin (up to `Config::spin_before_sleep`); a longer one halves it.
+/// A sleep whose work came back sooner than this counts as "work came back soon": the
+/// loop doubles its idle spin (up to `Config::spin_before_sleep`); a later one halves it.
+/// "Came back" is when the producer that woke the loop submitted, not when the loop ran
+/// again: the loop's own wakeup latency (the host's, on a VM) says nothing about the
+/// workload and must not shrink the spin.
 pub const SHORT_SLEEP: Duration = Duration::from_micros(200);
 /// The adaptive idle spin never goes below this many checks.
 const MIN_SPIN: u32 = 16;
@@ -160,6 +163,12 @@ pub(crate) struct Loop {
     parker: Parker,
     #[layout(group = "cold")]
     waker: OnceLock<Box<dyn PollWake>>,
+    /// When the last producer to wake the loop did so, in ns since `epoch` (0: never):
+    /// lets the loop tell how long it was idle apart from how long its wakeup took.
+    #[layout(group = "cold")]
+    woken_at: AtomicU64,
+    #[layout(group = "cold")]
+    epoch: Instant,
 }
 
 impl core::fmt::Debug for Loop {
@@ -171,7 +180,17 @@ impl core::fmt::Debug for Loop {
 }
 
 impl Loop {
+    /// ns since `epoch`, never 0 (0 means "no wake recorded").
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
     fn wake(&self, tier: Tier) {
+        // Relaxed: the unpark / poller wake below publishes it to the woken loop (and a
+        // stale value only makes one adaptation fall back to the sleep's length).
+        self.woken_at.store(self.now_ns(), Ordering::Relaxed);
         match tier {
             Tier::Park => {
                 // Relaxed: a statistic.
@@ -564,6 +583,8 @@ impl EventLoop {
             stop_now: AtomicBool::new(false),
             wakeups_user_space: AtomicU64::new(0),
             wakeups_poller: AtomicU64::new(0),
+            woken_at: AtomicU64::new(0),
+            epoch: Instant::now(),
             parker: Parker::current(),
             waker: OnceLock::new(),
         });
@@ -823,6 +844,7 @@ impl EventLoop {
             return Ok(());
         }
         let asleep = Instant::now();
+        let asleep_ns = shared.now_ns();
         match tier {
             Tier::Park => {
                 shared.parker.park(timeout);
@@ -832,7 +854,9 @@ impl EventLoop {
                 self.poll_io(timeout, true)?;
             }
         }
-        self.adapt_spin(asleep.elapsed());
+        // Relaxed: written before the unpark that ended this sleep (see `Loop::wake`).
+        let woken_at = shared.woken_at.load(Ordering::Relaxed);
+        self.adapt_spin(idle_gap(asleep_ns, woken_at, asleep.elapsed()));
         Ok(())
     }
 
@@ -864,6 +888,18 @@ impl EventLoop {
         self.cx.publish();
         shared.state.set_terminated();
         self.finished = true;
+    }
+}
+
+/// How long the loop was idle in a sleep that began at `asleep_ns` (ns since the loop's
+/// epoch) and lasted `slept`: until the wake recorded at `woken_at` if a producer woke
+/// this sleep, else (timeout, spurious return) the whole sleep. A `woken_at` from before
+/// this sleep belongs to an earlier one.
+fn idle_gap(asleep_ns: u64, woken_at: u64, slept: Duration) -> Duration {
+    if woken_at >= asleep_ns {
+        Duration::from_nanos(woken_at - asleep_ns).min(slept)
+    } else {
+        slept
     }
 }
 
@@ -936,6 +972,50 @@ mod tests {
         el.sleep(&shared).unwrap();
         assert_eq!(el.cx.sleeps, 1, "the loop declared a sleep");
         assert!(el.spin == 128 || el.spin == 32, "spin {}", el.spin);
+    }
+
+    #[test]
+    fn idle_gap_counts_to_the_wake_not_to_the_loops_return() {
+        let slept = Duration::from_micros(900);
+        // Woken 30 us into a sleep that took 900 us to end: the loop was slow to run
+        // again, but work came back after 30 us.
+        assert_eq!(idle_gap(1_000, 31_000, slept), Duration::from_micros(30));
+        // A wake recorded before this sleep began is an earlier sleep's.
+        assert_eq!(idle_gap(50_000, 31_000, slept), slept);
+        assert_eq!(idle_gap(50_000, 0, slept), slept);
+        // Never longer than the sleep itself.
+        assert_eq!(idle_gap(1_000, 5_000_000, slept), slept);
+    }
+
+    #[test]
+    fn a_slow_wakeup_of_the_loop_does_not_shrink_its_spin() {
+        let (mut el, shared) = idle_loop(2048);
+        el.spin = 64;
+        // Another thread wakes the loop while it is asleep: the wake is time-stamped.
+        let waker = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                while !matches!(
+                    shared.state.load(),
+                    crate::state::SLEEPING_PARK | crate::state::SLEEPING_POLL
+                ) {
+                    std::thread::yield_now();
+                }
+                let tier = shared.state.claim_wake().expect("the loop is asleep");
+                shared.wake(tier);
+            })
+        };
+        el.sleep(&shared).unwrap();
+        waker.join().unwrap();
+        assert_eq!(el.cx.sleeps, 1, "the loop declared a sleep");
+        let woken_at = shared.woken_at.load(Ordering::Relaxed);
+        assert!(woken_at > 0, "the waker recorded its wake");
+        // A loop that needed 2 * SHORT_SLEEP to run again after a wake 1 us into its
+        // sleep must still grow its spin: work came back at once.
+        el.spin = 64;
+        let asleep_ns = woken_at.saturating_sub(1_000);
+        el.adapt_spin(idle_gap(asleep_ns, woken_at, SHORT_SLEEP * 2));
+        assert_eq!(el.spin, 128);
     }
 
     #[test]
