@@ -68,6 +68,9 @@ impl Peer for EventLoopPeer {
     fn describe(&self) -> Option<String> {
         Some(stats_line(&self.handle))
     }
+    fn sleeps(&self) -> Option<u64> {
+        Some(self.handle.stats().sleeps)
+    }
 }
 
 /// Runs `work` on the loop thread and returns the duration it measured there.
