@@ -182,6 +182,8 @@ impl Settings {
 trait Exec {
     fn name(&self) -> &'static str;
     fn is_peer(&self) -> bool;
+    /// Whether this executor takes part in `work` (the sharded loop: submit rows only).
+    fn runs(&self, work: Work) -> bool;
     /// Runs one round of `work` (about `budget` long) and returns (operations, the time
     /// they took), recording per-operation latencies into `hist` where the row has them.
     fn round(
@@ -248,7 +250,12 @@ impl<P: Peer + 'static> Exec for Of<P> {
     }
 
     fn is_peer(&self) -> bool {
-        P::NAME != "eventloop"
+        !P::NAME.starts_with("eventloop")
+    }
+
+    fn runs(&self, work: Work) -> bool {
+        // The sharded loop differs from the default only in its submit queue.
+        !P::NAME.ends_with("shards") || matches!(work, Work::Submit(p) if p > 1)
     }
 
     fn round(
@@ -347,6 +354,7 @@ pub fn run(alloc: &str) {
     let works: Vec<Work> = Work::all().into_iter().filter(|&w| set.wants(w)).collect();
     let mut execs: Vec<Box<dyn Exec>> = Vec::new();
     for_each_executor!(push, &mut execs);
+    push::<super::el::EventLoopSharded>(&mut execs);
     let n = execs.len();
     println!(
         "interleaved driver: allocator {alloc}, run {}, {} cycles per row, {} ms per round, {} wakeups per round, parked waiter spins {} us",
@@ -359,7 +367,7 @@ pub fn run(alloc: &str) {
     let mut scratch = Hist::new();
     // Warm-up: one round of everything, discarded (it also sizes the submit rounds).
     for &w in &works {
-        for e in execs.iter_mut() {
+        for e in execs.iter_mut().filter(|e| e.runs(w)) {
             scratch.clear();
             e.round(w, set.round / 2, 1, &mut scratch);
         }
@@ -386,6 +394,9 @@ pub fn run(alloc: &str) {
             for k in 0..n {
                 let i = (k + r as usize) % n;
                 let e = &mut execs[i];
+                if !e.runs(w) {
+                    continue;
+                }
                 scratch.clear();
                 let sleeps0 = e.sleeps();
                 let cpu0 = process_cpu_time();
@@ -413,6 +424,9 @@ pub fn run(alloc: &str) {
             let after = line_rtt_ns();
             let mode = mode_of(before, after);
             for (i, s) in samples.iter().enumerate() {
+                if s.ops == 0 {
+                    continue;
+                }
                 println!(
                     "raw\t{alloc}\t{}\t{r}\t{}\t{}\t{before:.0}\t{after:.0}\t{}\t{}\t{:.1}\t{}\t{}",
                     set.run,
@@ -443,14 +457,21 @@ pub fn run(alloc: &str) {
     let elapsed = started.elapsed();
     let names: Vec<&'static str> = execs.iter().map(|e| e.name()).collect();
     let peers: Vec<usize> = (0..n).filter(|&i| execs[i].is_peer()).collect();
-    let el = (0..n)
-        .find(|&i| !execs[i].is_peer())
-        .expect("the event loop is among the executors");
+    let candidates: Vec<usize> = (0..n).filter(|&i| !execs[i].is_peer()).collect();
     for e in execs {
         e.stop();
     }
     println!("\nmeasured for {:.1} s\n", elapsed.as_secs_f64());
-    print_tables(alloc, &set, &works, &cycles, &hists, &names, el, &peers);
+    print_tables(
+        alloc,
+        &set,
+        &works,
+        &cycles,
+        &hists,
+        &names,
+        &candidates,
+        &peers,
+    );
 }
 
 /// The value at quantile `q` (nearest rank) of `v`, which must be sorted.
@@ -494,14 +515,14 @@ fn print_tables(
     cycles: &[Cycle],
     hists: &BTreeMap<(Work, Mode, usize), Hist>,
     names: &[&str],
-    el: usize,
+    candidates: &[usize],
     peers: &[usize],
 ) {
     println!("### Ratio table ({alloc}, run {})\n", set.run);
     println!(
-        "| alloc | run | row | mode | cycles | eventloop ns/op | best peer | its ns/op | ratio per cycle | ahead | >= 2x |"
+        "| alloc | run | row | mode | cycles | executor | ns/op | best peer | its ns/op | ratio per cycle | ahead | >= 2x |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut detail = Vec::new();
     for &w in works {
         for mode in [Mode::Fast, Mode::Slow, Mode::Mixed] {
@@ -528,32 +549,40 @@ fn print_tables(
                 .iter()
                 .min_by(|&&a, &&b| median(a).total_cmp(&median(b)))
                 .expect("at least one peer");
-            let mut ratios: Vec<f64> = cs
-                .iter()
-                .map(|c| {
-                    let b = peers
-                        .iter()
-                        .map(|&p| c.samples[p].ns_per_op)
-                        .fold(f64::INFINITY, f64::min);
-                    c.samples[el].ns_per_op / b
-                })
-                .collect();
-            let ahead = ratios.iter().filter(|&&r| r < 1.0).count();
-            let twice = ratios.iter().filter(|&&r| r <= 0.5).count();
-            println!(
-                "| {alloc} | {} | {} | {} | {} | {} | {} | {} | {} | {ahead}/{} | {twice}/{} |",
-                set.run,
-                w.name(),
-                mode.name(),
-                cs.len(),
-                spread(&mut col(el), ns),
-                names[best],
-                spread(&mut col(best), ns),
-                spread(&mut ratios, ratio),
-                cs.len(),
-                cs.len(),
-            );
+            for &el in candidates {
+                let mut ratios: Vec<f64> = cs
+                    .iter()
+                    .map(|c| {
+                        let b = peers
+                            .iter()
+                            .map(|&p| c.samples[p].ns_per_op)
+                            .fold(f64::INFINITY, f64::min);
+                        c.samples[el].ns_per_op / b
+                    })
+                    .filter(|r| r.is_finite())
+                    .collect();
+                if ratios.is_empty() {
+                    continue;
+                }
+                let ahead = ratios.iter().filter(|&&r| r < 1.0).count();
+                let twice = ratios.iter().filter(|&&r| r <= 0.5).count();
+                let k = ratios.len();
+                println!(
+                    "| {alloc} | {} | {} | {} | {k} | {} | {} | {} | {} | {} | {ahead}/{k} | {twice}/{k} |",
+                    set.run,
+                    w.name(),
+                    mode.name(),
+                    names[el],
+                    spread(&mut col(el), ns),
+                    names[best],
+                    spread(&mut col(best), ns),
+                    spread(&mut ratios, ratio),
+                );
+            }
             for (i, name) in names.iter().enumerate() {
+                if cs.iter().all(|c| c.samples[i].ops == 0) {
+                    continue;
+                }
                 let (p50, p99) = match hists.get(&(w, mode, i)) {
                     Some(h) => {
                         let f = |x: f64| match h.quantile(x) {

@@ -24,6 +24,9 @@ pub fn bench(c: &mut Criterion, alloc: &str) {
         let mut g = c.benchmark_group(&group);
         g.throughput(Throughput::Elements(1));
         for_each_executor!(producers, &mut g, &group, p);
+        if p > 1 {
+            producers::<super::el::EventLoopSharded>(&mut g, &group, p);
+        }
         g.finish();
     }
     let group = format!("{alloc}_burst{BURST}");
