@@ -249,6 +249,7 @@ impl Handle {
     ///
     /// Costs one uncontended lock and no system call while the loop is running; closures
     /// up to [`crate::INLINE_BYTES`] bytes are stored without allocating.
+    #[inline]
     pub fn submit<F: FnOnce(&mut Cx) + Send + 'static>(&self, f: F) -> Result<(), Rejected<F>> {
         if Task::is_inline::<F>() {
             self.push(f).map_err(Rejected::new)
