@@ -5,10 +5,11 @@
 # prints the ratio tables of every run, grouped by row, ready to paste into RESULTS.md.
 #
 # Run it on a quiet machine (nothing else building): every figure is cross-thread.
-# Defaults: 6 runs of about 60 s each (80 cycles of ~0.75 s), plus the build.
+# Defaults: 6 runs of 60 cycles of ~0.75 s each (about 45 s per run on a quiet machine;
+# 80 cycles took 123-131 s per run at load 12), plus the build.
 #
 # Usage: bash bench/record.sh
-# Settings (environment): RUNS (3), EVLOOP_ROUNDS (80 cycles per row), EVLOOP_ROUND_MS
+# Settings (environment): RUNS (3), EVLOOP_ROUNDS (60 cycles per row), EVLOOP_ROUND_MS
 # (15 ms per executor round), EVLOOP_WAKEUPS (8 per round), EVLOOP_ROWS (a row filter,
 # e.g. 'parked|submit_p10'), OUT (the output directory, default bench/runs/<UTC stamp>).
 # Writes OUT/<alloc>-<n>.raw.txt (every round, not committed) and OUT/summary.md.
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RUNS="${RUNS:-3}"
-export EVLOOP_ROUNDS="${EVLOOP_ROUNDS:-80}"
+export EVLOOP_ROUNDS="${EVLOOP_ROUNDS:-60}"
 export EVLOOP_ROUND_MS="${EVLOOP_ROUND_MS:-15}"
 export EVLOOP_WAKEUPS="${EVLOOP_WAKEUPS:-8}"
 OUT="${OUT:-bench/runs/$(date -u +%Y%m%dT%H%M%SZ)}"
