@@ -5,7 +5,7 @@
 # prints the ratio tables of every run, grouped by row, ready to paste into RESULTS.md.
 #
 # Run it on a quiet machine (nothing else building): every figure is cross-thread.
-# Defaults: 6 runs of 60 cycles of ~0.75 s each (about 45 s per run on a quiet machine;
+# Defaults: 6 runs of 60 cycles of ~0.75 s each (estimated ~45 s per run on a quiet machine;
 # 80 cycles took 123-131 s per run at load 12), plus the build.
 #
 # Usage: bash bench/record.sh
