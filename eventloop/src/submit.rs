@@ -1,8 +1,7 @@
 //! The cross-thread submit queue: a mutex over a buffer that the loop swaps for an empty
 //! one (batch swap). Producers hold the lock for one push of an inline task (a few words
 //! into a [`crate::task::TaskBuf`]); the loop takes a whole batch per lock. Both buffers
-//! keep their capacity, so a steady stream of small tasks allocates nothing. (DESIGN
-//! measured this shape at 70 ns/op with 10 producers against 137 for the best channel.)
+//! keep their capacity, so a steady stream of small tasks allocates nothing.
 
 // Parts used only by the loop, which is not built under loom.
 #![cfg_attr(loom, allow(dead_code))]
