@@ -1,8 +1,9 @@
 //! Type-erased closures stored inline.
 //!
-//! A boxed closure made on a producer core and freed on the loop core costs ~350 ns with
-//! glibc (DESIGN), so closures up to [`INLINE_BYTES`] bytes (align <= 8) live inside the
-//! task itself: submitting one allocates nothing. Larger closures are boxed and the box
+//! A boxed closure made on a producer core and freed on the loop core is a cross-thread
+//! free (with glibc the peers that box every task are 2-6x slower on one producer, see
+//! `bench/RESULTS.md`), so closures up to [`INLINE_BYTES`] bytes (align <= 8) live inside
+//! the task itself: submitting one allocates nothing. Larger closures are boxed and the box
 //! pointer is stored inline instead.
 //!
 //! In the submit queue a task takes only the words its closure needs ([`TaskBuf`]): a

@@ -24,9 +24,21 @@ fn parking_config() -> Config {
 
 #[test]
 fn ten_producers_submitted_equals_executed() {
+    ten_producers(Config::default());
+}
+
+#[test]
+fn ten_producers_on_four_shards_keep_their_order_and_lose_nothing() {
+    ten_producers(Config {
+        submit_shards: 4,
+        ..Config::default()
+    });
+}
+
+fn ten_producers(cfg: Config) {
     const PRODUCERS: usize = 10;
     let per = scale(100_000, 50);
-    let mut el = EventLoop::new().unwrap();
+    let mut el = EventLoop::with_config(cfg).unwrap();
     let h = el.handle();
     let next: Arc<Vec<AtomicU64>> = Arc::new((0..PRODUCERS).map(|_| AtomicU64::new(0)).collect());
     let out_of_order = Arc::new(AtomicU64::new(0));
@@ -85,10 +97,22 @@ impl Drop for DropCount {
 
 #[test]
 fn graceful_shutdown_racing_producers_loses_nothing() {
+    graceful_shutdown_racing_producers(Config::default());
+}
+
+#[test]
+fn graceful_shutdown_racing_producers_on_three_shards_loses_nothing() {
+    graceful_shutdown_racing_producers(Config {
+        submit_shards: 3,
+        ..Config::default()
+    });
+}
+
+fn graceful_shutdown_racing_producers(cfg: Config) {
     const PRODUCERS: usize = 4;
     // Producers submit until they are refused; shutdown lands once this many went in.
     let threshold = scale(40_000, 40);
-    let mut el = EventLoop::new().unwrap();
+    let mut el = EventLoop::with_config(cfg).unwrap();
     let h = el.handle();
     let ran = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
     let twice = Arc::new(AtomicUsize::new(0));
@@ -203,6 +227,41 @@ fn stop_now_from_a_task_hands_back_the_rest() {
     h2.shutdown();
     other.run().unwrap();
     assert_eq!(ran.load(Ordering::Relaxed), 100);
+}
+
+#[test]
+fn stop_now_hands_back_what_every_shard_held() {
+    let mut el = EventLoop::with_config(Config {
+        submit_shards: 4,
+        ..Config::default()
+    })
+    .unwrap();
+    let h = el.handle();
+    let ran = Arc::new(AtomicUsize::new(0));
+    // Four threads (so, with round-robin assignment, several shards) queue 50 each
+    // before the loop runs; the first task to run stops the loop.
+    for _ in 0..4 {
+        let (h, ran) = (h.clone(), ran.clone());
+        thread::spawn(move || {
+            for _ in 0..50 {
+                let ran = ran.clone();
+                h.submit(move |cx| {
+                    if ran.fetch_add(1, Ordering::Relaxed) == 0 {
+                        cx.stop_now();
+                    }
+                })
+                .unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    el.run().unwrap();
+    let unrun = el.take_unrun().tasks.len();
+    assert_eq!(ran.load(Ordering::Relaxed), 1);
+    assert_eq!(unrun, 199, "ran + handed back == accepted");
+    let s = h.stats();
+    assert_eq!((s.submitted, s.executed), (200, 1));
 }
 
 #[test]

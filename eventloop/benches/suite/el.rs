@@ -68,6 +68,38 @@ impl Peer for EventLoopPeer {
     fn describe(&self) -> Option<String> {
         Some(stats_line(&self.handle))
     }
+    fn sleeps(&self) -> Option<u64> {
+        Some(self.handle.stats().sleeps)
+    }
+}
+
+/// The event loop with its submit queue in four shards (`Config::submit_shards`), which
+/// gives up order across producer threads; measured next to the default, not instead.
+pub struct EventLoopSharded(EventLoopPeer);
+
+impl Peer for EventLoopSharded {
+    const NAME: &'static str = "eventloop_4shards";
+    type S = Handle;
+    fn start() -> Self {
+        let cfg = Config {
+            submit_shards: 4,
+            ..Config::default()
+        };
+        let (handle, join) = EventLoop::spawn(cfg).expect("start the event loop thread");
+        Self(EventLoopPeer { handle, join })
+    }
+    fn submitter(&self) -> Self::S {
+        self.0.submitter()
+    }
+    fn stop(self) {
+        self.0.stop();
+    }
+    fn describe(&self) -> Option<String> {
+        self.0.describe()
+    }
+    fn sleeps(&self) -> Option<u64> {
+        self.0.sleeps()
+    }
 }
 
 /// Runs `work` on the loop thread and returns the duration it measured there.

@@ -24,6 +24,7 @@ macro_rules! for_each_executor {
 
 mod counters;
 mod el;
+mod interleave;
 mod microtasks;
 mod peers;
 mod report;
@@ -36,9 +37,14 @@ use std::time::Duration;
 
 use criterion::Criterion;
 
-/// Runs every group, then prints the summary table (criterion means with their 95% CI,
+/// With `--interleaved`, runs the interleaved driver (see `interleave.rs`) instead.
+/// Otherwise runs every group, then prints the summary table (criterion means with their 95% CI,
 /// our own p50/p99 histograms and CPU time per op).
 pub fn main(alloc: &'static str) {
+    if interleave::requested() {
+        interleave::run(alloc);
+        return;
+    }
     let dir = report::criterion_dir();
     let mut c = Criterion::default()
         .sample_size(20)

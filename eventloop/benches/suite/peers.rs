@@ -27,6 +27,10 @@ pub trait Peer: Sized {
     fn describe(&self) -> Option<String> {
         None
     }
+    /// Times the consumer declared itself asleep so far, where the executor counts it.
+    fn sleeps(&self) -> Option<u64> {
+        None
+    }
 }
 
 fn worker(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {

@@ -55,7 +55,14 @@ impl Hist {
         Some(None)
     }
 
-    fn merge(&mut self, other: &Hist) {
+    /// Empties it, keeping the buckets' memory.
+    pub fn clear(&mut self) {
+        self.buckets.fill(0);
+        self.overflow = 0;
+        self.count = 0;
+    }
+
+    pub fn merge(&mut self, other: &Hist) {
         for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
             *a = a.saturating_add(*b);
         }

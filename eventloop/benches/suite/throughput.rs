@@ -24,6 +24,9 @@ pub fn bench(c: &mut Criterion, alloc: &str) {
         let mut g = c.benchmark_group(&group);
         g.throughput(Throughput::Elements(1));
         for_each_executor!(producers, &mut g, &group, p);
+        if p > 1 {
+            producers::<super::el::EventLoopSharded>(&mut g, &group, p);
+        }
         g.finish();
     }
     let group = format!("{alloc}_burst{BURST}");
@@ -42,7 +45,7 @@ pub struct Counters {
 }
 
 impl Counters {
-    fn leak() -> &'static Counters {
+    pub fn leak() -> &'static Counters {
         Box::leak(Box::new(Counters {
             executed: AtomicU64::new(0),
             _pad: [0; 120],
@@ -88,13 +91,13 @@ struct Job {
     quit: bool,
 }
 
-struct Pool {
+pub struct Pool {
     job: Arc<(Mutex<Job>, Condvar)>,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Pool {
-    fn new<S: Submitter>(subs: Vec<S>, ctr: &'static Counters) -> Pool {
+    pub fn new<S: Submitter>(subs: Vec<S>, ctr: &'static Counters) -> Pool {
         let job = Arc::new((
             Mutex::new(Job {
                 generation: 0,
@@ -140,13 +143,38 @@ impl Pool {
         self.job.1.notify_all();
     }
 
-    fn quit(self) {
+    pub fn quit(self) {
         self.job.0.lock().expect("pool lock").quit = true;
         self.job.1.notify_all();
         for t in self.threads {
             t.join().expect("producer thread");
         }
     }
+}
+
+/// One measured round of `iters` submits shared by `p` producers (the calling thread and
+/// the `p - 1` threads of `pool`), timed until the consumer has run them all.
+pub fn submit_round<S: Submitter>(
+    main: &S,
+    pool: &Pool,
+    ctr: &'static Counters,
+    p: usize,
+    iters: u64,
+) -> std::time::Duration {
+    let p64 = p as u64;
+    ctr.executed.store(0, Ordering::Relaxed);
+    ctr.done.store(0, Ordering::Relaxed);
+    let share = iters / p64;
+    let own = iters - share * (p64 - 1);
+    let t0 = Instant::now();
+    if p > 1 {
+        pool.start(share);
+    }
+    run_share(main, ctr, own);
+    // Acquire pairs with the Release increment of the done markers.
+    spin_until(|| ctr.done.load(Ordering::Acquire) == p64);
+    spin_until(|| ctr.executed.load(Ordering::Relaxed) == iters);
+    t0.elapsed()
 }
 
 fn producers<P: Peer>(g: &mut BenchmarkGroup<'_, WallTime>, group: &str, p: usize) {
@@ -157,23 +185,10 @@ fn producers<P: Peer>(g: &mut BenchmarkGroup<'_, WallTime>, group: &str, p: usiz
     let main = peer.submitter();
     let ctr = Counters::leak();
     let pool = Pool::new((1..p).map(|_| peer.submitter()).collect(), ctr);
-    let p64 = p as u64;
     g.bench_function(P::NAME, |b| {
         b.iter_custom(|iters| {
             report::sample(group, P::NAME, iters, || {
-                ctr.executed.store(0, Ordering::Relaxed);
-                ctr.done.store(0, Ordering::Relaxed);
-                let share = iters / p64;
-                let own = iters - share * (p64 - 1);
-                let t0 = Instant::now();
-                if p > 1 {
-                    pool.start(share);
-                }
-                run_share(&main, ctr, own);
-                // Acquire pairs with the Release increment of the done markers.
-                spin_until(|| ctr.done.load(Ordering::Acquire) == p64);
-                spin_until(|| ctr.executed.load(Ordering::Relaxed) == iters);
-                t0.elapsed()
+                submit_round(&main, &pool, ctr, p, iters)
             })
         })
     });

@@ -1,0 +1,631 @@
+//! The interleaved driver: `loop_glibc --interleaved` / `loop_mimalloc --interleaved`.
+//!
+//! Criterion measures one executor for seconds, then the next. On a host whose
+//! cross-thread latency flips between two modes over seconds to minutes, that compares
+//! executors measured in different modes. This driver instead starts every executor once
+//! and runs short rounds of each in turn (A B C ... A B C ...), one workload at a time: a
+//! *cycle* is one round of every executor on one workload (~`EVLOOP_ROUND_MS` each), the
+//! starting executor rotating from cycle to cycle so none always runs first after a probe.
+//! Two threads bouncing one cache line (the *line RTT probe*) run before and after every
+//! cycle; a cycle whose two probes agree is labelled `fast` or `slow`, otherwise `mixed`.
+//! Every cycle gives one ratio, event loop / best peer *of that cycle*, so a ratio never
+//! mixes modes, and the table reports those ratios per mode with their spread.
+//!
+//! Rows: `round_trip` (spinning waiter), `parked` (the waiter of
+//! [`round_trip::wait_parked`]: spin up to [`WAIT_SPIN`], then park), `parked_at_once`
+//! (diagnostic: park with no spin first), `submit_pN` (N producers, as the criterion
+//! group), `wakeup` (1 ms pause so every consumer is asleep, then one spinning round trip).
+//!
+//! Settings (environment): `EVLOOP_ROUNDS` cycles per row (default 30), `EVLOOP_ROUND_MS`
+//! per executor round (default 10), `EVLOOP_WAKEUPS` wakeups per round (default 8),
+//! `EVLOOP_ROWS` row filter (substrings, `a|b`), `EVLOOP_RUN` a label for the tables.
+//! Raw per-round lines start with `raw\t`; the tables are Markdown rows starting with `| `.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::peers::Peer;
+use super::report::{Hist, process_cpu_time};
+use super::round_trip::{self, WAIT_SPIN, Wake};
+use super::throughput::{self, Counters, PRODUCERS, Pool};
+
+/// Whether the command line asks for the interleaved driver instead of criterion.
+pub fn requested() -> bool {
+    std::env::args().skip(1).any(|a| a == "--interleaved")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Work {
+    RoundTrip,
+    Parked,
+    ParkedAtOnce,
+    Submit(usize),
+    Wakeup,
+}
+
+impl Work {
+    fn all() -> Vec<Work> {
+        let mut v = vec![Work::RoundTrip, Work::Parked, Work::ParkedAtOnce];
+        v.extend(PRODUCERS.iter().map(|&p| Work::Submit(p)));
+        v.push(Work::Wakeup);
+        v
+    }
+
+    fn name(self) -> String {
+        match self {
+            Work::RoundTrip => "round_trip".into(),
+            Work::Parked => "parked".into(),
+            Work::ParkedAtOnce => "parked_at_once".into(),
+            Work::Submit(p) => format!("submit_p{p}"),
+            Work::Wakeup => "wakeup".into(),
+        }
+    }
+
+    /// Rows timed per operation (with p50/p99), as opposed to throughput rows.
+    fn per_op_latency(self) -> bool {
+        !matches!(self, Work::Submit(_))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Mode {
+    Fast,
+    Slow,
+    Mixed,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Fast => "fast",
+            Mode::Slow => "slow",
+            Mode::Mixed => "mixed",
+        }
+    }
+}
+
+/// Probes at or above this are the slow mode. The two modes measured here are ~45-70 ns
+/// and ~340-410 ns per line round trip; this sits between them with a wide margin.
+const SLOW_PROBE_NS: f64 = 150.0;
+
+fn mode_of(before: f64, after: f64) -> Mode {
+    match (before < SLOW_PROBE_NS, after < SLOW_PROBE_NS) {
+        (true, true) => Mode::Fast,
+        (false, false) => Mode::Slow,
+        _ => Mode::Mixed,
+    }
+}
+
+/// The line RTT probe: 20 chunks of 100 round trips of one cache line between this thread
+/// and a helper; the median chunk's ns per round trip, so a preemption inside one chunk
+/// does not move it.
+fn line_rtt_ns() -> f64 {
+    #[repr(align(128))]
+    struct Line(AtomicU64);
+    const CHUNKS: u64 = 20;
+    const PER: u64 = 100;
+    const N: u64 = CHUNKS * PER;
+    let line = std::sync::Arc::new(Line(AtomicU64::new(0)));
+    let other = std::sync::Arc::clone(&line);
+    let echo = std::thread::spawn(move || {
+        for i in 0..=N {
+            // Acquire/Release: each side hands the line to the other in turn.
+            while other.0.load(Ordering::Acquire) != 2 * i + 1 {
+                std::hint::spin_loop();
+            }
+            other.0.store(2 * i + 2, Ordering::Release);
+        }
+    });
+    let bounce = |i: u64| {
+        line.0.store(2 * i + 1, Ordering::Release);
+        while line.0.load(Ordering::Acquire) != 2 * i + 2 {
+            std::hint::spin_loop();
+        }
+    };
+    // The first round trip waits for the helper to start: not timed.
+    bounce(0);
+    let mut chunks = Vec::with_capacity(CHUNKS as usize);
+    for c in 0..CHUNKS {
+        let t0 = Instant::now();
+        for i in 1..=PER {
+            bounce(c * PER + i);
+        }
+        chunks.push(t0.elapsed().as_nanos() as f64 / PER as f64);
+    }
+    echo.join().expect("line round-trip probe thread");
+    chunks.sort_by(f64::total_cmp);
+    chunks[chunks.len() / 2]
+}
+
+struct Settings {
+    rounds: u32,
+    round: Duration,
+    wakeups: u32,
+    rows: Option<String>,
+    run: String,
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => match v.trim().parse() {
+            Ok(n) => n,
+            Err(_) => {
+                eprintln!("{name}={v:?} is not a number; using {default}");
+                default
+            }
+        },
+        Err(_) => default,
+    }
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            rounds: env_num("EVLOOP_ROUNDS", 30).clamp(1, 10_000) as u32,
+            round: Duration::from_millis(env_num("EVLOOP_ROUND_MS", 10).clamp(1, 10_000)),
+            wakeups: env_num("EVLOOP_WAKEUPS", 8).clamp(1, 10_000) as u32,
+            rows: std::env::var("EVLOOP_ROWS").ok().filter(|s| !s.is_empty()),
+            run: std::env::var("EVLOOP_RUN").unwrap_or_else(|_| "-".into()),
+        }
+    }
+
+    fn wants(&self, w: Work) -> bool {
+        match &self.rows {
+            None => true,
+            Some(f) => f.split('|').any(|alt| w.name().contains(alt)),
+        }
+    }
+}
+
+/// One executor behind a uniform, object-safe face.
+trait Exec {
+    fn name(&self) -> &'static str;
+    fn is_peer(&self) -> bool;
+    /// Whether this executor takes part in `work` (the sharded loop: submit rows only).
+    fn runs(&self, work: Work) -> bool;
+    /// Runs one round of `work` (about `budget` long) and returns (operations, the time
+    /// they took), recording per-operation latencies into `hist` where the row has them.
+    fn round(
+        &mut self,
+        work: Work,
+        budget: Duration,
+        wakeups: u32,
+        hist: &mut Hist,
+    ) -> (u64, Duration);
+    fn sleeps(&self) -> Option<u64>;
+    fn stop(self: Box<Self>);
+}
+
+struct Of<P: Peer> {
+    peer: Option<P>,
+    /// Dropped before the peer stops: channel peers stop when their last sender goes.
+    s: Option<P::S>,
+    flag: &'static AtomicBool,
+    wake: &'static Wake,
+    ctr: &'static Counters,
+    pools: BTreeMap<usize, Pool>,
+    /// ns per submitted task, per producer count: sizes the next submit round.
+    est_ns: BTreeMap<usize, f64>,
+}
+
+impl<P: Peer + 'static> Of<P> {
+    fn start() -> Self {
+        let peer = P::start();
+        let s = peer.submitter();
+        Self {
+            peer: Some(peer),
+            s: Some(s),
+            flag: Box::leak(Box::new(AtomicBool::new(false))),
+            wake: Wake::leak(),
+            ctr: Counters::leak(),
+            pools: BTreeMap::new(),
+            est_ns: BTreeMap::new(),
+        }
+    }
+
+    fn timed_ops(
+        budget: Duration,
+        hist: &mut Hist,
+        mut op: impl FnMut() -> Duration,
+    ) -> (u64, Duration) {
+        let t0 = Instant::now();
+        let mut ops = 0u64;
+        let mut sum = Duration::ZERO;
+        while t0.elapsed() < budget {
+            for _ in 0..16 {
+                let d = op();
+                hist.record(d);
+                sum += d;
+                ops += 1;
+            }
+        }
+        (ops, sum)
+    }
+}
+
+impl<P: Peer + 'static> Exec for Of<P> {
+    fn name(&self) -> &'static str {
+        P::NAME
+    }
+
+    fn is_peer(&self) -> bool {
+        !P::NAME.starts_with("eventloop")
+    }
+
+    fn runs(&self, work: Work) -> bool {
+        // The sharded loop differs from the default only in its submit queue.
+        !P::NAME.ends_with("shards") || matches!(work, Work::Submit(p) if p > 1)
+    }
+
+    fn round(
+        &mut self,
+        work: Work,
+        budget: Duration,
+        wakeups: u32,
+        hist: &mut Hist,
+    ) -> (u64, Duration) {
+        let s = self.s.as_ref().expect("running");
+        match work {
+            Work::RoundTrip => {
+                let flag = self.flag;
+                Self::timed_ops(budget, hist, || round_trip::spinning_once(s, flag))
+            }
+            Work::Parked => {
+                let wake = self.wake;
+                Self::timed_ops(budget, hist, || round_trip::parked_once(s, wake, WAIT_SPIN))
+            }
+            Work::ParkedAtOnce => {
+                let wake = self.wake;
+                Self::timed_ops(budget, hist, || {
+                    round_trip::parked_once(s, wake, Duration::ZERO)
+                })
+            }
+            Work::Wakeup => {
+                let mut sum = Duration::ZERO;
+                for _ in 0..wakeups {
+                    std::thread::sleep(Duration::from_millis(1));
+                    let d = round_trip::spinning_once(s, self.flag);
+                    hist.record(d);
+                    sum += d;
+                }
+                (u64::from(wakeups), sum)
+            }
+            Work::Submit(p) => {
+                let peer = self.peer.as_ref().expect("running");
+                let ctr = self.ctr;
+                let pool = self
+                    .pools
+                    .entry(p)
+                    .or_insert_with(|| Pool::new((1..p).map(|_| peer.submitter()).collect(), ctr));
+                let iters = match self.est_ns.get(&p) {
+                    Some(&ns) => {
+                        ((budget.as_nanos() as f64 / ns.max(1.0)) as u64).clamp(1_000, 4_000_000)
+                    }
+                    None => 5_000,
+                };
+                let d = throughput::submit_round(s, pool, ctr, p, iters);
+                self.est_ns.insert(p, d.as_nanos() as f64 / iters as f64);
+                (iters, d)
+            }
+        }
+    }
+
+    fn sleeps(&self) -> Option<u64> {
+        self.peer.as_ref().and_then(Peer::sleeps)
+    }
+
+    fn stop(mut self: Box<Self>) {
+        for (_, pool) in std::mem::take(&mut self.pools) {
+            pool.quit();
+        }
+        drop(self.s.take());
+        if let Some(peer) = self.peer.take() {
+            if let Some(d) = peer.describe() {
+                println!("{}: {d}", P::NAME);
+            }
+            peer.stop();
+        }
+    }
+}
+
+fn push<P: Peer + 'static>(v: &mut Vec<Box<dyn Exec>>) {
+    v.push(Box::new(Of::<P>::start()));
+}
+
+/// One executor's round within a cycle.
+#[derive(Clone, Copy)]
+struct Sample {
+    ops: u64,
+    ns_per_op: f64,
+    cpu_per_op: Option<f64>,
+    sleeps_per_op: Option<f64>,
+}
+
+struct Cycle {
+    work: Work,
+    mode: Mode,
+    /// Indexed like the executors.
+    samples: Vec<Sample>,
+}
+
+pub fn run(alloc: &str) {
+    let set = Settings::from_env();
+    let works: Vec<Work> = Work::all().into_iter().filter(|&w| set.wants(w)).collect();
+    let mut execs: Vec<Box<dyn Exec>> = Vec::new();
+    for_each_executor!(push, &mut execs);
+    push::<super::el::EventLoopSharded>(&mut execs);
+    let n = execs.len();
+    println!(
+        "interleaved driver: allocator {alloc}, run {}, {} cycles per row, {} ms per round, {} wakeups per round, parked waiter spins {} us",
+        set.run,
+        set.rounds,
+        set.round.as_millis(),
+        set.wakeups,
+        WAIT_SPIN.as_micros()
+    );
+    let mut scratch = Hist::new();
+    // Warm-up: one round of everything, discarded (it also sizes the submit rounds).
+    for &w in &works {
+        for e in execs.iter_mut().filter(|e| e.runs(w)) {
+            scratch.clear();
+            e.round(w, set.round / 2, 1, &mut scratch);
+        }
+    }
+    println!(
+        "raw\talloc\trun\tcycle\trow\tmode\tprobe_before_ns\tprobe_after_ns\texecutor\tops\tns_per_op\tcpu_ns_per_op\tsleeps_per_op"
+    );
+    let mut cycles: Vec<Cycle> = Vec::new();
+    let mut hists: BTreeMap<(Work, Mode, usize), Hist> = BTreeMap::new();
+    let started = Instant::now();
+    for r in 0..set.rounds {
+        for &w in &works {
+            let before = line_rtt_ns();
+            let mut samples = vec![
+                Sample {
+                    ops: 0,
+                    ns_per_op: f64::NAN,
+                    cpu_per_op: None,
+                    sleeps_per_op: None
+                };
+                n
+            ];
+            let mut round_hists: Vec<Option<Hist>> = (0..n).map(|_| None).collect();
+            for k in 0..n {
+                let i = (k + r as usize) % n;
+                let e = &mut execs[i];
+                if !e.runs(w) {
+                    continue;
+                }
+                scratch.clear();
+                let sleeps0 = e.sleeps();
+                let cpu0 = process_cpu_time();
+                let (ops, took) = e.round(w, set.round, set.wakeups, &mut scratch);
+                let cpu = match (cpu0, process_cpu_time()) {
+                    (Some(a), Some(b)) => Some(b.saturating_sub(a).as_nanos() as f64 / ops as f64),
+                    _ => None,
+                };
+                let sleeps = match (sleeps0, e.sleeps()) {
+                    (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / ops as f64),
+                    _ => None,
+                };
+                samples[i] = Sample {
+                    ops,
+                    ns_per_op: took.as_nanos() as f64 / ops as f64,
+                    cpu_per_op: cpu,
+                    sleeps_per_op: sleeps,
+                };
+                if w.per_op_latency() {
+                    let mut h = Hist::new();
+                    h.merge(&scratch);
+                    round_hists[i] = Some(h);
+                }
+            }
+            let after = line_rtt_ns();
+            let mode = mode_of(before, after);
+            for (i, s) in samples.iter().enumerate() {
+                if s.ops == 0 {
+                    continue;
+                }
+                println!(
+                    "raw\t{alloc}\t{}\t{r}\t{}\t{}\t{before:.0}\t{after:.0}\t{}\t{}\t{:.1}\t{}\t{}",
+                    set.run,
+                    w.name(),
+                    mode.name(),
+                    execs[i].name(),
+                    s.ops,
+                    s.ns_per_op,
+                    s.cpu_per_op.map_or("-".into(), |c| format!("{c:.1}")),
+                    s.sleeps_per_op.map_or("-".into(), |c| format!("{c:.4}")),
+                );
+            }
+            for (i, h) in round_hists.into_iter().enumerate() {
+                if let Some(h) = h {
+                    hists
+                        .entry((w, mode, i))
+                        .or_insert_with(Hist::new)
+                        .merge(&h);
+                }
+            }
+            cycles.push(Cycle {
+                work: w,
+                mode,
+                samples,
+            });
+        }
+    }
+    let elapsed = started.elapsed();
+    let names: Vec<&'static str> = execs.iter().map(|e| e.name()).collect();
+    let peers: Vec<usize> = (0..n).filter(|&i| execs[i].is_peer()).collect();
+    let candidates: Vec<usize> = (0..n).filter(|&i| !execs[i].is_peer()).collect();
+    for e in execs {
+        e.stop();
+    }
+    println!("\nmeasured for {:.1} s\n", elapsed.as_secs_f64());
+    print_tables(
+        alloc,
+        &set,
+        &works,
+        &cycles,
+        &hists,
+        &names,
+        &candidates,
+        &peers,
+    );
+}
+
+/// The value at quantile `q` (nearest rank) of `v`, which must be sorted.
+fn q(v: &[f64], q: f64) -> f64 {
+    let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
+
+/// "median [p10, p90]" of `v`, or "-" when empty.
+fn spread(v: &mut Vec<f64>, unit: impl Fn(f64) -> String) -> String {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return "-".into();
+    }
+    v.sort_by(f64::total_cmp);
+    format!(
+        "{} [{}, {}]",
+        unit(q(v, 0.5)),
+        unit(q(v, 0.1)),
+        unit(q(v, 0.9))
+    )
+}
+
+fn ns(x: f64) -> String {
+    if x >= 10_000.0 {
+        format!("{:.1} us", x / 1000.0)
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn ratio(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_tables(
+    alloc: &str,
+    set: &Settings,
+    works: &[Work],
+    cycles: &[Cycle],
+    hists: &BTreeMap<(Work, Mode, usize), Hist>,
+    names: &[&str],
+    candidates: &[usize],
+    peers: &[usize],
+) {
+    println!("### Ratio table ({alloc}, run {})\n", set.run);
+    println!(
+        "| alloc | run | row | mode | cycles | executor | ns/op | best peer | its ns/op | ratio per cycle | ahead | >= 2x |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut detail = Vec::new();
+    for &w in works {
+        for mode in [Mode::Fast, Mode::Slow, Mode::Mixed] {
+            let cs: Vec<&Cycle> = cycles
+                .iter()
+                .filter(|c| c.work == w && c.mode == mode)
+                .collect();
+            if cs.is_empty() {
+                continue;
+            }
+            let col =
+                |i: usize| -> Vec<f64> { cs.iter().map(|c| c.samples[i].ns_per_op).collect() };
+            let median = |i: usize| {
+                let mut v = col(i);
+                v.retain(|x| x.is_finite());
+                v.sort_by(f64::total_cmp);
+                if v.is_empty() {
+                    f64::INFINITY
+                } else {
+                    q(&v, 0.5)
+                }
+            };
+            let best = *peers
+                .iter()
+                .min_by(|&&a, &&b| median(a).total_cmp(&median(b)))
+                .expect("at least one peer");
+            for &el in candidates {
+                let mut ratios: Vec<f64> = cs
+                    .iter()
+                    .map(|c| {
+                        let b = peers
+                            .iter()
+                            .map(|&p| c.samples[p].ns_per_op)
+                            .fold(f64::INFINITY, f64::min);
+                        c.samples[el].ns_per_op / b
+                    })
+                    .filter(|r| r.is_finite())
+                    .collect();
+                if ratios.is_empty() {
+                    continue;
+                }
+                let ahead = ratios.iter().filter(|&&r| r < 1.0).count();
+                let twice = ratios.iter().filter(|&&r| r <= 0.5).count();
+                let k = ratios.len();
+                println!(
+                    "| {alloc} | {} | {} | {} | {k} | {} | {} | {} | {} | {} | {ahead}/{k} | {twice}/{k} |",
+                    set.run,
+                    w.name(),
+                    mode.name(),
+                    names[el],
+                    spread(&mut col(el), ns),
+                    names[best],
+                    spread(&mut col(best), ns),
+                    spread(&mut ratios, ratio),
+                );
+            }
+            for (i, name) in names.iter().enumerate() {
+                if cs.iter().all(|c| c.samples[i].ops == 0) {
+                    continue;
+                }
+                let (p50, p99) = match hists.get(&(w, mode, i)) {
+                    Some(h) => {
+                        let f = |x: f64| match h.quantile(x) {
+                            Some(Some(v)) => ns(v as f64),
+                            Some(None) => ">200 us".into(),
+                            None => "-".into(),
+                        };
+                        (f(0.5), f(0.99))
+                    }
+                    None => ("-".into(), "-".into()),
+                };
+                let mut cpu: Vec<f64> = cs.iter().filter_map(|c| c.samples[i].cpu_per_op).collect();
+                let mut sl: Vec<f64> = cs
+                    .iter()
+                    .filter_map(|c| c.samples[i].sleeps_per_op)
+                    .collect();
+                detail.push(format!(
+                    "| {alloc} | {} | {} | {} | {name} | {} | {p50} | {p99} | {} | {} |",
+                    set.run,
+                    w.name(),
+                    mode.name(),
+                    spread(&mut col(i), ns),
+                    spread(&mut cpu, ns),
+                    spread(&mut sl, |x| format!("{x:.3}")),
+                ));
+            }
+        }
+    }
+    println!(
+        "\nns/op: median [p10, p90] over the cycles of that mode (one round per cycle). ratio per cycle: \
+         eventloop / fastest peer of the same cycle, median [p10, p90]; ahead: cycles with ratio < 1; \
+         >= 2x: cycles with ratio <= 0.5. Modes: line RTT probe before and after the cycle, both \
+         < {SLOW_PROBE_NS} ns (fast), both >= (slow), else mixed.\n"
+    );
+    println!("### Per executor ({alloc}, run {})\n", set.run);
+    println!("| alloc | run | row | mode | executor | ns/op | p50 | p99 | CPU ns/op | sleeps/op |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for line in detail {
+        println!("{line}");
+    }
+    println!(
+        "\np50/p99: every operation of the rows timed per operation (1 ns buckets up to 200 us). \
+         CPU ns/op: process CPU time (all threads) over the round / operations. sleeps/op: \
+         the event loop's own count of declared sleeps."
+    );
+}
