@@ -152,7 +152,7 @@ pub struct Index {
     pub crates: Vec<CrateInfo>,
     by_path: HashMap<(usize, Vec<String>), ModId>,
     /// `mod x;` declarations: (crate, child path) -> attributes.
-    decls: HashMap<(usize, Vec<String>), Vec<Attribute>>,
+    decls: HashMap<(usize, Vec<String>), Vec<Vec<Attribute>>>,
     /// The crate whose files are being added.
     building: usize,
 }
@@ -218,9 +218,9 @@ impl Index {
             all_files.extend(c.files);
         }
         let decls = std::mem::take(&mut ix.decls);
-        for (path, attrs) in decls {
+        for (path, all) in decls {
             if let Some(&m) = ix.by_path.get(&path) {
-                let mut attrs = attrs;
+                let mut attrs = either_declaration(all);
                 attrs.append(&mut ix.modules[m].attrs);
                 ix.modules[m].attrs = attrs;
             }
@@ -356,7 +356,9 @@ impl Index {
                         }
                         None => {
                             self.decls
-                                .insert((self.building, path), cfg_attrs(&md.attrs));
+                                .entry((self.building, path))
+                                .or_default()
+                                .push(cfg_attrs(&md.attrs));
                         }
                     }
                 }
@@ -761,6 +763,52 @@ pub fn is_prelude(name: &str) -> bool {
             | "String"
             | "Result"
     )
+}
+
+/// The cfg attributes of a module declared by several `mod x;` items (e.g. one in
+/// `cfg_os_poll! { mod unix; }`, one in `cfg_not_os_poll! { mod unix; }`): it exists if
+/// any declaration does, so their `cfg`s are joined with `any(all(..), all(..))`. A
+/// declaration with `cfg_attr` among several is kept as it is (rare; never OR-able here).
+fn either_declaration(mut all: Vec<Vec<Attribute>>) -> Vec<Attribute> {
+    if all.len() <= 1 {
+        return all.pop().unwrap_or_default();
+    }
+    // `cfg_attr(docsrs, doc(...))` and the like decide nothing about existence.
+    for attrs in &mut all {
+        attrs.retain(|a| !a.path().is_ident("cfg_attr") || !only_doc(a));
+    }
+    if all.iter().flatten().any(|a| a.path().is_ident("cfg_attr")) {
+        return all.concat();
+    }
+    let mut alts = Vec::new();
+    for attrs in &all {
+        let preds: Vec<String> = attrs
+            .iter()
+            .filter_map(|a| a.meta.require_list().ok())
+            .map(|l| l.tokens.to_string())
+            .collect();
+        if preds.is_empty() {
+            return Vec::new(); // one declaration holds everywhere
+        }
+        alts.push(format!("all({})", preds.join(", ")));
+    }
+    let text = format!("#[cfg(any({}))] struct S;", alts.join(", "));
+    syn::parse_str::<syn::ItemStruct>(&text)
+        .map(|s| s.attrs)
+        .unwrap_or_else(|_| all.concat())
+}
+
+/// `cfg_attr(pred, doc(...), ...)` that adds only `doc` attributes.
+fn only_doc(a: &Attribute) -> bool {
+    let Ok(list) = a.meta.require_list() else {
+        return false;
+    };
+    let Ok(metas) = list.parse_args_with(
+        syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+    ) else {
+        return false;
+    };
+    metas.len() > 1 && metas.iter().skip(1).all(|m| m.path().is_ident("doc"))
 }
 
 fn is_cfg(a: &Attribute) -> bool {

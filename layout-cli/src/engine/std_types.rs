@@ -240,6 +240,12 @@ impl Ctx<'_> {
                 Layout::plain(s, lay::int_align(s, a64, self.a128()))
             }
             "c_longlong" | "c_ulonglong" | "c_double" => Layout::plain(8, a64),
+            // `std::os::fd`: a `c_int` whose valid range excludes -1 (one niche value).
+            "OwnedFd" | "BorrowedFd" => Layout::scalar_niche(4, 4, 1),
+            // `std::fs::File` wraps an `OwnedFd` on Unix, an `OwnedHandle` (a raw
+            // pointer, no niche) on Windows.
+            "File" if self.row.os == "windows" => Layout::plain(p, p),
+            "File" => Layout::scalar_niche(4, 4, 1),
             "NonZeroU8" | "NonZeroI8" => Layout::scalar_niche(1, 1, 1),
             "NonZeroU16" | "NonZeroI16" => Layout::scalar_niche(2, 2, 1),
             "NonZeroU32" | "NonZeroI32" => Layout::scalar_niche(4, 4, 1),
