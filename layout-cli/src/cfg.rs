@@ -1,17 +1,23 @@
-//! `#[cfg(...)]` and `#[cfg_attr(...)]`, evaluated for one target as rustc would.
+//! `#[cfg(...)]` and `#[cfg_attr(...)]`, evaluated for one crate on one target as rustc
+//! would.
 //!
-//! Predicates about the target (`target_arch`, `target_os`, `target_env`,
-//! `target_pointer_width`, `target_family`, `unix`, `windows`, `target_endian`,
-//! `target_has_atomic`, `target_vendor`, `panic`, ...) come from cfg-expr's copy of
-//! rustc's built-in target list. Everything that depends on how the crate is built is
-//! evaluated for a plain `cargo build` with no features and no extra `--cfg`:
-//! - `feature = "..."` is false (the report describes the crate without features);
-//! - `test`, `debug_assertions`, `proc_macro`, `doc`, `miri` and any other bare flag or
-//!   `key = "value"` rustc does not set itself (`loom`, `docsrs`, `tokio_unstable`) are
-//!   false;
-//! - `target_feature = "..."` is true only for the features the target enables by
-//!   default that are listed in [`baseline_feature`]; anything else is false;
-//! - `cfg(true)` and `cfg(false)` are what they say.
+//! With cargo's model (see [`crate::cargo`]), every predicate rustc decides comes from
+//! `rustc --print cfg --target T` for the build (target features, `--cfg`s from
+//! rustflags, `debug_assertions` per profile, `panic`), `feature = "..."` from the
+//! features cargo enables for that package on that target, `proc_macro` from the crate
+//! kind, and `test`, `doc`, `doctest`, `miri` are false. Any other name is false for a
+//! package without a build script; a build script may set it (`cargo:rustc-cfg`), so for
+//! a package with one, a name its build files mention is *unknown*, and an item that
+//! depends on it is reported as possibly absent and a field as unknown, never guessed.
+//!
+//! Without cargo's model (plain files and directories), target predicates come from
+//! cfg-expr's copy of rustc's target list, `feature` is false, `target_feature` is true
+//! only for the baseline features in [`baseline_feature`], and every other build flag
+//! (`test`, `debug_assertions`, `loom`, `docsrs`, ...) is false: the report describes the
+//! files built with no features and no extra `--cfg`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use cfg_expr::targets::get_builtin_target_by_triple;
 use cfg_expr::{Expression, Predicate};
@@ -19,23 +25,63 @@ use layout::target::TargetInfo;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Meta, Token};
 
-/// A target as the `cfg` evaluator sees it.
-#[derive(Clone, Copy, Debug)]
+use crate::cargo::RustcCfg;
+
+/// A target as the `cfg` evaluator sees it (for one crate, with cargo's model).
+#[derive(Clone, Debug)]
 pub struct CfgTarget {
     /// Our table row.
     pub row: &'static TargetInfo,
     /// cfg-expr's description of the same triple.
     pub builtin: Option<&'static cfg_expr::targets::TargetInfo>,
+    /// The crate's build on this target, from cargo and rustc; `None` for plain files.
+    pub krate: Option<Arc<CrateCfg>>,
+}
+
+/// What decides a crate's cfgs on one target in the user's build.
+#[derive(Debug, Default)]
+pub struct CrateCfg {
+    /// rustc's cfg set for the target with the build's flags.
+    pub rustc: Arc<RustcCfg>,
+    /// Features cargo enables for the package on this target.
+    pub features: Arc<BTreeSet<String>>,
+    /// A proc-macro crate (`cfg(proc_macro)`).
+    pub proc_macro: bool,
+    /// The text of the package's build script and the files it includes, if it has
+    /// one: a cfg name found there may be set by it, so it is unknown.
+    pub build_script: Option<Arc<String>>,
+    /// The package name, for reasons.
+    pub package: String,
 }
 
 impl CfgTarget {
-    /// The evaluator for a table row.
+    /// The evaluator for a table row, for plain files.
     pub fn new(row: &'static TargetInfo) -> Self {
         CfgTarget {
             row,
             builtin: get_builtin_target_by_triple(row.triple),
+            krate: None,
         }
     }
+
+    /// The evaluator for one crate of the user's build on `row`.
+    pub fn for_crate(row: &'static TargetInfo, krate: Arc<CrateCfg>) -> Self {
+        CfgTarget {
+            krate: Some(krate),
+            ..CfgTarget::new(row)
+        }
+    }
+}
+
+/// A cfg's value: rustc knows it for the build, or the tool cannot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tri {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Depends on something the tool cannot know: the reason.
+    Unknown(String),
 }
 
 /// Target features on by default for the target's baseline CPU (rustc's
@@ -49,15 +95,92 @@ pub fn baseline_feature(t: &TargetInfo, feature: &str) -> bool {
     }
 }
 
-/// Evaluates one cfg predicate (the text inside `cfg(...)`).
+/// Evaluates one cfg predicate (the text inside `cfg(...)`); an unknown value counts
+/// as false (see [`eval_tri`] for the three-valued answer).
 pub fn eval_predicate(text: &str, t: &CfgTarget) -> Result<bool, String> {
+    Ok(eval_tri(text, t)? == Tri::True)
+}
+
+/// The most unknown predicates of one cfg whose combinations are tried.
+const MAX_UNKNOWN: usize = 8;
+
+/// Evaluates one cfg predicate three-valued: unknown only if its value really depends
+/// on a predicate the tool cannot know (every combination of those is tried).
+pub fn eval_tri(text: &str, t: &CfgTarget) -> Result<Tri, String> {
     let expr = Expression::parse(text).map_err(|e| format!("cannot parse cfg: {e}"))?;
-    Ok(expr.eval(|p| match p {
-        Predicate::Target(tp) => t.builtin.is_some_and(|b| tp.matches(b)),
-        Predicate::TargetFeature(f) => baseline_feature(t.row, f),
-        Predicate::Flag("true") => true,
-        _ => false,
-    }))
+    let mut unknown: Vec<String> = Vec::new();
+    let mut reason = String::new();
+    for p in expr.predicates() {
+        if let Err(why) = predicate(&p, t) {
+            let key = format!("{p:?}");
+            if !unknown.contains(&key) {
+                unknown.push(key);
+                if reason.is_empty() {
+                    reason = why;
+                }
+            }
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(if expr.eval(|p| predicate(p, t).unwrap_or(false)) {
+            Tri::True
+        } else {
+            Tri::False
+        });
+    }
+    if unknown.len() > MAX_UNKNOWN {
+        return Ok(Tri::Unknown(reason));
+    }
+    let mut seen: Option<bool> = None;
+    for bits in 0u32..(1 << unknown.len()) {
+        let v = expr.eval(|p| match predicate(p, t) {
+            Ok(b) => b,
+            Err(_) => {
+                let key = format!("{p:?}");
+                let i = unknown.iter().position(|u| *u == key).unwrap_or(0);
+                bits & (1 << i) != 0
+            }
+        });
+        match seen {
+            None => seen = Some(v),
+            Some(prev) if prev != v => return Ok(Tri::Unknown(reason)),
+            Some(_) => {}
+        }
+    }
+    Ok(if seen == Some(true) {
+        Tri::True
+    } else {
+        Tri::False
+    })
+}
+
+/// One predicate: its value, or why it cannot be known.
+fn predicate(p: &Predicate<'_>, t: &CfgTarget) -> Result<bool, String> {
+    let Some(k) = &t.krate else {
+        return Ok(match p {
+            Predicate::Target(tp) => t.builtin.is_some_and(|b| tp.matches(b)),
+            Predicate::TargetFeature(f) => baseline_feature(t.row, f),
+            Predicate::Flag("true") => true,
+            _ => false,
+        });
+    };
+    if let Some(v) = crate::cargo::eval_rustc(p, &k.rustc) {
+        return Ok(v);
+    }
+    let name = match p {
+        Predicate::Feature(f) => return Ok(k.features.contains(*f)),
+        Predicate::ProcMacro => return Ok(k.proc_macro),
+        Predicate::Flag(f) => *f,
+        Predicate::KeyValue { key, .. } => *key,
+        _ => return Ok(false),
+    };
+    match &k.build_script {
+        Some(text) if text.contains(name) => Err(format!(
+            "cfg `{name}` may be set by the build script of package `{}`",
+            k.package
+        )),
+        _ => Ok(false),
+    }
 }
 
 /// The attributes active on this target: `cfg_attr` expanded (nested too), `cfg` itself
@@ -81,6 +204,7 @@ type Active = Result<Option<Vec<Attribute>>, syn::Error>;
 pub struct CfgCache {
     active: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Active>>,
     enabled: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), bool>>,
+    presence: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Tri>>,
 }
 
 fn key(attrs: &[Attribute], t: &CfgTarget) -> (usize, usize, usize) {
@@ -125,6 +249,117 @@ impl CfgCache {
         let r = matches!(active(attrs, t), Ok(Some(_)));
         self.enabled.borrow_mut().insert(k, r);
         r
+    }
+
+    /// Memoised [`presence`].
+    pub fn presence(&self, attrs: &[Attribute], t: &CfgTarget) -> Tri {
+        if !has_cfg(attrs) {
+            return Tri::True;
+        }
+        let k = key(attrs, t);
+        if let Some(r) = self.presence.borrow().get(&k) {
+            return r.clone();
+        }
+        let r = presence(attrs, t);
+        self.presence.borrow_mut().insert(k, r.clone());
+        r
+    }
+}
+
+/// Attributes whose presence cannot change a layout or an item's existence: a
+/// `cfg_attr` with an unknown predicate that only adds these is harmless.
+fn harmless(path: &syn::Path) -> bool {
+    [
+        "doc",
+        "allow",
+        "warn",
+        "deny",
+        "expect",
+        "forbid",
+        "must_use",
+        "inline",
+        "cold",
+        "track_caller",
+        "derive",
+        "deprecated",
+        "non_exhaustive",
+        "automatically_derived",
+        "rustfmt",
+        "clippy",
+    ]
+    .iter()
+    .any(|n| path.is_ident(n))
+        || path
+            .segments
+            .first()
+            .is_some_and(|s| s.ident == "rustfmt" || s.ident == "clippy")
+}
+
+/// Whether an item with these attributes exists, three-valued: `Unknown` when a `cfg`
+/// depends on what the tool cannot know, or a `cfg_attr` with such a predicate could add
+/// a `cfg`, `repr`, `path` or `layout` attribute. A malformed attribute is `False` (it is
+/// reported where the item is).
+pub fn presence(attrs: &[Attribute], t: &CfgTarget) -> Tri {
+    let mut unknown: Option<String> = None;
+    for a in attrs {
+        match meta_presence(&a.meta, t, 0) {
+            Tri::False => return Tri::False,
+            Tri::Unknown(r) => {
+                unknown.get_or_insert(r);
+            }
+            Tri::True => {}
+        }
+    }
+    unknown.map_or(Tri::True, Tri::Unknown)
+}
+
+fn meta_presence(meta: &Meta, t: &CfgTarget, depth: usize) -> Tri {
+    if depth > 32 {
+        return Tri::False;
+    }
+    let path = meta.path();
+    if path.is_ident("cfg") {
+        let Ok(list) = meta.require_list() else {
+            return Tri::False;
+        };
+        return eval_tri(&list.tokens.to_string(), t).unwrap_or(Tri::False);
+    }
+    if !path.is_ident("cfg_attr") {
+        return Tri::True;
+    }
+    let Ok(list) = meta.require_list() else {
+        return Tri::False;
+    };
+    let Ok(metas) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
+        return Tri::False;
+    };
+    let mut it = metas.into_iter();
+    let Some(pred) = it.next() else {
+        return Tri::False;
+    };
+    let text = quote::ToTokens::to_token_stream(&pred).to_string();
+    match eval_tri(&text, t) {
+        Err(_) | Ok(Tri::False) => Tri::True,
+        Ok(Tri::True) => {
+            let mut unknown = None;
+            for m in it {
+                match meta_presence(&m, t, depth + 1) {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown(r) => {
+                        unknown.get_or_insert(r);
+                    }
+                    Tri::True => {}
+                }
+            }
+            unknown.map_or(Tri::True, Tri::Unknown)
+        }
+        Ok(Tri::Unknown(r)) => {
+            if it.all(|m| harmless(m.path())) {
+                Tri::True
+            } else {
+                Tri::Unknown(r)
+            }
+        }
     }
 }
 

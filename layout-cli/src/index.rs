@@ -5,7 +5,9 @@
 //! (`src/a/b.rs` is `crate::a::b`, as rustc finds them without `#[path]`) and from
 //! inline `mod x { ... }`; items inside function bodies are not indexed.
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use syn::{Attribute, Item, UseTree};
 
@@ -15,12 +17,16 @@ use crate::source::SourceFile;
 /// Index of a module in [`Index::modules`].
 pub type ModId = usize;
 
-/// How deep `use` chains and re-exports are followed before giving up (cycles).
-const MAX_RESOLVE_DEPTH: usize = 24;
+/// How many resolutions may be under way inside each other (a chain of re-exports or
+/// of modules glob-importing each other) before the next one is given up: a bound on
+/// recursion, so on stack use. Cycles are cut where they close, not by this.
+const MAX_RESOLVE_DEPTH: usize = 256;
 
 /// One module.
 #[derive(Debug, Default)]
 pub struct Module {
+    /// The crate it belongs to (index into [`Index::crates`]).
+    pub krate: usize,
     /// Path from the crate root (`[]` is the root).
     pub path: Vec<String>,
     /// The parent module.
@@ -133,23 +139,83 @@ pub struct Index {
     pub consts: Vec<Def_<syn::ItemConst>>,
     /// `cfg` results, memoised per attribute list and target.
     pub cfg: cfg::CfgCache,
-    module_on: std::cell::RefCell<HashMap<(ModId, usize), bool>>,
-    by_path: HashMap<Vec<String>, ModId>,
-    /// `mod x;` declarations: child path -> attributes.
-    decls: HashMap<Vec<String>, Vec<Attribute>>,
+    module_on: RefCell<HashMap<(ModId, usize), bool>>,
+    /// Lookups and glob sets, memoised per module, name and target.
+    memo: RefCell<HashMap<MemoKey, Slot>>,
+    /// Keys computed inside a still-open cycle (see [`Index::memoised`]).
+    tentative: RefCell<Vec<MemoKey>>,
+    /// How many memoised computations are under way.
+    stack: Cell<usize>,
+    /// See [`Index::resolution_steps`].
+    steps: Cell<u64>,
+    /// The crates: one for plain files, the user's and its dependencies' with cargo.
+    pub crates: Vec<CrateInfo>,
+    by_path: HashMap<(usize, Vec<String>), ModId>,
+    /// `mod x;` declarations: (crate, child path) -> attributes.
+    decls: HashMap<(usize, Vec<String>), Vec<Attribute>>,
+    /// The crate whose files are being added.
+    building: usize,
+}
+
+/// One crate of the index.
+#[derive(Debug, Default)]
+pub struct CrateInfo {
+    /// Its name in paths (`tokio`, `crossbeam_utils`); `crate` for plain files.
+    pub name: String,
+    /// Its root module.
+    pub root: ModId,
+    /// The crates it can name (its extern prelude): name -> index into `crates`.
+    pub externs: HashMap<String, usize>,
+    /// How its cfgs evaluate on each target (empty: the plain evaluator).
+    pub cfgs: Vec<CfgTarget>,
+}
+
+/// One crate's input to [`Index::build_crates`].
+#[derive(Debug, Default)]
+pub struct CrateInput {
+    /// Its name in paths.
+    pub name: String,
+    /// Its files, each with its module path inside the crate.
+    pub files: Vec<SourceFile>,
+    /// Its extern prelude: name -> index of the crate in the input list.
+    pub externs: Vec<(String, usize)>,
+    /// How its cfgs evaluate on each target.
+    pub cfgs: Vec<CfgTarget>,
 }
 
 impl Index {
-    /// Indexes the files.
+    /// Indexes the files of one crate (plain files: no cargo model).
     pub fn build(files: Vec<SourceFile>) -> Index {
+        Index::build_crates(vec![CrateInput {
+            name: "crate".into(),
+            files,
+            ..CrateInput::default()
+        }])
+    }
+
+    /// Indexes several crates; each resolves `crate::` to its own root and the names of
+    /// its extern prelude to the roots of those crates.
+    pub fn build_crates(crates: Vec<CrateInput>) -> Index {
         let mut ix = Index::default();
-        ix.module_for(&[]);
-        for (fi, file) in files.iter().enumerate() {
-            let m = ix.module_for(&file.module);
-            ix.modules[m]
-                .attrs
-                .extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
-            ix.add_items(m, fi, &file.ast.items, 0);
+        let mut all_files = Vec::new();
+        for (k, c) in crates.into_iter().enumerate() {
+            ix.building = k;
+            let root = ix.module_for(&[]);
+            ix.crates.push(CrateInfo {
+                name: c.name,
+                root,
+                externs: c.externs.into_iter().collect(),
+                cfgs: c.cfgs,
+            });
+            let base = all_files.len();
+            for (i, file) in c.files.iter().enumerate() {
+                let m = ix.module_for(&file.module);
+                ix.modules[m]
+                    .attrs
+                    .extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
+                ix.add_items(m, base + i, &file.ast.items, 0);
+            }
+            all_files.extend(c.files);
         }
         let decls = std::mem::take(&mut ix.decls);
         for (path, attrs) in decls {
@@ -159,13 +225,37 @@ impl Index {
                 ix.modules[m].attrs = attrs;
             }
         }
-        ix.files = files;
+        ix.files = all_files;
         ix
     }
 
-    /// The module with this path, created (with its ancestors) if missing.
+    /// The evaluator for the cfgs of module `m`'s crate on `t`'s target.
+    pub fn crate_cfg<'t>(&'t self, m: ModId, t: &'t CfgTarget) -> &'t CfgTarget {
+        let k = self.modules.get(m).map_or(0, |md| md.krate);
+        self.crates
+            .get(k)
+            .and_then(|c| c.cfgs.iter().find(|c| std::ptr::eq(c.row, t.row)))
+            .unwrap_or(t)
+    }
+
+    /// The crate root of module `m`.
+    pub fn crate_root(&self, m: ModId) -> ModId {
+        let k = self.modules.get(m).map_or(0, |md| md.krate);
+        self.crates.get(k).map_or(0, |c| c.root)
+    }
+
+    /// The root module of the crate that module `m`'s crate calls `name`, if indexed.
+    fn extern_root(&self, m: ModId, name: &str) -> Option<ModId> {
+        let k = self.modules.get(m)?.krate;
+        let other = *self.crates.get(k)?.externs.get(name)?;
+        self.crates.get(other).map(|c| c.root)
+    }
+
+    /// The module with this path in the crate being built, created (with its
+    /// ancestors) if missing.
     fn module_for(&mut self, path: &[String]) -> ModId {
-        if let Some(&m) = self.by_path.get(path) {
+        let key = (self.building, path.to_vec());
+        if let Some(&m) = self.by_path.get(&key) {
             return m;
         }
         let parent = if path.is_empty() {
@@ -175,11 +265,12 @@ impl Index {
         };
         let id = self.modules.len();
         self.modules.push(Module {
+            krate: self.building,
             path: path.to_vec(),
             parent,
             ..Module::default()
         });
-        self.by_path.insert(path.to_vec(), id);
+        self.by_path.insert(key, id);
         if let (Some(p), Some(name)) = (parent, path.last()) {
             self.modules[p]
                 .items
@@ -194,7 +285,8 @@ impl Index {
     }
 
     fn add_items(&mut self, m: ModId, file: usize, items: &[Item], depth: usize) {
-        if depth > 64 {
+        // Parsed files passed the nesting gate, so this only guards hand-built trees.
+        if depth > crate::source::MAX_NESTING {
             return;
         }
         for item in items {
@@ -263,7 +355,8 @@ impl Index {
                             self.add_items(child, file, items, depth + 1);
                         }
                         None => {
-                            self.decls.insert(path, cfg_attrs(&md.attrs));
+                            self.decls
+                                .insert((self.building, path), cfg_attrs(&md.attrs));
                         }
                     }
                 }
@@ -283,13 +376,41 @@ impl Index {
             });
     }
 
+    /// Whether module `m` exists on this target, three-valued (its and its ancestors'
+    /// `cfg`s).
+    pub fn module_presence(&self, m: ModId, t: &CfgTarget) -> cfg::Tri {
+        let mut unknown = None;
+        let mut cur = Some(m);
+        let mut hops = 0;
+        while let Some(c) = cur {
+            match self
+                .cfg
+                .presence(&self.modules[c].attrs, self.crate_cfg(c, t))
+            {
+                cfg::Tri::False => return cfg::Tri::False,
+                cfg::Tri::Unknown(r) => {
+                    unknown.get_or_insert(r);
+                }
+                cfg::Tri::True => {}
+            }
+            cur = self.modules[c].parent.filter(|&p| p != c);
+            hops += 1;
+            if hops > self.modules.len() {
+                break;
+            }
+        }
+        unknown.map_or(cfg::Tri::True, cfg::Tri::Unknown)
+    }
+
     /// Whether module `m` exists on this target (its and its ancestors' `cfg`s hold).
     pub fn module_enabled(&self, m: ModId, t: &CfgTarget) -> bool {
-        let key = (m, std::ptr::from_ref(t.row) as usize);
+        let key = (m, target_key(t));
         if let Some(&on) = self.module_on.borrow().get(&key) {
             return on;
         }
-        let on = self.cfg.enabled(&self.modules[m].attrs, t)
+        let on = self
+            .cfg
+            .enabled(&self.modules[m].attrs, self.crate_cfg(m, t))
             && self.modules[m]
                 .parent
                 .is_none_or(|p| p != m && self.module_enabled(p, t));
@@ -309,28 +430,57 @@ impl Index {
 
     /// Resolves a path written in module `m`.
     pub fn resolve(&self, m: ModId, segs: &[String], global: bool, t: &CfgTarget) -> Option<Res> {
-        self.resolve_in(m, segs, global, t, 0)
+        let mut low = usize::MAX;
+        self.resolve_in(m, segs, global, t, None, &mut low)
     }
 
+    /// Resolution work done so far (memo hits, lookups computed, glob edges and module
+    /// entries scanned), for tests that check resolution stays linear.
+    pub fn resolution_steps(&self) -> u64 {
+        self.steps.get()
+    }
+
+    fn step(&self) {
+        self.steps.set(self.steps.get() + 1);
+    }
+
+    /// `glob_scope` is set while resolving the path of a glob of module `m` itself: its
+    /// first segment is then looked up in `m`'s own items and in the globs of `m`
+    /// already resolved (the ones listed), not in `m`'s full glob set, which is what is
+    /// being computed.
     fn resolve_in(
         &self,
         m: ModId,
         segs: &[String],
         global: bool,
         t: &CfgTarget,
-        depth: usize,
+        glob_scope: Option<&[ModId]>,
+        low: &mut usize,
     ) -> Option<Res> {
-        if depth > MAX_RESOLVE_DEPTH || segs.is_empty() {
+        self.step();
+        if segs.is_empty() {
             return None;
         }
         if global {
-            return Some(Res::Extern(segs.to_vec()));
+            return match self.extern_root(m, &segs[0]) {
+                Some(root) => {
+                    self.resolve_in(root, &segs[1..], false, t, None, low)
+                        .or(if segs.len() == 1 {
+                            Some(Res::Module(root))
+                        } else {
+                            None
+                        })
+                }
+                None => Some(Res::Extern(segs.to_vec())),
+            };
         }
+        // A glob path names a module, so an external glob never supplies a segment of it.
+        let for_glob = glob_scope.is_some();
         let mut i = 0;
         let mut cur: Res = match segs[0].as_str() {
             "crate" => {
                 i = 1;
-                Res::Module(0)
+                Res::Module(self.crate_root(m))
             }
             "self" => {
                 i = 1;
@@ -346,16 +496,24 @@ impl Index {
             }
             first => {
                 i = 1;
-                match self.lookup(m, first, t, depth + 1, segs.len() == 1) {
-                    Some(r) => r,
-                    None => Res::Extern(vec![first.to_string()]),
+                let found = match glob_scope {
+                    None => self.lookup(m, first, t, segs.len() == 1, low),
+                    Some(done) => self.own(m, first, t, low).unwrap_or_else(|| {
+                        done.iter()
+                            .find_map(|&gm| self.lookup(gm, first, t, false, low))
+                    }),
+                };
+                match (found, self.extern_root(m, first)) {
+                    (Some(r), _) => r,
+                    (None, Some(root)) => Res::Module(root),
+                    (None, None) => Res::Extern(vec![first.to_string()]),
                 }
             }
         };
         while i < segs.len() {
             let last = i + 1 == segs.len();
             cur = match cur {
-                Res::Module(md) => self.lookup(md, &segs[i], t, depth + 1, last)?,
+                Res::Module(md) => self.lookup(md, &segs[i], t, last && !for_glob, low)?,
                 Res::Extern(mut p) => {
                     p.push(segs[i].clone());
                     Res::Extern(p)
@@ -367,6 +525,55 @@ impl Index {
         Some(cur)
     }
 
+    /// The entry `name` of module `m` itself (its items and named `use`s, not its
+    /// globs): `None` if it has none, `Some(None)` if it has one that does not resolve.
+    fn own(&self, m: ModId, name: &str, t: &CfgTarget, low: &mut usize) -> Option<Option<Res>> {
+        self.step();
+        let entries = self.modules[m].items.get(name)?;
+        // Two present type definitions of one name in one module only happen when
+        // several crate roots (`main.rs`, `lib.rs`, `bin/*.rs`) share the root module
+        // here: ambiguous, so unresolved rather than possibly wrong.
+        let mut found: Option<Res> = None;
+        let mut value: Option<Res> = None;
+        let mut via_use = None;
+        for e in entries {
+            if !self.cfg.enabled(&e.attrs, self.crate_cfg(m, t)) {
+                continue;
+            }
+            let r = match &e.def {
+                Def::Struct(i) => Res::Struct(*i),
+                Def::Enum(i) => Res::Enum(*i),
+                Def::Union(i) => Res::Union(*i),
+                Def::Alias(i) => Res::Alias(*i),
+                Def::Const(i) => {
+                    value.get_or_insert(Res::Const(*i));
+                    continue;
+                }
+                Def::Module(c) => {
+                    if !self.module_enabled(*c, t) {
+                        continue;
+                    }
+                    Res::Module(*c)
+                }
+                Def::Use(u) => {
+                    via_use.get_or_insert(u);
+                    continue;
+                }
+            };
+            match &found {
+                None => found = Some(r),
+                Some(prev) if *prev != r => return Some(None),
+                Some(_) => {}
+            }
+        }
+        if let Some(r) = found.or(value) {
+            return Some(Some(r));
+        }
+        // `use x::y;` inside module `m` resolves from `m` (uniform paths); a use of a
+        // name that is not local is an external crate.
+        via_use.map(|u| self.resolve_in(m, &u.path, u.global, t, None, low))
+    }
+
     /// The item `name` in module `m` on this target: own items, then `use`s, then globs.
     /// A glob from another crate (`use std::sync::atomic::*`) can only supply the last
     /// segment of a path (the type itself): we cannot know which modules it holds.
@@ -375,78 +582,156 @@ impl Index {
         m: ModId,
         name: &str,
         t: &CfgTarget,
-        depth: usize,
         extern_globs: bool,
+        low: &mut usize,
     ) -> Option<Res> {
-        if depth > MAX_RESOLVE_DEPTH {
-            return None;
-        }
-        let module = &self.modules[m];
-        let mut via_use = None;
-        if let Some(entries) = module.items.get(name) {
-            // Two present type definitions of one name in one module only happen when
-            // several crate roots (`main.rs`, `lib.rs`, `bin/*.rs`) share the root module
-            // here: ambiguous, so unresolved rather than possibly wrong.
-            let mut found: Option<Res> = None;
-            let mut value: Option<Res> = None;
-            for e in entries {
-                if !self.cfg.enabled(&e.attrs, t) {
-                    continue;
-                }
-                let r = match &e.def {
-                    Def::Struct(i) => Res::Struct(*i),
-                    Def::Enum(i) => Res::Enum(*i),
-                    Def::Union(i) => Res::Union(*i),
-                    Def::Alias(i) => Res::Alias(*i),
-                    Def::Const(i) => {
-                        value.get_or_insert(Res::Const(*i));
-                        continue;
-                    }
-                    Def::Module(c) => {
-                        if !self.module_enabled(*c, t) {
-                            continue;
-                        }
-                        Res::Module(*c)
-                    }
-                    Def::Use(u) => {
-                        via_use.get_or_insert(u);
-                        continue;
-                    }
-                };
-                match &found {
-                    None => found = Some(r),
-                    Some(prev) if *prev != r => return None,
-                    Some(_) => {}
+        let key = MemoKey::Lookup(m, name.to_string(), target_key(t), extern_globs);
+        let v = self.memoised(key, low, MemoVal::Lookup(None), |low| {
+            if let Some(r) = self.own(m, name, t, low) {
+                return MemoVal::Lookup(r);
+            }
+            let globs = self.glob_edges(m, t, low);
+            for &gm in &globs.local {
+                self.step();
+                if let Some(r) = self.lookup(gm, name, t, extern_globs, low) {
+                    return MemoVal::Lookup(Some(r));
                 }
             }
-            if let Some(r) = found.or(value) {
-                return Some(r);
+            if extern_globs
+                && !is_prelude(name)
+                && let Some(p) = globs.external.first()
+            {
+                let mut p = p.clone();
+                p.push(name.to_string());
+                return MemoVal::Lookup(Some(Res::Extern(p)));
             }
+            MemoVal::Lookup(None)
+        });
+        match v {
+            MemoVal::Lookup(r) => r,
+            MemoVal::Globs(_) => None,
         }
-        if let Some(u) = via_use {
-            // `use x::y;` inside module `m` resolves from `m` (uniform paths); a use of
-            // a name that is not local is an external crate.
-            return self.resolve_in(m, &u.path, u.global, t, depth + 1);
-        }
-        let mut extern_hit = None;
-        for g in &module.globs {
-            match self.resolve_in(m, &g.path, g.global, t, depth + 1) {
-                Some(Res::Module(gm)) if gm != m => {
-                    if let Some(r) = self.lookup(gm, name, t, depth + 1, extern_globs) {
-                        return Some(r);
-                    }
-                }
-                Some(Res::Extern(mut p))
-                    if extern_globs && extern_hit.is_none() && !is_prelude(name) =>
-                {
-                    p.push(name.to_string());
-                    extern_hit = Some(Res::Extern(p));
-                }
-                _ => {}
-            }
-        }
-        extern_hit
     }
+
+    /// What the globs of module `m` import on this target, resolved once. Each glob's
+    /// path sees the globs before it (`use a::*; use b::*;` finds `b` in `a`), so one
+    /// module's globs never make each other's resolution retry them all.
+    fn glob_edges(&self, m: ModId, t: &CfgTarget, low: &mut usize) -> Rc<GlobEdges> {
+        let key = MemoKey::Globs(m, target_key(t));
+        let empty = MemoVal::Globs(Rc::new(GlobEdges::default()));
+        let v = self.memoised(key, low, empty, |low| {
+            let mut edges = GlobEdges::default();
+            for g in &self.modules[m].globs {
+                self.step();
+                match self.resolve_in(m, &g.path, g.global, t, Some(&edges.local), low) {
+                    Some(Res::Module(gm)) if gm != m && !edges.local.contains(&gm) => {
+                        edges.local.push(gm)
+                    }
+                    Some(Res::Extern(p)) => edges.external.push(p),
+                    _ => {}
+                }
+            }
+            MemoVal::Globs(Rc::new(edges))
+        });
+        match v {
+            MemoVal::Globs(g) => g,
+            MemoVal::Lookup(_) => Rc::new(GlobEdges::default()),
+        }
+    }
+
+    /// Computes `key` once, cycle-safe. A computation that reaches itself again (a `use`
+    /// cycle, globs importing each other) sees `cut` there; its result, and those of the
+    /// computations it started that saw the cut, are exact only once the outermost
+    /// computation of the cycle is done, so those inner ones are kept only while it
+    /// runs (so none is computed twice meanwhile) and then dropped, as in Tarjan's
+    /// strongly-connected-components algorithm. `low` is the lowest stack position the
+    /// computation depended on.
+    fn memoised(
+        &self,
+        key: MemoKey,
+        low: &mut usize,
+        cut: MemoVal,
+        compute: impl FnOnce(&mut usize) -> MemoVal,
+    ) -> MemoVal {
+        self.step();
+        match self.memo.borrow().get(&key) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Tentative(v, l)) => {
+                *low = (*low).min(*l);
+                return v.clone();
+            }
+            Some(Slot::InProgress(pos)) => {
+                *low = (*low).min(*pos);
+                return cut;
+            }
+            None => {}
+        }
+        let pos = self.stack.get();
+        if pos >= MAX_RESOLVE_DEPTH {
+            // Too deep to follow without risking the stack: unresolved, and nothing
+            // that depended on this is kept past the outermost computation.
+            *low = 0;
+            return cut;
+        }
+        self.stack.set(pos + 1);
+        self.memo
+            .borrow_mut()
+            .insert(key.clone(), Slot::InProgress(pos));
+        let tentative_from = self.tentative.borrow().len();
+        let mut mine = usize::MAX;
+        let v = compute(&mut mine);
+        self.stack.set(pos);
+        let mut memo = self.memo.borrow_mut();
+        if mine >= pos {
+            for k in self.tentative.borrow_mut().drain(tentative_from..) {
+                memo.remove(&k);
+            }
+            memo.insert(key, Slot::Done(v.clone()));
+        } else {
+            memo.insert(key.clone(), Slot::Tentative(v.clone(), mine));
+            self.tentative.borrow_mut().push(key);
+        }
+        *low = (*low).min(mine);
+        v
+    }
+}
+
+/// The key `module_enabled` and the resolution memos use for a target.
+fn target_key(t: &CfgTarget) -> usize {
+    std::ptr::from_ref(t.row) as usize
+}
+
+/// What one module's globs import.
+#[derive(Debug, Default)]
+struct GlobEdges {
+    /// Modules of this crate, in glob order.
+    local: Vec<ModId>,
+    /// Paths outside this crate, in glob order.
+    external: Vec<Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum MemoKey {
+    /// `lookup(module, name, target, extern_globs)`.
+    Lookup(ModId, String, usize, bool),
+    /// `glob_edges(module, target)`.
+    Globs(ModId, usize),
+}
+
+#[derive(Clone, Debug)]
+enum MemoVal {
+    Lookup(Option<Res>),
+    Globs(Rc<GlobEdges>),
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// Being computed, at this position of the resolution stack.
+    InProgress(usize),
+    /// Computed while a cycle through this stack position was still open.
+    Tentative(MemoVal, usize),
+    /// Final.
+    Done(MemoVal),
 }
 
 /// Primitive and prelude type names, which a glob import from another crate does not
@@ -494,7 +779,7 @@ fn flatten_use(
     out: &mut Vec<(Option<String>, UseEntry)>,
     depth: usize,
 ) {
-    if depth > 64 {
+    if depth > crate::source::MAX_NESTING {
         return;
     }
     match tree {
@@ -616,5 +901,134 @@ mod tests {
         let lin = CfgTarget::new(&X86_64_LINUX);
         // Either unresolved or external; never a hang or a stack overflow.
         let _ = ix.resolve(0, &segs("A"), false, &lin);
+    }
+
+    /// Resolution steps for `names` looked up in module `m` of the index of `files`.
+    fn steps_for(files: Vec<SourceFile>, m: &[&str], names: &[&str]) -> u64 {
+        let ix = Index::build(files);
+        let lin = CfgTarget::new(&X86_64_LINUX);
+        let path: Vec<String> = m.iter().map(|s| s.to_string()).collect();
+        let md = ix.by_path[&(0, path)];
+        for n in names {
+            let _ = ix.resolve(md, &segs(n), false, &lin);
+        }
+        ix.resolution_steps()
+    }
+
+    #[test]
+    fn many_globs_in_one_module_resolve_in_linear_steps() {
+        let src = |n: usize| -> String {
+            let mut s: String = (0..n).map(|i| format!("use g{i}::*; ")).collect();
+            s.push_str("struct S { v: u8 }");
+            s
+        };
+        let count = |n| steps_for(vec![file(&[], &src(n))], &[], &["u8", "Missing", "S"]);
+        let (a, b, c) = (count(8), count(16), count(32));
+        assert!(b <= 2 * a && c <= 2 * b, "steps {a} {b} {c}");
+        // Before memoisation five globs already took seconds; 4,000 must be quick.
+        assert!(count(4000) <= 1000 * a, "steps {}", count(4000));
+        // An external glob supplies a type name, never a prelude one.
+        let ix = Index::build(vec![file(&[], &src(3))]);
+        let lin = CfgTarget::new(&X86_64_LINUX);
+        assert_eq!(
+            ix.resolve(0, &segs("Missing"), false, &lin),
+            Some(Res::Extern(segs("g0::Missing")))
+        );
+        assert_eq!(
+            ix.resolve(0, &segs("u8"), false, &lin),
+            Some(Res::Extern(segs("u8")))
+        );
+    }
+
+    /// The `pub use child::*;` in the parent plus `use super::*;` in each child shape.
+    fn parent_and_children(n: usize) -> Vec<SourceFile> {
+        let mut root: String = (0..n)
+            .map(|i| {
+                format!(
+                    "mod c{i} {{ use super::*; pub struct T{i} {{ v: u8 }} }} pub use c{i}::*; "
+                )
+            })
+            .collect();
+        root.push_str("use ext::*; pub struct Top;");
+        vec![file(&[], &root)]
+    }
+
+    #[test]
+    fn parent_child_glob_cycles_resolve_in_linear_steps() {
+        let count = |n: usize| {
+            let names: Vec<String> = (0..n).map(|i| format!("c{i}::Missing")).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut all = names.clone();
+            all.extend(["u8", "Top", "T0"]);
+            steps_for(parent_and_children(n), &[], &all)
+        };
+        let (a, b, c) = (count(16), count(32), count(64));
+        assert!(b <= 2 * a && c <= 2 * b, "steps {a} {b} {c}");
+    }
+
+    #[test]
+    fn globs_see_through_cycles_whatever_the_query_order() {
+        // `T5` is found from a child through `use super::*`, the parent's `pub use
+        // c3::*`, whichever module is asked first; `Ext` comes from the parent's
+        // external glob.
+        let lin = CfgTarget::new(&X86_64_LINUX);
+        for first in ["Top", "c0::T5", "c1::Ext"] {
+            let ix = Index::build(parent_and_children(8));
+            let _ = ix.resolve(0, &segs(first), false, &lin);
+            for c in 0..8 {
+                let m = ix.by_path[&(0, vec![format!("c{c}")])];
+                let t5 = ix.resolve(m, &segs("T5"), false, &lin);
+                assert!(
+                    matches!(t5, Some(Res::Struct(i)) if ix.structs[i].item.ident == "T5"),
+                    "{first}: c{c} {t5:?}"
+                );
+                assert_eq!(
+                    ix.resolve(m, &segs("Ext"), false, &lin),
+                    Some(Res::Extern(segs("ext::Ext"))),
+                    "{first}: c{c}"
+                );
+            }
+        }
+        // A glob path found through an earlier glob.
+        let ix = Index::build(vec![file(
+            &[],
+            "mod a { pub mod b { pub struct X; } } use a::*; use b::*;",
+        )]);
+        assert!(matches!(
+            ix.resolve(0, &segs("X"), false, &lin),
+            Some(Res::Struct(_))
+        ));
+        // Globs importing each other, with nothing defined: unresolved, no hang.
+        let ix = Index::build(vec![file(
+            &[],
+            "mod a { pub use super::b::*; pub use super::c::*; } \
+             mod b { pub use super::a::*; pub use super::c::*; } \
+             mod c { pub use super::a::*; pub use super::b::*; } use a::*;",
+        )]);
+        assert_eq!(
+            ix.resolve(0, &segs("Nothing"), false, &lin),
+            Some(Res::Extern(segs("Nothing")))
+        );
+    }
+
+    #[test]
+    fn long_reexport_chains_do_not_overflow() {
+        let n = 5000;
+        let mut src: String = (0..n)
+            .map(|i| format!("mod m{i} {{ pub use super::m{}::X; }} ", i + 1))
+            .collect();
+        src.push_str(&format!("mod m{n} {{ pub struct X; }}"));
+        let ix = Index::build(vec![file(&[], &src)]);
+        let lin = CfgTarget::new(&X86_64_LINUX);
+        // Short chains resolve; the far end of a chain this long is given up, not a crash.
+        assert!(matches!(
+            ix.resolve(0, &segs(&format!("m{}::X", n - 3)), false, &lin),
+            Some(Res::Struct(_))
+        ));
+        let _ = ix.resolve(0, &segs("m0::X"), false, &lin);
+        let steps = ix.resolution_steps();
+        let _ = ix.resolve(0, &segs("m0::X"), false, &lin);
+        // The second time is answered from the memo.
+        assert!(ix.resolution_steps() - steps < 10);
     }
 }

@@ -7,6 +7,7 @@
 //! results to exit codes (`exit`).
 
 pub mod analysis;
+pub mod cargo;
 pub mod cfg;
 pub mod cli;
 pub mod diag;
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod exit;
 pub mod fix;
 pub mod index;
+pub mod modtree;
 pub mod render;
 pub mod reorder;
 pub mod snapshot;

@@ -2,9 +2,11 @@
 //!
 //! Each file is read and parsed once; every target reuses the result. A file that cannot
 //! be read or parsed becomes a [`FileError`] and the others are still analysed. Parsing
-//! never panics: syn is recursive, so the nesting depth of brackets is checked first and
-//! a file nested deeper than [`MAX_NESTING`] is refused with an error instead of
-//! risking a stack overflow.
+//! never panics: syn is recursive, so [`parse`] first measures the file's nesting
+//! ([`nesting::scan`]) and refuses a file nested deeper than [`MAX_NESTING`] with an
+//! error instead of risking a stack overflow. That check is the one gate for `report`,
+//! `snapshot` and `fix`: every file they go on to parse, clone, print or drop has
+//! passed it.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,12 @@ use syn::parse::discouraged::Speculative as _;
 
 use crate::analysis::FileError;
 
-/// Deepest bracket nesting accepted; syn recurses once (or more) per level.
+pub mod nesting;
+
+/// Deepest nesting accepted, as [`nesting::scan`] counts it. syn recurses once or more
+/// per level; in a debug build on an 8 MiB main thread (where `fix` parses), the
+/// costliest construct, nested generics, overflows at about 165 levels and `&mut` at
+/// about 260, so this leaves room for the callers' own frames.
 pub const MAX_NESTING: usize = 128;
 
 /// One parsed source file.
@@ -156,7 +163,7 @@ pub fn load(path: &Path, root: &Path) -> Result<SourceFile, FileError> {
 
 /// Parses Rust source, refusing pathological nesting instead of overflowing the stack.
 pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, String)> {
-    if let Some((line, col)) = too_deep(text) {
+    if let Some((line, col)) = nesting::scan(text, MAX_NESTING).too_deep_at {
         return Err((
             Some(line),
             Some(col),
@@ -190,7 +197,7 @@ pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, Str
 /// not reported (rustc will), which keeps a large crate's report well under a second.
 fn skim_file(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::File> {
     let attrs = input.call(syn::Attribute::parse_inner)?;
-    let items = skim_items(input, 0)?;
+    let items = skim_items(input)?;
     Ok(syn::File {
         shebang: None,
         attrs,
@@ -198,7 +205,20 @@ fn skim_file(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::File> {
     })
 }
 
-fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<Vec<syn::Item>> {
+/// Whether the input starts an item macro invocation (`m! { ... }`, `a::m!(...);`,
+/// `macro_rules! m { ... }`): kept as `Item::Macro` (its tokens are not parsed), so the
+/// module tree can expand the macros that re-emit items (`cfg_if!`, `cfg_rt!`).
+fn is_macro_item(fork: &syn::parse::ParseBuffer<'_>) -> bool {
+    let f = fork.fork();
+    f.call(syn::Path::parse_mod_style).is_ok() && f.peek(syn::Token![!])
+}
+
+/// Parses tokens (the body of an item macro invocation) as items, skimmed like a file.
+pub fn parse_items(tokens: proc_macro2::TokenStream) -> syn::Result<Vec<syn::Item>> {
+    syn::parse::Parser::parse2(skim_items, tokens)
+}
+
+fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>> {
     use syn::Token;
     let mut items = Vec::new();
     while !input.is_empty() {
@@ -212,7 +232,8 @@ fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<V
             || (fork.peek(Token![const]) && (fork.peek2(syn::Ident) || fork.peek2(Token![_])))
             || fork.peek(Token![static])
             || fork.peek(Token![use])
-            || (fork.peek(Token![extern]) && fork.peek2(Token![crate]));
+            || (fork.peek(Token![extern]) && fork.peek2(Token![crate]))
+            || is_macro_item(&fork);
         if wanted {
             items.push(input.parse::<syn::Item>()?);
         } else if fork.peek(Token![mod]) || (fork.peek(Token![unsafe]) && fork.peek2(Token![mod])) {
@@ -225,11 +246,8 @@ fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<V
                 let body;
                 let brace = syn::braced!(body in fork);
                 let inner_attrs = body.call(syn::Attribute::parse_inner)?;
-                let inner = if depth > 64 {
-                    Vec::new()
-                } else {
-                    skim_items(&body, depth + 1)?
-                };
+                // Recursion bounded by the nesting gate: each `mod` is a brace level.
+                let inner = skim_items(&body)?;
                 let mut attrs = attrs.clone();
                 attrs.extend(inner_attrs);
                 input.advance_to(&fork);
@@ -285,129 +303,6 @@ fn skim_items(input: syn::parse::ParseStream<'_>, depth: usize) -> syn::Result<V
     Ok(items)
 }
 
-/// Where bracket nesting first exceeds the limit, skipping comments and string
-/// literals. `<` counts within one statement (reset at `;`, `{`, `}`), and long runs of
-/// prefix operators (`!!!!x`, `&&&&x`) count too: syn parses all of them recursively.
-fn too_deep(text: &str) -> Option<(usize, usize)> {
-    let b = text.as_bytes();
-    let (mut depth, mut angle, mut unary) = (0usize, 0usize, 0usize);
-    let (mut line, mut line_start) = (1usize, 0usize);
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\n' {
-            line += 1;
-            line_start = i + 1;
-        }
-        if c == b'/' && b.get(i + 1) == Some(&b'/') {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
-            }
-            continue;
-        }
-        if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            let mut nest = 0usize;
-            while i < b.len() {
-                if b[i] == b'\n' {
-                    line += 1;
-                    line_start = i + 1;
-                }
-                if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                    nest += 1;
-                    i += 2;
-                } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                    nest -= 1;
-                    i += 2;
-                    if nest == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            continue;
-        }
-        if c == b'\'' {
-            // A char literal (`'"'`, `'\\''`, `'é'`), else a lifetime.
-            if b.get(i + 1) == Some(&b'\\') {
-                i += 2;
-                while i < b.len() && b[i] != b'\'' && b[i] != b'\n' {
-                    i += 1;
-                }
-                i += 1;
-                continue;
-            }
-            if let Some(end) = (2..=5).find(|&k| b.get(i + k) == Some(&b'\''))
-                && std::str::from_utf8(&b[i + 1..i + end]).is_ok_and(|s| s.chars().count() == 1)
-            {
-                i += end + 1;
-                continue;
-            }
-        }
-        if c == b'"' {
-            // A raw string `r#"..."#` ends at `"` followed by as many `#`.
-            let mut hashes = 0;
-            let mut k = i;
-            while k > 0 && b[k - 1] == b'#' {
-                hashes += 1;
-                k -= 1;
-            }
-            let raw = k > 0 && b[k - 1] == b'r';
-            i += 1;
-            while i < b.len() {
-                if b[i] == b'\n' {
-                    line += 1;
-                    line_start = i + 1;
-                }
-                if !raw && b[i] == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if b[i] == b'"'
-                    && (!raw
-                        || b[i + 1..]
-                            .iter()
-                            .take(hashes)
-                            .filter(|&&h| h == b'#')
-                            .count()
-                            == hashes)
-                {
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            b'(' | b'[' => depth += 1,
-            b'{' => {
-                depth += 1;
-                angle = 0;
-            }
-            b')' | b']' => depth = depth.saturating_sub(1),
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                angle = 0;
-            }
-            b';' => angle = 0,
-            b'<' => angle += 1,
-            b'>' => angle = angle.saturating_sub(1),
-            _ => {}
-        }
-        if matches!(c, b'!' | b'&' | b'*' | b'-' | b'|') {
-            unary += 1;
-        } else if !c.is_ascii_whitespace() {
-            unary = 0;
-        }
-        if depth > MAX_NESTING || angle > MAX_NESTING || unary > MAX_NESTING {
-            return Some((line, i - line_start + 1));
-        }
-        i += 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +346,127 @@ mod tests {
         );
     }
 
+    fn depth_error(src: &str) -> Option<(Option<usize>, Option<usize>)> {
+        match parse(src) {
+            Err((l, c, m)) if m.contains("nesting deeper") => Some((l, c)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn keywords_and_lifetimes_between_prefixes_do_not_reset_the_count() {
+        let deep = [
+            format!("type T = {}u8;", "&mut ".repeat(3000)),
+            format!("type T = {}u8;", "&'static ".repeat(3000)),
+            format!("type T = {}u8;", "*const ".repeat(3000)),
+            format!("type T = {}u8;", "&'a mut ".repeat(3000)),
+            format!("struct S {{ p: {}u8 }}", "fn() -> ".repeat(53_000)),
+            format!("struct S {{ p: {}u8 }}", "fn(u8, &u16) -> ".repeat(200)),
+            format!(
+                "type T = {}u8{};",
+                "Box<dyn Fn() -> ".repeat(200),
+                ">".repeat(200)
+            ),
+            format!("const X: u8 = {{ {}1 }};", "a = ".repeat(200)),
+            format!("const X: u8 = {}1;", "|x| ".repeat(200)),
+            format!("const X: u8 = {}1;", "|| ".repeat(200)),
+            format!(
+                "const X: u8 = if a {{ 1 }} {} else {{ 3 }};",
+                "else if b { 2 } ".repeat(200)
+            ),
+            format!("fn f() {{ {}1 }}", "return ".repeat(200)),
+            // Alternating kinds add up.
+            format!("type T = {}u8{};", "&(".repeat(70), ")".repeat(70)),
+            format!("{}struct S;{}", "mod m { ".repeat(200), "}".repeat(200)),
+        ];
+        for src in &deep {
+            let at = depth_error(src);
+            assert!(at.is_some(), "accepted: {}", &src[..60]);
+            assert_eq!(at.unwrap().0, Some(1));
+        }
+        // The position is where the limit is crossed: the 128th `&` (after `=`).
+        let (_, col) = depth_error(&deep[0]).unwrap();
+        assert_eq!(col, Some("type T = ".len() + 127 * "&mut ".len() + 1));
+    }
+
+    /// Runs `f` on a thread with the 8 MiB stack of a main thread (`fix` parses there):
+    /// test threads have 2 MiB, and the nesting limit is sized for 8.
+    fn on_main_sized_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn valid_deep_looking_code_is_accepted() {
+        on_main_sized_stack(valid_deep_looking_code);
+    }
+
+    fn valid_deep_looking_code() {
+        let shifts: Vec<String> = (0..65).map(|i| format!("1 << {i}")).collect();
+        let many_shifts: Vec<String> = (0..5000).map(|i| format!("x << {}", i % 64)).collect();
+        let minus: Vec<String> = (0..5000).map(|i| format!("-{i}")).collect();
+        let ok = [
+            format!("const M: u64 = {};", shifts.join(" | ")),
+            format!("const M: u64 = {};", many_shifts.join(" | ")),
+            format!("const A: [i32; 5000] = [{}];", minus.join(", ")),
+            format!("const B: i32 = 0{};", " - a".repeat(5000)),
+            format!("const C: bool = true{};", " && !a".repeat(5000)),
+            format!("const D: i32 = *a{};", " * *b".repeat(5000)),
+            format!(
+                "fn f() {{ {} }}",
+                "if a < b { x() } else { y() } ".repeat(5000)
+            ),
+            format!("fn f() {{ {} }}", "let x = a < b; ".repeat(5000)),
+            format!("fn f() {{ {} }}", "m!(x); ".repeat(5000)),
+            format!("fn f() {{ {} }}", "if a > b && c < d { z() } ".repeat(5000)),
+            format!("fn f() {{ x{}; }}", ".a()?".repeat(5000)),
+            format!("type T = {}u8{};", "Vec<".repeat(100), ">".repeat(100)),
+            format!("type T = {}u8;", "&mut ".repeat(100)),
+            format!(
+                "{}struct S {{ a: u8 }}{}",
+                "mod m { ".repeat(100),
+                " }".repeat(100)
+            ),
+            "struct S<'a>(&'a u8, *const &'a mut u8, fn(&u8) -> &u8);\n\
+             const S: &str = r#\"((((\"#; const B: &[u8] = br\"[[[[\"; const C: char = '(';\n\
+             // ((((((\n/* [[[[ /* ((( */ ]]] */ type F = fn() -> fn() -> u8;"
+                .to_string(),
+        ];
+        for src in &ok {
+            assert_eq!(
+                depth_error(src),
+                None,
+                "rejected: {}",
+                &src[..60.min(src.len())]
+            );
+        }
+        // More than 64 nested inline modules used to be an `unexpected token`.
+        let f = parse(&ok[13]).unwrap();
+        let mut items = &f.items;
+        let mut depth = 0;
+        while let [syn::Item::Mod(m)] = items.as_slice() {
+            items = &m.content.as_ref().unwrap().1;
+            depth += 1;
+        }
+        assert_eq!(depth, 100);
+        assert!(matches!(items.as_slice(), [syn::Item::Struct(_)]));
+    }
+
+    #[test]
+    fn the_nesting_scan_is_linear() {
+        let unit = "struct S { a: &'static mut Vec<fn(u8) -> u8>, b: [u8; 1 << 3] }\n\
+                    fn f() { if a < b { g(|x| x + 1) } else { *p = !q; } }\n";
+        let steps = |n: usize| nesting::scan(&unit.repeat(n), MAX_NESTING).steps;
+        let (a, b, c) = (steps(1000), steps(2000), steps(4000));
+        assert!(b <= 2 * a && c <= 2 * b, "{a} {b} {c}");
+        // `fn f() {`, `else`, `{`, `*`, `=`, `!`: six levels.
+        assert_eq!(nesting::scan(&unit.repeat(10), MAX_NESTING).deepest, 6);
+    }
+
     #[test]
     fn skimming_keeps_the_items_layouts_need() {
         let f = parse(
@@ -470,11 +486,17 @@ mod tests {
                 syn::Item::Mod(_) => "mod;",
                 syn::Item::Const(_) => "const",
                 syn::Item::Type(_) => "type",
+                syn::Item::Macro(_) => "macro",
                 _ => "other",
             })
             .collect();
-        assert_eq!(kinds, ["struct", "union", "mod{}", "const", "mod;", "type"]);
-        let syn::Item::Mod(m) = &f.items[2] else {
+        assert_eq!(
+            kinds,
+            [
+                "macro", "macro", "struct", "union", "mod{}", "const", "mod;", "type"
+            ]
+        );
+        let syn::Item::Mod(m) = &f.items[4] else {
             unreachable!()
         };
         assert_eq!(m.attrs.len(), 1);

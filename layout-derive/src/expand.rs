@@ -37,6 +37,7 @@ pub fn derive(input: &syn::DeriveInput) -> TokenStream {
 fn expand(c: &Container<'_>, with_intent: bool) -> TokenStream {
     let ident = c.ident;
     let (impl_g, ty_g, where_c) = c.generics.split_for_impl();
+    let where_c = sized_bounds(c, where_c);
     let name = Literal::string(&c.name);
     let p = quote!(::layout::__private);
     let line = match c.attrs.line.filter(|_| with_intent) {
@@ -74,6 +75,21 @@ fn expand(c: &Container<'_>, with_intent: bool) -> TokenStream {
             }
             #checks
         };
+    }
+}
+
+/// The where clause of the impl. With a `?Sized` type parameter (checked not to be a
+/// field's whole type) the last field may still be unsized through a wrapper such as
+/// `Cell<T>`; `Self: Sized` and `Last: Sized` make the impl cover exactly the sized
+/// instantiations, which are the ones with a layout.
+fn sized_bounds(c: &Container<'_>, where_c: Option<&syn::WhereClause>) -> TokenStream {
+    let last = c.fields.last().map(|f| f.ty);
+    match last {
+        Some(ty) if !check::maybe_unsized_params(c.generics).is_empty() => {
+            let preds = where_c.map(|w| &w.predicates).into_iter().flatten();
+            quote!(where #(#preds,)* Self: ::layout::__private::core::marker::Sized, #ty: ::layout::__private::core::marker::Sized)
+        }
+        _ => quote!(#where_c),
     }
 }
 

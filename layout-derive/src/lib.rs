@@ -28,6 +28,17 @@ use proc_macro::TokenStream;
 /// | `group = "g"` | field | fields of different groups share no line (`false-sharing`) |
 /// | `isolated` | field | no other non-pad field shares its lines (`not-isolated`) |
 /// | `pad` | field | padding: exempt from the sharing rules |
+/// | `allow(code, ...)` | struct, field | advisory codes `layout-cli` does not report |
+///
+/// `allow` takes advisory codes only, written with `-` or `_` (`padding-waste`,
+/// `padding_waste`): `padding-waste`, `unaligned-base` and `unstable-padding` on the
+/// struct, `possible-false-sharing` and `adjacent-line` on the struct or a field. An
+/// error-level code cannot be allowed: each is the check of an annotation, which is
+/// what to remove. The derive itself checks only error-level rules, so `allow` changes
+/// nothing it emits; `layout-cli` reads the same list and applies it.
+///
+/// Values may come from `macro_rules!` fragments (`#[layout(offset = $off)]` with
+/// `$off:literal`) like written ones.
 ///
 /// Lines are counted from the struct's first byte. A failed check is a compile error
 /// at the attribute that stated it, naming the rule, the struct and field, the numbers
@@ -71,7 +82,10 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// `repr(packed)` structs work: offsets come from `offset_of!`, which takes no
-/// reference to a field. Enums, unions and unsized structs are rejected.
+/// reference to a field. Enums, unions and unsized structs are rejected, as is a
+/// `T: ?Sized` parameter that is a field's whole type. A `?Sized` parameter behind a
+/// pointer or inside a wrapper (`NonNull<T>`, `Cell<T>`) is fine: the impl then
+/// covers the sized instantiations only.
 #[proc_macro_derive(CacheLayout, attributes(layout))]
 pub fn derive_cache_layout(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

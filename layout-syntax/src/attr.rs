@@ -1,15 +1,17 @@
 //! `#[layout(...)]` on structs and fields: one typed slot per key.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt as _;
 use syn::parse::{Parse, ParseStream, Parser as _};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, Token};
 
+use crate::allow::{Advisory, Place, parse_allow};
 use crate::suggest::closest;
 use crate::{Ctxt, Spanned, kw};
 
-/// Struct-level `#[layout(...)]`: `size`, `align`, `line`, `max_padding`, `fixed`.
+/// Struct-level `#[layout(...)]`: `size`, `align`, `line`, `max_padding`, `fixed`,
+/// `allow(...)`.
 #[derive(Clone, Debug, Default)]
 pub struct StructAttrs {
     /// `size = N`: the expected `size_of`.
@@ -22,9 +24,14 @@ pub struct StructAttrs {
     pub max_padding: Option<Spanned<u64>>,
     /// `fixed`: `layout-cli fix` leaves the struct alone.
     pub fixed: Option<Span>,
+    /// `allow(code, ...)`: advisory codes not to report for this struct or any of its
+    /// fields, each with the span of its name, in the order written. Several
+    /// `allow(...)` merge; every code in the list is distinct.
+    pub allow: Vec<Spanned<Advisory>>,
 }
 
-/// Field-level `#[layout(...)]`: `offset`, `line`, `group`, `isolated`, `pad`.
+/// Field-level `#[layout(...)]`: `offset`, `line`, `group`, `isolated`, `pad`,
+/// `allow(...)`.
 #[derive(Clone, Debug, Default)]
 pub struct FieldAttrs {
     /// `offset = N`: the expected `offset_of!`.
@@ -37,6 +44,9 @@ pub struct FieldAttrs {
     pub isolated: Option<Span>,
     /// `pad`: padding, exempt from the sharing rules.
     pub pad: Option<Span>,
+    /// `allow(code, ...)`: advisory codes not to report for findings about this field
+    /// (only codes whose findings name a field: see [`Advisory::is_per_field`]).
+    pub allow: Vec<Spanned<Advisory>>,
 }
 
 impl PartialEq for StructAttrs {
@@ -47,6 +57,16 @@ impl PartialEq for StructAttrs {
             && self.line == o.line
             && self.max_padding == o.max_padding
             && self.fixed.is_some() == o.fixed.is_some()
+            && self.allow == o.allow
+    }
+}
+
+impl StructAttrs {
+    /// Whether `allow(...)` on the struct names `code`, given as `layout::Code::as_str`
+    /// spells it (`"padding-waste"`); `_` is accepted for `-`. A finding about one of
+    /// the struct's fields is silenced if the struct or that field allows its code.
+    pub fn allows(&self, code: &str) -> bool {
+        allows(&self.allow, code)
     }
 }
 
@@ -58,10 +78,16 @@ impl PartialEq for FieldAttrs {
             && self.group == o.group
             && self.isolated.is_some() == o.isolated.is_some()
             && self.pad.is_some() == o.pad.is_some()
+            && self.allow == o.allow
     }
 }
 
 impl FieldAttrs {
+    /// Whether `allow(...)` on the field names `code` (see [`StructAttrs::allows`]).
+    pub fn allows(&self, code: &str) -> bool {
+        allows(&self.allow, code)
+    }
+
     /// Whether the field states any intent at all.
     pub fn is_empty(&self) -> bool {
         *self == FieldAttrs::default()
@@ -88,6 +114,7 @@ pub fn parse_struct_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> StructAttrs {
             kw::LINE => set(cx, &item, &mut out.line, int(cx, &item, true)),
             kw::MAX_PADDING => set(cx, &item, &mut out.max_padding, int(cx, &item, false)),
             kw::FIXED => set(cx, &item, &mut out.fixed, flag(cx, &item)),
+            kw::ALLOW => allow(cx, &item, Place::Struct, &mut out.allow),
             _ => unknown(cx, &item, Level::Struct),
         }
     }
@@ -105,6 +132,7 @@ pub fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
             kw::GROUP => set(cx, &item, &mut out.group, string(cx, &item)),
             kw::ISOLATED => set(cx, &item, &mut out.isolated, flag(cx, &item)),
             kw::PAD => set(cx, &item, &mut out.pad, flag(cx, &item)),
+            kw::ALLOW => allow(cx, &item, Place::Field, &mut out.allow),
             _ => unknown(cx, &item, Level::Field),
         }
     }
@@ -138,7 +166,8 @@ struct Item {
 enum Value {
     None,
     Eq(Token![=], Box<Expr>),
-    Paren(Span),
+    /// `key(...)`: the parentheses' span and what is inside.
+    Paren(Span, TokenStream),
     /// `key =` with nothing after it.
     Missing(Token![=]),
 }
@@ -163,8 +192,8 @@ impl Parse for Item {
         } else if input.peek(syn::token::Paren) {
             let content;
             let paren = syn::parenthesized!(content in input);
-            content.parse::<TokenStream>()?;
-            Value::Paren(paren.span.join())
+            let inner = content.parse::<TokenStream>()?;
+            Value::Paren(paren.span.join(), inner)
         } else {
             Value::None
         };
@@ -178,7 +207,7 @@ fn items(cx: &Ctxt, attrs: &[syn::Attribute]) -> Vec<Item> {
         match &attr.meta {
             syn::Meta::List(list) => {
                 let parser = Punctuated::<Item, Token![,]>::parse_terminated;
-                match parser.parse2(list.tokens.clone()) {
+                match parser.parse2(flatten(list.tokens.clone())) {
                     Ok(parsed) => out.extend(parsed),
                     Err(e) => cx.syn_error(e),
                 }
@@ -194,6 +223,53 @@ fn items(cx: &Ctxt, attrs: &[syn::Attribute]) -> Vec<Item> {
         }
     }
     out
+}
+
+/// `tokens` with every invisible group replaced by its contents, at any depth.
+///
+/// A `macro_rules!` fragment (`$off:literal`, `$g:expr`, `$c:ident`) substituted into
+/// `#[layout(offset = $off)]` arrives wrapped in a `Delimiter::None` group. Every value
+/// the grammar accepts is a single literal or a path-like word, so unwrapping loses
+/// nothing, and every key then sees what the user would have written by hand.
+fn flatten(tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|tt| match tt {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::None => {
+                flatten(g.stream()).into_iter().collect::<Vec<_>>()
+            }
+            TokenTree::Group(g) => {
+                let mut out = Group::new(g.delimiter(), flatten(g.stream()));
+                out.set_span(g.span());
+                vec![TokenTree::Group(out)]
+            }
+            other => vec![other],
+        })
+        .collect()
+}
+
+fn allows(list: &[Spanned<Advisory>], code: &str) -> bool {
+    Advisory::parse(code).is_some_and(|c| list.iter().any(|a| a.value == c))
+}
+
+/// `allow(code, ...)`; may be written several times, the lists merge.
+fn allow(cx: &Ctxt, item: &Item, place: Place, out: &mut Vec<Spanned<Advisory>>) {
+    let key = &item.key;
+    let example = Advisory::PaddingWaste.as_str();
+    match &item.value {
+        Value::Paren(_, tokens) => parse_allow(cx, place, tokens.clone(), out),
+        Value::None => cx.error_at(
+            key.span(),
+            format!("`{key}` needs a list of codes: write `{key}({example})`"),
+        ),
+        Value::Eq(eq, e) => cx.error_spanned_by(
+            quote::quote!(#eq #e),
+            format!("write `{key}({example})`, not `{key} = ...`"),
+        ),
+        Value::Missing(eq) => {
+            cx.error_spanned_by(eq, format!("write `{key}({example})`, not `{key} = ...`"))
+        }
+    }
 }
 
 fn set<T>(cx: &Ctxt, item: &Item, slot: &mut Option<T>, value: Option<T>) {
@@ -242,7 +318,7 @@ fn flag(cx: &Ctxt, item: &Item) -> Option<Span> {
         Value::None => return Some(key.span()),
         Value::Eq(eq, e) => cx.error_spanned_by(quote::quote!(#eq #e), msg),
         Value::Missing(eq) => cx.error_spanned_by(eq, msg),
-        Value::Paren(t) => cx.error_at(*t, msg),
+        Value::Paren(t, _) => cx.error_at(*t, msg),
     }
     None
 }
@@ -272,7 +348,7 @@ fn int(cx: &Ctxt, item: &Item, pow2: bool) -> Option<Spanned<u64>> {
             );
             return None;
         }
-        Value::Paren(t) => {
+        Value::Paren(t, _) => {
             cx.error_at(*t, format!("write `{key} = N`, not `{key}(N)`"));
             return None;
         }
@@ -334,7 +410,7 @@ fn string(cx: &Ctxt, item: &Item) -> Option<Spanned<String>> {
             cx.error_at(key.span(), msg);
             return None;
         }
-        Value::Paren(t) => {
+        Value::Paren(t, _) => {
             cx.error_at(*t, format!("write `{key} = \"name\"`, not `{key}(...)`"));
             return None;
         }

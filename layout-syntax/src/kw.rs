@@ -17,6 +17,9 @@ pub const MAX_PADDING: &str = "max_padding";
 /// Struct flag: `layout-cli fix` leaves the struct alone.
 pub const FIXED: &str = "fixed";
 
+/// Struct or field: `allow(code, ...)`, advisory codes not to report.
+pub const ALLOW: &str = "allow";
+
 /// Field: `offset = N`, the expected `offset_of!`.
 pub const OFFSET: &str = "offset";
 /// Field: `group = "name"`; fields of different groups never share a cache line.
@@ -27,6 +30,6 @@ pub const ISOLATED: &str = "isolated";
 pub const PAD: &str = "pad";
 
 /// Every struct-level key.
-pub const STRUCT_KEYS: &[&str] = &[SIZE, ALIGN, LINE, MAX_PADDING, FIXED];
+pub const STRUCT_KEYS: &[&str] = &[SIZE, ALIGN, LINE, MAX_PADDING, FIXED, ALLOW];
 /// Every field-level key.
-pub const FIELD_KEYS: &[&str] = &[OFFSET, LINE, GROUP, ISOLATED, PAD];
+pub const FIELD_KEYS: &[&str] = &[OFFSET, LINE, GROUP, ISOLATED, PAD, ALLOW];

@@ -130,7 +130,7 @@ fn unknown_keys_suggest_the_closest() {
     );
     one(
         struct_err("#[layout(banana)]"),
-        "expected one of: size, align, line, max_padding, fixed",
+        "expected one of: size, align, line, max_padding, fixed, allow",
         "banana",
     );
     // Rust keywords are keys too, as far as the error goes.
@@ -372,6 +372,13 @@ fn never_panics_on_odd_input() {
         "#[layout(size = 1; align = 2)]",
         "#[layout(group = r\"x\", group = b\"x\")]",
         "#[layout(size = 0x40, align = 0b100, line = 1_024)]",
+        "#[layout(allow(-))]",
+        "#[layout(allow(a-))]",
+        "#[layout(allow(,,))]",
+        "#[layout(allow(padding-waste = 1))]",
+        "#[layout(allow(padding-waste(1)))]",
+        "#[layout(allow(r#type, self, _))]",
+        "#[layout(allow(allow(padding-waste)))]",
         "#[repr()]",
         "#[repr(packed(0))]",
         "#[repr(align(x))]",
@@ -387,4 +394,180 @@ fn never_panics_on_odd_input() {
     let hex = struct_ok("#[layout(size = 0x40, align = 0b100, line = 1_024)]");
     assert_eq!(hex.size.map(|s| s.value), Some(64));
     assert_eq!(hex.line.map(|s| s.value), Some(1024));
+}
+
+/// `tokens` wrapped in an invisible group, as `macro_rules!` passes a `$x:literal`,
+/// `$x:expr` or `$x:ident` fragment on.
+fn invisible(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenTree {
+    proc_macro2::TokenTree::Group(proc_macro2::Group::new(
+        proc_macro2::Delimiter::None,
+        tokens,
+    ))
+}
+
+fn attrs_of(tokens: proc_macro2::TokenStream) -> Vec<syn::Attribute> {
+    let item: syn::ItemStruct = match syn::parse2(quote::quote!(#tokens struct S;)) {
+        Ok(i) => i,
+        Err(e) => panic!("bad test input: {e}"),
+    };
+    item.attrs
+}
+
+#[test]
+fn macro_substituted_literals_are_read_for_every_key() {
+    let n = |v: u64| invisible(quote::quote!(#v));
+    let (s64, a8, l128, p3) = (n(64), n(8), n(128), n(3));
+    let a = attrs_of(quote::quote!(
+        #[layout(size = #s64, align = #a8, line = #l128, max_padding = #p3)]
+    ));
+    let cx = Ctxt::new();
+    let s = parse_struct_attrs(&cx, &a);
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert_eq!(
+        (
+            s.size.map(|v| v.value),
+            s.align.map(|v| v.value),
+            s.line.map(|v| v.value),
+            s.max_padding.map(|v| v.value)
+        ),
+        (Some(64), Some(8), Some(128), Some(3))
+    );
+
+    let (off, line) = (n(16), n(1));
+    let g = invisible(quote::quote!("producer"));
+    let code = invisible(quote::quote!(adjacent_line));
+    let a = attrs_of(quote::quote!(
+        #[layout(offset = #off, line = #line, group = #g, allow(#code))]
+    ));
+    let cx = Ctxt::new();
+    let f = parse_field_attrs(&cx, &a);
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert_eq!(f.offset.map(|v| v.value), Some(16));
+    assert_eq!(f.line.map(|v| v.value), Some(1));
+    assert_eq!(f.group.map(|v| v.value), Some("producer".to_string()));
+    assert_eq!(f.allow.len(), 1);
+    assert_eq!(f.allow[0].value, Advisory::AdjacentLine);
+
+    // A `$m:meta`-style fragment holding the whole list, groups nested in groups.
+    let inner = invisible(quote::quote!(isolated, offset = #off));
+    let a = attrs_of(quote::quote!(#[layout(#inner)]));
+    let cx = Ctxt::new();
+    let f = parse_field_attrs(&cx, &a);
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert!(f.isolated.is_some());
+    assert_eq!(f.offset.map(|v| v.value), Some(16));
+}
+
+#[test]
+fn macro_substituted_values_keep_their_errors() {
+    // Unwrapping changes nothing about what is rejected.
+    let bad = invisible(quote::quote!(48));
+    let cx = Ctxt::new();
+    parse_struct_attrs(&cx, &attrs_of(quote::quote!(#[layout(align = #bad)])));
+    let e: Vec<String> = cx.into_errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(e, ["`align` must be a power of two, got 48"]);
+    let expr = invisible(quote::quote!(4 + 4));
+    let cx = Ctxt::new();
+    parse_field_attrs(&cx, &attrs_of(quote::quote!(#[layout(offset = #expr)])));
+    let e: Vec<String> = cx.into_errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(e.len(), 1);
+    assert!(e[0].contains("cannot evaluate expressions"), "{e:?}");
+}
+
+#[test]
+fn allow_accepts_both_spellings_and_merges() {
+    let a = struct_ok(
+        "#[layout(allow(padding-waste, unaligned_base))] #[layout(allow(unstable-padding,))]",
+    );
+    let codes: Vec<&str> = a.allow.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["padding-waste", "unaligned-base", "unstable-padding"]
+    );
+    assert!(a.allows("padding-waste") && a.allows("padding_waste"));
+    assert!(a.allows("unaligned-base") && !a.allows("adjacent-line"));
+    // Error-level and unknown names are never reported as allowed.
+    assert!(!a.allows("size-mismatch") && !a.allows("banana"));
+    let f = field_ok("#[layout(group = \"a\", allow(possible_false_sharing, adjacent-line))]");
+    assert!(f.allows("possible-false-sharing") && f.allows("adjacent-line"));
+    assert!(!f.has_checks() || f.group.is_some());
+    assert!(!field_ok("#[layout(allow(adjacent-line))]").is_empty());
+    assert_eq!(struct_ok("#[layout(allow())]").allow.len(), 0);
+    for a in Advisory::ALL {
+        assert_eq!(Advisory::parse(a.as_str()), Some(*a));
+        assert_eq!(Advisory::parse(&a.as_str().replace('-', "_")), Some(*a));
+    }
+}
+
+#[test]
+fn allow_points_at_the_code() {
+    one(
+        struct_err("#[layout(allow(padding-wast))]"),
+        "unknown diagnostic code `padding-wast` in `allow`; did you mean `padding-waste`?",
+        "padding-wast",
+    );
+    one(
+        struct_err("#[layout(allow(banana))]"),
+        "advisory codes are: padding-waste, adjacent-line, possible-false-sharing, \
+         unaligned-base, unstable-padding",
+        "banana",
+    );
+    one(
+        struct_err("#[layout(allow(size_mismatch))]"),
+        "`size-mismatch` cannot be allowed: it is an error, the check that `size = N` on \
+         the struct asks for",
+        "size_mismatch",
+    );
+    one(
+        struct_err("#[layout(allow(padding-waste, false-sharing))]"),
+        "the check that `group = \"...\"` on the fields asks for",
+        "false-sharing",
+    );
+    one(
+        field_err("#[layout(group = \"a\", allow(false-sharing))]"),
+        "`false-sharing` cannot be allowed",
+        "false-sharing",
+    );
+    one(
+        field_err("#[layout(allow(padding-waste))]"),
+        "`padding-waste` is about the whole struct, not one field",
+        "padding-waste",
+    );
+    one(
+        struct_err("#[layout(allow(padding-waste))] #[layout(allow(padding_waste))]"),
+        "`padding-waste` is already allowed here",
+        "padding_waste",
+    );
+    one(
+        struct_err("#[layout(allow)]"),
+        "needs a list of codes",
+        "allow",
+    );
+    one(
+        struct_err("#[layout(allow = 1)]"),
+        "not `allow = ...`",
+        "= 1",
+    );
+    one(
+        struct_err("#[layout(allow(\"padding-waste\"))]"),
+        "expected a diagnostic code",
+        "\"padding-waste\"",
+    );
+    let e = struct_err("#[layout(allow(padding-))]");
+    assert_eq!(e.len(), 1, "{e:?}");
+}
+
+#[test]
+fn macro_substituted_repr_values() {
+    // `#[repr(align($n))]` with `$n:literal`: what the derive reports as the repr.
+    let n = invisible(quote::quote!(64));
+    let p = invisible(quote::quote!(2));
+    let cx = Ctxt::new();
+    let r = parse_repr(&cx, &attrs_of(quote::quote!(#[repr(C, align(#n))])));
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert_eq!(r.align.map(|a| a.value), Some(64));
+    let cx = Ctxt::new();
+    let r = parse_repr(&cx, &attrs_of(quote::quote!(#[repr(packed(#p))])));
+    assert!(cx.is_empty(), "{:?}", cx.into_errors());
+    assert_eq!(r.packed.map(|a| a.value), Some(2));
 }

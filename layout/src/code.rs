@@ -125,3 +125,112 @@ codes! {
          line in 6 of 12 builds). The checks still hold for this build, but use \
          repr(C) when the order is the point.";
 }
+
+impl Code {
+    /// Whether `#[layout(allow(...))]` and `layout-cli`'s level options may silence
+    /// the code: the warnings that are heuristics or advice. Error codes are the checks
+    /// of annotations, so the annotation is what to remove; a code not listed here is
+    /// not advisory.
+    pub const fn is_advisory(self) -> bool {
+        matches!(
+            self,
+            Code::PaddingWaste
+                | Code::AdjacentLine
+                | Code::PossibleFalseSharing
+                | Code::UnalignedBase
+                | Code::UnstablePadding
+        )
+    }
+
+    /// The code named `name`, in its kebab-case spelling or with `_` for `-`
+    /// (`padding-waste`, `padding_waste`). Case matters: `Padding-Waste` is unknown.
+    pub const fn parse(name: &str) -> Option<Code> {
+        let mut i = 0;
+        while i < Code::ALL.len() {
+            if same_name(Code::ALL[i].as_str().as_bytes(), name.as_bytes()) {
+                return Some(Code::ALL[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+}
+
+/// `name` equals the kebab-case `canon`, reading `_` in `name` as `-`.
+const fn same_name(canon: &[u8], name: &[u8]) -> bool {
+    if canon.len() != name.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < canon.len() {
+        let b = if name[i] == b'_' { b'-' } else { name[i] };
+        if b != canon[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `str::parse::<Code>()` of a name that is no diagnostic code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownCode;
+
+impl core::fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("unknown diagnostic code")
+    }
+}
+
+impl core::str::FromStr for Code {
+    type Err = UnknownCode;
+
+    /// [`Code::parse`].
+    fn from_str(s: &str) -> Result<Code, UnknownCode> {
+        Code::parse(s).ok_or(UnknownCode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_accepts_both_spellings_of_every_code() {
+        for &c in Code::ALL {
+            assert_eq!(Code::parse(c.as_str()), Some(c));
+            let mut buf = [0u8; 64];
+            let name = c.as_str().as_bytes();
+            for (b, &n) in buf.iter_mut().zip(name) {
+                *b = if n == b'-' { b'_' } else { n };
+            }
+            let snake = core::str::from_utf8(&buf[..name.len()]).unwrap_or("");
+            assert!(snake.contains('_') || !c.as_str().contains('-'), "{snake}");
+            assert_eq!(snake.parse::<Code>(), Ok(c));
+        }
+        assert_eq!(Code::parse("padding"), None);
+        assert_eq!(Code::parse("padding-waste-"), None);
+        assert_eq!("Padding-Waste".parse::<Code>(), Err(UnknownCode));
+        assert_eq!(Code::parse(""), None);
+    }
+
+    #[test]
+    fn advisory_codes_are_the_warnings() {
+        let want = [
+            Code::PaddingWaste,
+            Code::AdjacentLine,
+            Code::PossibleFalseSharing,
+            Code::UnalignedBase,
+            Code::UnstablePadding,
+        ];
+        let mut n = 0;
+        for &c in Code::ALL {
+            if c.is_advisory() {
+                assert_eq!(c, want[n]);
+                assert_eq!(c.severity(), Severity::Warning, "{c:?}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, want.len());
+    }
+}

@@ -38,7 +38,7 @@ mod msg;
 pub mod rules;
 pub mod target;
 
-pub use code::{Code, Severity};
+pub use code::{Code, Severity, UnknownCode};
 pub use desc::{FieldIntent, FieldLayout, ReprInfo, StructExpect, StructLayout};
 pub use msg::MsgBuf;
 pub use rules::Violation;

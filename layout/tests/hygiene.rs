@@ -17,6 +17,7 @@ mod hygiene {
     struct StructLayout;
     struct FieldLayout;
     struct CacheLayout;
+    struct Sized;
     mod core {}
     mod std {}
     mod __private {}
@@ -57,6 +58,30 @@ mod hygiene {
         #[layout(group = "x")]
         pub n: u8,
     }
+
+    // A `?Sized` parameter behind a pointer: the impl gains `Sized` bounds.
+    #[derive(::layout::CacheLayout)]
+    #[repr(C)]
+    #[layout(allow(padding_waste))]
+    pub struct Pointer<T: ?::core::marker::Sized> {
+        pub p: *const T,
+        #[layout(allow(adjacent-line))]
+        pub cell: ::core::cell::Cell<::core::primitive::u8>,
+    }
+
+    // Values substituted by a macro.
+    macro_rules! pinned {
+        ($name:ident, $off:literal, $g:literal) => {
+            #[derive(::layout::CacheLayout)]
+            #[repr(C)]
+            pub struct $name {
+                pub a: ::core::primitive::u8,
+                #[layout(offset = $off, group = $g)]
+                pub b: ::core::primitive::u32,
+            }
+        };
+    }
+    pinned!(Pinned, 4, "w");
 }
 
 #[test]
@@ -72,4 +97,10 @@ fn generated_code_is_hygienic() {
             .group,
         Some("x")
     );
+    assert_eq!(
+        <hygiene::Pointer<u64> as CacheLayout>::LAYOUT.size,
+        core::mem::size_of::<usize>() * 2
+    );
+    assert_eq!(hygiene::Pinned::LAYOUT.fields[1].intent.offset, Some(4));
+    assert_eq!(hygiene::Pinned::LAYOUT.fields[1].intent.group, Some("w"));
 }

@@ -147,3 +147,23 @@ pub struct Nested {
     pub flag: bool,
     pub wide: Wide,
 }
+
+/// Per-target values passed through `macro_rules!` fragments (`$x:literal`), with
+/// advisory codes allowed: the derive reads both like written ones on every target.
+macro_rules! line_pair {
+    ($name:ident, $size:literal, $line:literal, $off:literal, $k:literal, $g:literal) => {
+        #[derive(CacheLayout)]
+        #[repr(C, align(64))]
+        #[layout(size = $size, line = $line, allow(padding-waste, unaligned_base))]
+        pub struct $name {
+            #[layout(offset = 0, line = 0, group = "a", allow(adjacent-line))]
+            pub head: AtomicU64,
+            #[layout(pad)]
+            pub _pad: [u8; 56],
+            #[layout(offset = $off, line = $k, group = $g)]
+            pub tail: AtomicU64,
+        }
+    };
+}
+
+line_pair!(MacroPair, 128, 64, 64, 1, "b");

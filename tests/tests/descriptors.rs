@@ -146,10 +146,25 @@ fn every_fixture_passes_every_rule_at_run_time_too() {
         PackedFixture::LAYOUT,
         Slot::<u64>::LAYOUT,
         Nested::LAYOUT,
+        MacroPair::LAYOUT,
     ] {
         assert_eq!(layout::rules::check_struct(&l), None, "{}", l.name);
         for i in 0..l.fields.len() {
             assert_eq!(layout::rules::check_field_all(&l, i), None, "{}", l.name);
         }
     }
+}
+
+#[test]
+fn macro_substituted_values() {
+    let l = assert_matches_rustc!(MacroPair {
+        head: AtomicU64,
+        _pad: [u8; 56],
+        tail: AtomicU64,
+    });
+    assert_eq!(l.expect.size, Some(128));
+    assert_eq!(l.expect.line, Some(64));
+    assert_eq!(l.line, 64);
+    let t = &l.fields[2].intent;
+    assert_eq!((t.offset, t.line, t.group), (Some(64), Some(1), Some("b")));
 }

@@ -474,7 +474,12 @@ impl<'a> Ctx<'a> {
     fn compute_struct(&self, id: usize, params: Vec<(String, Arg)>) -> StructOut {
         let s = &self.ix.structs[id];
         let mut attr_errors = Vec::new();
-        let attrs = match self.ix.cfg.active(&s.item.attrs, &self.t) {
+        let ct = self.ix.crate_cfg(s.module, &self.t);
+        let uncertain = match self.ix.cfg.presence(&s.item.attrs, ct) {
+            crate::cfg::Tri::Unknown(r) => Some(r),
+            _ => None,
+        };
+        let attrs = match self.ix.cfg.active(&s.item.attrs, ct) {
             Ok(a) => a.unwrap_or_default(),
             Err(e) => {
                 attr_errors.push(syn_err(&e));
@@ -497,8 +502,13 @@ impl<'a> Ctx<'a> {
         let mut fields = Vec::new();
         let mut last_ty = None;
         for (i, f) in s.item.fields.iter().enumerate() {
-            let fattrs = match self.ix.cfg.active(&f.attrs, &self.t) {
+            let field_unknown = match self.ix.cfg.presence(&f.attrs, ct) {
+                crate::cfg::Tri::Unknown(r) => Some(r),
+                _ => None,
+            };
+            let fattrs = match self.ix.cfg.active(&f.attrs, ct) {
                 Ok(Some(a)) => a,
+                Ok(None) if field_unknown.is_some() => Vec::new(),
                 Ok(None) => continue,
                 Err(e) => {
                     attr_errors.push(syn_err(&e));
@@ -520,7 +530,10 @@ impl<'a> Ctx<'a> {
                 ty: type_string(&f.ty),
                 line: start.line,
                 column: start.column + 1,
-                layout: self.layout_of(&sc, &f.ty, 0),
+                layout: match &field_unknown {
+                    Some(r) => Err(Why::Unknown(format!("the field may be absent: {r}"))),
+                    None => self.layout_of(&sc, &f.ty, 0),
+                },
                 attrs: fattrs,
                 kind: field_kind(&f.ty),
             });
@@ -533,6 +546,8 @@ impl<'a> Ctx<'a> {
             layout = Err(Why::Error(
                 "a primitive representation (`repr(u8)`, ...) is for enums, not structs".into(),
             ));
+        } else if let Some(r) = &uncertain {
+            layout = Err(Why::Unknown(format!("its attributes depend on a cfg: {r}")));
         }
         if layout.is_ok() {
             let mut known = Vec::with_capacity(fields.len());
@@ -1156,12 +1171,11 @@ impl<'a> Ctx<'a> {
             params: self.unbound(&s.item.generics),
             self_struct: Some(id),
         };
-        let last = s
-            .item
-            .fields
-            .iter()
-            .rev()
-            .find(|f| self.ix.cfg.enabled(&f.attrs, &self.t));
+        let last = s.item.fields.iter().rev().find(|f| {
+            self.ix
+                .cfg
+                .enabled(&f.attrs, self.ix.crate_cfg(s.module, &self.t))
+        });
         match last {
             None => Ok(Ptr::Thin),
             Some(f) => self.guarded(('p', id), &s.item.ident.to_string(), || {

@@ -1,0 +1,675 @@
+//! A crate's module tree as rustc builds it: followed from the crate's root file
+//! through `mod` declarations, with item macros that re-emit items expanded on the way.
+//!
+//! - `mod x;` loads `x.rs` or `x/mod.rs` beside the declaring file (inside `a/` for a
+//!   non-`mod.rs` file `a.rs`), `#[path = "..."]` relative to the declaring file's
+//!   directory (or, inside inline modules, to the directory the inline modules name), and
+//!   `#[cfg_attr(pred, path = "...")]` per target: each variant's file is loaded and its
+//!   items carry the condition under which rustc would have chosen it.
+//! - A declaration whose `cfg` is false on every selected target is not followed: its
+//!   file is not read. Files no module reaches are never read.
+//! - Item macros: `cfg_if::cfg_if!`/`cfg_if!` (each branch's items get the branch's
+//!   condition), and `macro_rules!` macros of the crate whose rule is
+//!   `($($i:item)*) => { $( ATTRS $i )* }`, the shape of tokio's `cfg_rt!` or mio's
+//!   `cfg_os_poll!` (each item gets `ATTRS`). Macros are known from the point of their
+//!   definition on, in the order rustc reads the module tree. Other macros stay
+//!   unexpanded: the items they would create are not seen.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{Attribute, Item};
+
+use crate::analysis::FileError;
+use crate::cfg::{self, CfgTarget, Tri};
+use crate::source::{self, SourceFile};
+
+/// How deep macro expansions and inline modules nest before the walk stops.
+const MAX_DEPTH: usize = 64;
+
+/// The files of one crate, with their module paths, macros expanded.
+#[derive(Debug, Default)]
+pub struct Tree {
+    /// The files, each after the files of the modules it declares (the root last).
+    pub files: Vec<SourceFile>,
+    /// Macro invocations that could not be expanded: (macro name, file, line).
+    pub unexpanded: Vec<(String, PathBuf, usize)>,
+}
+
+/// A `macro_rules!` item wrapper: the attributes it adds to each item.
+#[derive(Clone, Debug)]
+struct Wrapper {
+    attrs: Vec<Attribute>,
+}
+
+struct Walk<'a> {
+    cfgs: &'a [CfgTarget],
+    macros: HashMap<String, Option<Wrapper>>,
+    tree: Tree,
+    errors: &'a mut Vec<FileError>,
+    loading: Vec<PathBuf>,
+}
+
+/// Walks the crate whose root file is `root`, for the targets `cfgs` (a declaration
+/// false on all of them is not followed; none given: every declaration is followed).
+pub fn walk(root: &Path, cfgs: &[CfgTarget], errors: &mut Vec<FileError>) -> Tree {
+    let mut w = Walk {
+        cfgs,
+        macros: HashMap::new(),
+        tree: Tree::default(),
+        errors,
+        loading: Vec::new(),
+    };
+    w.load(root, Vec::new(), true, Vec::new());
+    w.tree
+}
+
+impl Walk<'_> {
+    /// Whether a declaration with these attributes may exist on some target.
+    fn maybe_present(&self, attrs: &[Attribute]) -> bool {
+        self.cfgs.is_empty()
+            || self
+                .cfgs
+                .iter()
+                .any(|t| cfg::presence(attrs, t) != Tri::False)
+    }
+
+    /// Loads one file as module `module`; `mod_rs` tells where its children live.
+    fn load(&mut self, path: &Path, module: Vec<String>, mod_rs: bool, extra: Vec<Attribute>) {
+        let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.loading.contains(&canon) || self.loading.len() > MAX_DEPTH {
+            return; // a `#[path]` cycle: rustc rejects it; never loop
+        }
+        let mut file = match source::load(path, path.parent().unwrap_or(Path::new(""))) {
+            Ok(f) => f,
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
+        };
+        file.module = module.clone();
+        self.loading.push(canon);
+        let dir = child_dir(path, mod_rs);
+        let items = std::mem::take(&mut file.ast.items);
+        let mut items = self.items(items, path, &dir, &module, 0);
+        if !extra.is_empty() {
+            for it in &mut items {
+                if let Some(a) = attrs_mut(it) {
+                    let mut new = extra.clone();
+                    new.append(a);
+                    *a = new;
+                }
+            }
+        }
+        file.ast.items = items;
+        self.loading.pop();
+        self.tree.files.push(file);
+    }
+
+    /// Expands macros among `items` and follows their `mod` declarations, in order.
+    fn items(
+        &mut self,
+        items: Vec<Item>,
+        file: &Path,
+        dir: &Path,
+        module: &[String],
+        depth: usize,
+    ) -> Vec<Item> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Item::Macro(m) if m.ident.is_some() => {
+                    let name = m
+                        .ident
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    if m.mac.path.is_ident("macro_rules") {
+                        self.macros.insert(name, wrapper(&m.mac.tokens));
+                    }
+                    out.push(Item::Macro(m));
+                }
+                Item::Macro(m) if depth < MAX_DEPTH => {
+                    let name = m
+                        .mac
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    let expanded = if name == "cfg_if" {
+                        cfg_if(&m.mac.tokens, &m.attrs)
+                    } else {
+                        match self.macros.get(&name) {
+                            Some(Some(w)) => wrap(&m.mac.tokens, w, &m.attrs),
+                            _ => None,
+                        }
+                    };
+                    match expanded {
+                        Some(new) => {
+                            let new = self.items(new, file, dir, module, depth + 1);
+                            out.extend(new);
+                        }
+                        None => {
+                            let line = m.mac.path.segments[0].ident.span().start().line;
+                            self.tree.unexpanded.push((name, file.to_path_buf(), line));
+                            out.push(Item::Macro(m));
+                        }
+                    }
+                }
+                Item::Mod(mut md) if depth < MAX_DEPTH => {
+                    let mut child = module.to_vec();
+                    child.push(md.ident.to_string());
+                    match md.content.take() {
+                        Some((brace, inner)) => {
+                            let inner_dir = path_attr(&md.attrs)
+                                .map(|p| dir.join(p))
+                                .unwrap_or_else(|| dir.join(md.ident.to_string()));
+                            let inner = self.items(inner, file, &inner_dir, &child, depth + 1);
+                            md.content = Some((brace, inner));
+                        }
+                        None => {
+                            if self.maybe_present(&md.attrs) {
+                                self.declared(&md, file, dir, child);
+                            }
+                        }
+                    }
+                    out.push(Item::Mod(md));
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    /// Loads the file(s) of `mod x;`.
+    fn declared(&mut self, md: &syn::ItemMod, file: &Path, dir: &Path, module: Vec<String>) {
+        let base = file.parent().unwrap_or(Path::new("."));
+        // Inside inline modules `dir` already names them; at file level a `#[path]` is
+        // relative to the declaring file's own directory.
+        let path_base = if module.len() > 1 && dir != child_dir(file, true) && dir != base {
+            dir.to_path_buf()
+        } else {
+            base.to_path_buf()
+        };
+        let variants = path_variants(&md.attrs);
+        let plain = path_attr(&md.attrs);
+        if variants.is_empty() {
+            match plain {
+                Some(p) => self.load(&path_base.join(p), module, true, Vec::new()),
+                None => self.default_file(dir, &md.ident.to_string(), module, Vec::new()),
+            }
+            return;
+        }
+        let mut previous: Vec<String> = Vec::new();
+        for (pred, p) in &variants {
+            let cond = if previous.is_empty() {
+                pred.clone()
+            } else {
+                format!("all(not(any({})), {pred})", previous.join(", "))
+            };
+            previous.push(pred.clone());
+            let extra = cfg_attr_of(&cond);
+            if self.maybe_present(&extra) {
+                self.load(&path_base.join(p), module.clone(), true, extra);
+            }
+        }
+        let extra = cfg_attr_of(&format!("not(any({}))", previous.join(", ")));
+        if self.maybe_present(&extra) {
+            match plain {
+                Some(p) => self.load(&path_base.join(p), module, true, extra),
+                None => self.default_file(dir, &md.ident.to_string(), module, extra),
+            }
+        }
+    }
+
+    /// `x.rs`, else `x/mod.rs`, in `dir`.
+    fn default_file(&mut self, dir: &Path, name: &str, module: Vec<String>, extra: Vec<Attribute>) {
+        let flat = dir.join(format!("{name}.rs"));
+        let nested = dir.join(name).join("mod.rs");
+        if flat.is_file() {
+            self.load(&flat, module, false, extra);
+        } else if nested.is_file() {
+            self.load(&nested, module, true, extra);
+        } else {
+            self.errors.push(FileError {
+                file: flat.clone(),
+                line: None,
+                column: None,
+                message: format!(
+                    "module `{}` not found: neither {} nor {} exists",
+                    module.join("::"),
+                    flat.display(),
+                    nested.display()
+                ),
+            });
+        }
+    }
+}
+
+/// Where the children of a file's module live: its own directory for `mod.rs`, crate
+/// roots and `#[path]` files, else `dir/stem/`.
+fn child_dir(file: &Path, mod_rs: bool) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    if mod_rs || file.file_name().is_some_and(|n| n == "mod.rs") {
+        return dir;
+    }
+    match file.file_stem() {
+        Some(stem) => dir.join(stem),
+        None => dir,
+    }
+}
+
+/// `#[path = "..."]`.
+fn path_attr(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|a| {
+        if !a.path().is_ident("path") {
+            return None;
+        }
+        let nv = a.meta.require_name_value().ok()?;
+        match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        }
+    })
+}
+
+/// `#[cfg_attr(pred, path = "...")]`: (pred, path) in order.
+fn path_variants(attrs: &[Attribute]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
+        let Ok(list) = a.meta.require_list() else {
+            continue;
+        };
+        let Ok(metas) = list.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let mut it = metas.into_iter();
+        let Some(pred) = it.next() else { continue };
+        for m in it {
+            if let syn::Meta::NameValue(nv) = m
+                && nv.path.is_ident("path")
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = &nv.value
+            {
+                out.push((pred.to_token_stream().to_string(), s.value()));
+            }
+        }
+    }
+    out
+}
+
+/// `#[cfg(pred)]` as an attribute list.
+fn cfg_attr_of(pred: &str) -> Vec<Attribute> {
+    let text = format!("#[cfg({pred})] struct S;");
+    syn::parse_str::<syn::ItemStruct>(&text)
+        .map(|s| s.attrs)
+        .unwrap_or_default()
+}
+
+/// The attributes of an item the skimming parser keeps.
+fn attrs_mut(item: &mut Item) -> Option<&mut Vec<Attribute>> {
+    Some(match item {
+        Item::Struct(i) => &mut i.attrs,
+        Item::Enum(i) => &mut i.attrs,
+        Item::Union(i) => &mut i.attrs,
+        Item::Type(i) => &mut i.attrs,
+        Item::Const(i) => &mut i.attrs,
+        Item::Static(i) => &mut i.attrs,
+        Item::Use(i) => &mut i.attrs,
+        Item::Mod(i) => &mut i.attrs,
+        Item::ExternCrate(i) => &mut i.attrs,
+        Item::Macro(i) => &mut i.attrs,
+        Item::Fn(i) => &mut i.attrs,
+        Item::Impl(i) => &mut i.attrs,
+        Item::Trait(i) => &mut i.attrs,
+        _ => return None,
+    })
+}
+
+/// The invocation's own attributes (e.g. `#[cfg(x)] cfg_rt! { ... }`) and `extra`
+/// prepended to each item.
+fn prepend(items: &mut [Item], outer: &[Attribute], extra: &[Attribute]) {
+    for it in items {
+        if let Some(a) = attrs_mut(it) {
+            let mut new: Vec<Attribute> = outer.iter().filter(|a| is_cfg(a)).cloned().collect();
+            new.extend(extra.iter().cloned());
+            new.append(a);
+            *a = new;
+        }
+    }
+}
+
+fn is_cfg(a: &Attribute) -> bool {
+    a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")
+}
+
+/// A `macro_rules!` body of the item-wrapper shape: its only rule (or its first, when
+/// the others start with a literal token) is `($($i:item)*) => { $( ATTRS $i )* }`.
+fn wrapper(body: &TokenStream) -> Option<Wrapper> {
+    let tts: Vec<TokenTree> = body.clone().into_iter().collect();
+    let mut rules = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        let TokenTree::Group(matcher) = &tts[i] else {
+            return None;
+        };
+        // `=>`
+        let arrow = matches!((tts.get(i + 1), tts.get(i + 2)),
+            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == '=' && b.as_char() == '>');
+        if !arrow {
+            return None;
+        }
+        let Some(TokenTree::Group(body)) = tts.get(i + 3) else {
+            return None;
+        };
+        rules.push((matcher.stream(), body.stream()));
+        i += 4;
+        if let Some(TokenTree::Punct(p)) = tts.get(i)
+            && p.as_char() == ';'
+        {
+            i += 1;
+        }
+    }
+    if rules.len() != 1 {
+        return None;
+    }
+    let (matcher, body) = &rules[0];
+    let var = item_repetition(matcher)?;
+    // body: `$( ATTRS $var )*`
+    let b: Vec<TokenTree> = body.clone().into_iter().collect();
+    let [
+        TokenTree::Punct(d),
+        TokenTree::Group(g),
+        TokenTree::Punct(star),
+    ] = b.as_slice()
+    else {
+        return None;
+    };
+    if d.as_char() != '$' || star.as_char() != '*' || g.delimiter() != Delimiter::Parenthesis {
+        return None;
+    }
+    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    let n = inner.len();
+    if n < 2 {
+        return None;
+    }
+    let (TokenTree::Punct(d2), TokenTree::Ident(v)) = (&inner[n - 2], &inner[n - 1]) else {
+        return None;
+    };
+    if d2.as_char() != '$' || *v != var {
+        return None;
+    }
+    let attrs_tokens: TokenStream = inner[..n - 2].iter().cloned().collect();
+    if attrs_tokens
+        .clone()
+        .into_iter()
+        .any(|t| matches!(&t, TokenTree::Punct(p) if p.as_char() == '$'))
+    {
+        return None;
+    }
+    let attrs = syn::parse::Parser::parse2(Attribute::parse_outer, attrs_tokens).ok()?;
+    Some(Wrapper { attrs })
+}
+
+/// `$($var:item)*` -> `var`.
+fn item_repetition(matcher: &TokenStream) -> Option<String> {
+    let m: Vec<TokenTree> = matcher.clone().into_iter().collect();
+    let [
+        TokenTree::Punct(d),
+        TokenTree::Group(g),
+        TokenTree::Punct(star),
+    ] = m.as_slice()
+    else {
+        return None;
+    };
+    if d.as_char() != '$' || star.as_char() != '*' || g.delimiter() != Delimiter::Parenthesis {
+        return None;
+    }
+    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    match inner.as_slice() {
+        [
+            TokenTree::Punct(d),
+            TokenTree::Ident(v),
+            TokenTree::Punct(c),
+            TokenTree::Ident(k),
+        ] if d.as_char() == '$' && c.as_char() == ':' && k == "item" => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+fn wrap(tokens: &TokenStream, w: &Wrapper, outer: &[Attribute]) -> Option<Vec<Item>> {
+    let mut items = source::parse_items(tokens.clone()).ok()?;
+    prepend(&mut items, outer, &w.attrs);
+    Some(items)
+}
+
+/// `cfg_if! { if #[cfg(a)] { .. } else if #[cfg(b)] { .. } else { .. } }`.
+fn cfg_if(tokens: &TokenStream, outer: &[Attribute]) -> Option<Vec<Item>> {
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut i = 0;
+    let mut previous: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let is_if = matches!(tts.get(i), Some(TokenTree::Ident(k)) if k == "if");
+        let (pred, body) = if is_if {
+            let (
+                Some(TokenTree::Punct(h)),
+                Some(TokenTree::Group(attr)),
+                Some(TokenTree::Group(body)),
+            ) = (tts.get(i + 1), tts.get(i + 2), tts.get(i + 3))
+            else {
+                return None;
+            };
+            if h.as_char() != '#' || body.delimiter() != Delimiter::Brace {
+                return None;
+            }
+            // `cfg(pred)`
+            let a: Vec<TokenTree> = attr.stream().into_iter().collect();
+            let [TokenTree::Ident(cfg), TokenTree::Group(p)] = a.as_slice() else {
+                return None;
+            };
+            if cfg != "cfg" {
+                return None;
+            }
+            i += 4;
+            (Some(p.stream().to_string()), body.stream())
+        } else {
+            let Some(TokenTree::Group(body)) = tts.get(i) else {
+                return None;
+            };
+            i += 1;
+            (None, body.stream())
+        };
+        let cond = match (&pred, previous.is_empty()) {
+            (Some(p), true) => p.clone(),
+            (Some(p), false) => format!("all(not(any({})), {p})", previous.join(", ")),
+            (None, _) => format!("not(any({}))", previous.join(", ")),
+        };
+        let mut items = source::parse_items(body).ok()?;
+        prepend(&mut items, outer, &cfg_attr_of(&cond));
+        out.extend(items);
+        let Some(p) = pred else { break };
+        previous.push(p);
+        match tts.get(i) {
+            None => break,
+            Some(TokenTree::Ident(e)) if e == "else" => i += 1,
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use layout::target::{X86_64_LINUX, X86_64_WINDOWS_MSVC};
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn structs(tree: &Tree) -> Vec<(String, String, usize)> {
+        let mut out = Vec::new();
+        for f in &tree.files {
+            fn visit(items: &[Item], module: String, out: &mut Vec<(String, String, usize)>) {
+                for it in items {
+                    match it {
+                        Item::Struct(s) => {
+                            out.push((module.clone(), s.ident.to_string(), s.attrs.len()))
+                        }
+                        Item::Mod(m) => {
+                            if let Some((_, inner)) = &m.content {
+                                visit(inner, format!("{module}::{}", m.ident), out);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            visit(&f.ast.items, f.module.join("::"), &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn follows_mod_declarations_paths_and_item_macros() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            "src/lib.rs",
+            "#[macro_use] mod macros;\nmod a;\n#[path = \"other/b_impl.rs\"] mod b;\n\
+             cfg_rt! { pub mod rt; pub struct InMacro; }\n\
+             cfg_if::cfg_if! { if #[cfg(unix)] { mod unix_only; } else { mod other_os; } }\n\
+             #[cfg(windows)] mod never_on_linux;\nmod inline { mod deep; }\n",
+        );
+        write(
+            root,
+            "src/macros.rs",
+            "macro_rules! cfg_rt { ($($item:item)*) => { $( #[cfg(feature = \"rt\")] $item )* } }",
+        );
+        write(root, "src/a.rs", "mod child; pub struct A;");
+        write(root, "src/a/child.rs", "pub struct Child;");
+        write(root, "src/other/b_impl.rs", "mod sub; pub struct B;");
+        write(root, "src/other/sub.rs", "pub struct Sub;");
+        write(root, "src/rt/mod.rs", "pub struct Rt;");
+        write(root, "src/unix_only.rs", "pub struct U;");
+        write(root, "src/other_os.rs", "pub struct O;");
+        write(root, "src/never_on_linux.rs", "pub struct W;");
+        write(root, "src/inline/deep.rs", "pub struct Deep;");
+        write(root, "src/orphan.rs", "pub struct Orphan;");
+        let mut errors = Vec::new();
+        let lin = [CfgTarget::new(&X86_64_LINUX)];
+        let tree = walk(&root.join("src/lib.rs"), &lin, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = structs(&tree)
+            .into_iter()
+            .map(|(m, n, _)| format!("{m}/{n}"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "/InMacro",
+                "a/A",
+                "a::child/Child",
+                "b/B",
+                "b::sub/Sub",
+                "inline::deep/Deep",
+                "unix_only/U"
+            ],
+            "orphan.rs is never read; on Linux without features, the windows, other_os \
+             (cfg_if's else) and rt (feature) modules are not followed"
+        );
+        // The macro's cfg reached the items it re-emitted; cfg_if's branches got theirs.
+        let in_macro = &tree
+            .files
+            .iter()
+            .find(|f| f.module.is_empty())
+            .unwrap()
+            .ast
+            .items;
+        let s = in_macro
+            .iter()
+            .find_map(|i| match i {
+                Item::Struct(s) if s.ident == "InMacro" => Some(s),
+                _ => None,
+            })
+            .unwrap();
+        assert!(
+            s.attrs[0]
+                .to_token_stream()
+                .to_string()
+                .contains("feature = \"rt\"")
+        );
+        let win = [CfgTarget::new(&X86_64_WINDOWS_MSVC)];
+        let tree = walk(&root.join("src/lib.rs"), &win, &mut errors);
+        let names: Vec<String> = structs(&tree).into_iter().map(|(_, n, _)| n).collect();
+        assert!(names.contains(&"W".to_string()));
+    }
+
+    #[test]
+    fn cfg_attr_path_variants_carry_their_condition() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            "src/lib.rs",
+            "#[cfg_attr(unix, path = \"sys/unix.rs\")]\n#[cfg_attr(windows, path = \"sys/windows.rs\")]\nmod sys;",
+        );
+        write(root, "src/sys/unix.rs", "pub struct Sys { fd: i32 }");
+        write(root, "src/sys/windows.rs", "pub struct Sys { h: usize }");
+        let mut errors = Vec::new();
+        let both = [
+            CfgTarget::new(&X86_64_LINUX),
+            CfgTarget::new(&X86_64_WINDOWS_MSVC),
+        ];
+        let tree = walk(&root.join("src/lib.rs"), &both, &mut errors);
+        assert_eq!(tree.files.len(), 3, "{errors:?}");
+        for f in &tree.files[..2] {
+            let Item::Struct(s) = &f.ast.items[0] else {
+                panic!()
+            };
+            let cond = s.attrs[0].to_token_stream().to_string();
+            assert!(cond.starts_with("# [cfg"), "{cond}");
+            let lin = cfg::presence(&s.attrs, &both[0]) == Tri::True;
+            let win = cfg::presence(&s.attrs, &both[1]) == Tri::True;
+            assert!(lin != win, "each variant exists on exactly one of the two");
+        }
+        let lin_only = [CfgTarget::new(&X86_64_LINUX)];
+        let tree = walk(&root.join("src/lib.rs"), &lin_only, &mut errors);
+        assert_eq!(
+            tree.files.len(),
+            2,
+            "windows.rs is not read for Linux alone"
+        );
+    }
+
+    #[test]
+    fn unknown_macros_are_counted_and_path_cycles_end() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            "src/lib.rs",
+            "lazy_static! { static ref X: u8 = 1; }\n#[path = \"lib.rs\"] mod again;",
+        );
+        let mut errors = Vec::new();
+        let tree = walk(&root.join("src/lib.rs"), &[], &mut errors);
+        assert_eq!(tree.files.len(), 1);
+        assert_eq!(tree.unexpanded.len(), 1);
+        assert_eq!(tree.unexpanded[0].0, "lazy_static");
+    }
+}
