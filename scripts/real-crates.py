@@ -211,7 +211,8 @@ class Struct:
     first_line: int  # line of the first outer attribute
     generic: bool
     cfgs: list[str]  # the struct's own #[cfg(...)] attributes, verbatim
-    module_end: int  # source offset the inserted consts go to (end of its module)
+    insert_at: int  # source offset its consts go to: the end of its module, or right
+    # after the struct inside a `cfg_*!` macro, so they get the macro's cfg too
 
 
 @dataclasses.dataclass
@@ -222,6 +223,10 @@ class FileScan:
     structs: list[Struct]
     in_macro: int  # `struct` items inside macro invocations (not instrumented)
 
+
+# tokio's and mio's convention: `cfg_rt! { items }` puts a `#[cfg]` on each item, so the
+# structs inside count as module-level and a const inserted next to one gets its cfg.
+CFG_MACRO = re.compile(r"cfg_[a-z0-9_]+")
 
 ITEM_ENDS_AT_SEMI = {"use", "static", "type", "const", "let"}
 
@@ -253,7 +258,7 @@ def scan_file(crate: str, root: Path, path: Path, next_id, copy: Path | None = N
             k += 1
         return end
 
-    def walk(k: int, end: int, module_end: int) -> None:
+    def walk(k: int, end: int, module_end: int, in_cfg_macro: bool = False) -> None:
         while k < end:
             attrs: list[tuple[int, int]] = []
             first_line = toks[k].line
@@ -285,7 +290,10 @@ def scan_file(crate: str, root: Path, path: Path, next_id, copy: Path | None = N
                 if j < end and toks[j].kind == "ident":
                     j += 1
                 if j < end and toks[j].text in "([{" and j in pairs:
-                    count_macro_structs(j + 1, pairs[j])
+                    if CFG_MACRO.fullmatch(t.text) and toks[j].text == "{":
+                        walk(j + 1, pairs[j], module_end, in_cfg_macro=True)
+                    else:
+                        count_macro_structs(j + 1, pairs[j])
                     k = pairs[j] + 1
                     if k < end and toks[k].text == ";":
                         k += 1
@@ -299,14 +307,16 @@ def scan_file(crate: str, root: Path, path: Path, next_id, copy: Path | None = N
                 for a, b in attrs:
                     if toks[a + 1].text == "cfg" and toks[a + 2].text == "(":
                         cfgs.append(text[toks[a - 1].start : toks[b].end])
+                # a tuple struct's `(...)` is a group, so skip_to_end stops at `;`
+                after = skip_to_end(k + 2, end, semi_only=False)
                 scan.structs.append(
                     Struct(
                         next_id(), crate, rel, name_tok.text.removeprefix("r#"),
-                        name_tok.line, first_line, generic, cfgs, module_end,
+                        name_tok.line, first_line, generic, cfgs,
+                        toks[after - 1].end if in_cfg_macro else module_end,
                     )
                 )
-                k = skip_to_end(k + 2, end, semi_only=False)
-                # a tuple struct's `(...)` is a group, so skip_to_end stops at `;`
+                k = after
                 continue
             if t.text == "mod" and k + 2 < end and toks[k + 1].kind == "ident":
                 j = k + 2
@@ -371,7 +381,8 @@ mod inner {
     #[cfg(all(unix, not(miri)))]
     pub struct Nested { x: u16 }
 }
-cfg_thing! { struct InMacro1 { a: u8 } struct InMacro2; }
+thing! { struct InMacro1 { a: u8 } struct InMacro2; }
+cfg_rt! { #[cfg(unix)] pub struct InCfgMacro(u8); impl X {} }
 macro_rules! m { () => { struct InMacroRules; } }
 enum E { A { x: u8 }, B }
 const K: [u8; 2] = { struct InConst; [0; 2] };
@@ -396,16 +407,19 @@ def self_test() -> None:
         ("Gen", True, []),
         ("Life", True, []),
         ("Nested", False, ["#[cfg(all(unix, not(miri)))]"]),
+        ("InCfgMacro", False, ["#[cfg(unix)]"]),
         ("After", False, []),
     ]
     assert got == want, f"scanned {got}, want {want}"
     assert fs.in_macro == 3, f"{fs.in_macro} structs in macros, want 3"
     nested = fs.structs[5]
-    assert SELF_TEST_SRC[nested.module_end] == "}" and "Nested" in SELF_TEST_SRC[: nested.module_end]
-    assert all(s.module_end == len(SELF_TEST_SRC) for s in fs.structs if s.name != "Nested")
+    assert SELF_TEST_SRC[nested.insert_at] == "}" and "Nested" in SELF_TEST_SRC[: nested.insert_at]
+    in_cfg = fs.structs[6]
+    assert SELF_TEST_SRC[: in_cfg.insert_at].endswith("struct InCfgMacro(u8);"), in_cfg
+    assert all(s.insert_at == len(SELF_TEST_SRC) for s in fs.structs if s.name not in ("Nested", "InCfgMacro"))
     plain = fs.structs[0]
     assert (plain.first_line, plain.line) == (9, 12), (plain.first_line, plain.line)
-    print("real-crates: self-test passed (7 structs, 3 in macros)")
+    print("real-crates: self-test passed (8 structs, 3 in macros)")
 
 
 # ---------------------------------------------------------------------------------
@@ -535,7 +549,7 @@ def write_instrumented(scans: list[FileScan], inserts: dict[int, list[str]]) -> 
         at: dict[int, list[str]] = collections.defaultdict(list)
         for s in fs.structs:
             if s.sid in inserts:
-                at[s.module_end].extend(inserts[s.sid])
+                at[s.insert_at].extend(inserts[s.sid])
         text = fs.text
         for off in sorted(at, reverse=True):
             text = text[:off] + "\n" + "".join(at[off]) + text[off:]
