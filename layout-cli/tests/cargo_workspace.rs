@@ -177,6 +177,20 @@ fn every_struct_of_the_cargo_workspace_is_known_and_confirmed_by_rustc() {
         doc.errors
     );
 
+    // the workspace's own structs; a dependency's (CachePadded, SmallVec) may be
+    // reported too, but the fixture makes no claim about them
+    let doc = Document {
+        structs: doc
+            .structs
+            .into_iter()
+            .filter(|s| {
+                let rel = rel_file(&root, &s.file);
+                !Path::new(&rel).is_absolute() && !rel.starts_with("../")
+            })
+            .collect(),
+        ..doc
+    };
+
     // the reported set is exactly what the build compiles, each number known
     for (t, _, unix) in TARGETS {
         let want: BTreeSet<(String, String)> = COMPILED
