@@ -1,6 +1,6 @@
 //! Arbitrary bytes as a `.rs` file, through everything `layout-cli report` does: source
-//! parsing, the layout engine for every target in the table, the diagnostics and all
-//! three renderers. Any panic, overflow or stack exhaustion is a bug: user input must
+//! parsing, the layout engine for every target in the table, the diagnostics, lint levels and
+//! every renderer. Any panic, overflow or stack exhaustion is a bug: user input must
 //! only ever become an error entry.
 #![no_main]
 
@@ -28,9 +28,22 @@ fuzz_target!(|data: &[u8]| {
     let targets: Vec<_> = layout::target::TARGETS.iter().collect();
     let mut analysis = layout_cli::analyze(std::slice::from_ref(&file), &targets);
     layout_cli::diag::diagnose(&mut analysis);
-    let text = render::text::render(&analysis, render::text::Options { color: true });
+    let applied = layout_cli::levels::apply(
+        &mut analysis,
+        &layout_cli::levels::LintConfig::default(),
+        &layout_cli::levels::Levels::default(),
+    );
+    let grouped = render::model::Report::new(&analysis, applied.allowed);
+    let text = render::text::render(
+        &grouped,
+        render::text::Options {
+            color: true,
+            ..Default::default()
+        },
+    );
+    let markdown = render::markdown::render(&grouped, &[]);
     let json = render::json::render(&analysis);
-    let sarif = render::sarif::render(&analysis);
+    let sarif = render::sarif::render(&grouped, &[], &Default::default());
     // The documents must stay valid JSON whatever the input.
     assert!(
         serde_json::from_str::<serde_json::Value>(&json).is_ok(),
@@ -41,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
         "{sarif}"
     );
     assert!(text.ends_with('\n'));
+    assert!(markdown.ends_with('\n'));
     // Every number the JSON reports must be self-consistent.
     for s in &analysis.structs {
         if let (Some(size), Some(align)) = (s.size, s.align) {

@@ -1,7 +1,7 @@
 //! The data the layout engine hands to diagnostics, renderers, `fix` and `snapshot`.
 //!
-//! Domain types, not wire types: `render::json` maps these to the schema of DESIGN.md.
-//! One [`StructReport`] per struct per target. Unknown numbers are `None`, with the
+//! Domain types, not wire types: `render::json` maps these to the documented JSON
+//! schema (`docs/json.md`). One [`StructReport`] per struct per target. Unknown numbers are `None`, with the
 //! reason in `unknown`.
 
 use std::path::PathBuf;
@@ -145,6 +145,9 @@ pub struct StructReport {
     pub annotated: bool,
     /// Has generic parameters: reported only if every field's layout is known anyway.
     pub generic: bool,
+    /// Codes allowed inline on the struct (`#[layout(allow(...))]`, or a
+    /// `// layout:allow(...)` comment filled by `levels::apply`): the nearest level.
+    pub allowed: Vec<Code>,
     /// Cache-line size the rules use (`expect.line` or the target's).
     pub line_size: usize,
     /// `size_of`, if known.
@@ -212,6 +215,8 @@ pub struct Intent {
     pub isolated: bool,
     /// `pad`.
     pub pad: bool,
+    /// `allow(code, ...)`: codes allowed for findings about this field.
+    pub allow: Vec<Code>,
 }
 
 /// One diagnostic.
@@ -219,12 +224,16 @@ pub struct Intent {
 pub struct Finding {
     /// Stable code.
     pub code: Code,
-    /// Severity (the code's default).
+    /// Severity: the code's default, then as `levels::apply` sets it (`warn`/`deny`).
     pub severity: Severity,
-    /// One line for people, with the numbers.
+    /// One line for people, with the numbers (never the target's name: findings are
+    /// grouped across targets, and the renderers say which targets each holds on).
     pub message: String,
     /// The field it is about, if any.
     pub field: Option<String>,
+    /// The other field of a pair finding (`false-sharing`, `not-isolated`,
+    /// `adjacent-line`, `possible-false-sharing`), if any.
+    pub partner: Option<String>,
     /// 1-based line to point at (the field's, else the struct's).
     pub line: usize,
     /// 1-based column.

@@ -286,6 +286,64 @@ pub struct Build {
     pub notes: Vec<String>,
 }
 
+/// `[workspace.metadata.layout]` (in the workspace root manifest) and
+/// `[package.metadata.layout]` (in the manifest given), the package's keys winning:
+/// `targets = ["x86_64-linux", ...]` (used when no `--target` is given) and
+/// `exclude = ["tests/ui", ...]` (paths relative to the workspace root whose structs are
+/// not reported). Lint levels (`lints`) are read from cargo metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LayoutConfig {
+    /// Default targets.
+    pub targets: Vec<String>,
+    /// Excluded path prefixes.
+    pub exclude: Vec<PathBuf>,
+}
+
+impl LayoutConfig {
+    /// Reads the config for `manifest` (missing or unreadable manifests give none: cargo
+    /// reports those).
+    pub fn read(manifest: &Path) -> LayoutConfig {
+        let mut c = LayoutConfig::default();
+        let table = |m: &Path| -> Option<toml::Table> {
+            std::fs::read_to_string(m).ok()?.parse::<toml::Table>().ok()
+        };
+        let section = |t: &toml::Table, top: &str| -> Option<toml::Table> {
+            t.get(top)?
+                .get("metadata")?
+                .get("layout")?
+                .as_table()
+                .cloned()
+        };
+        let mut apply = |l: toml::Table| {
+            let strings = |key: &str| -> Option<Vec<String>> {
+                l.get(key)?.as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+            };
+            if let Some(t) = strings("targets") {
+                c.targets = t;
+            }
+            if let Some(x) = strings("exclude") {
+                c.exclude = x.into_iter().map(PathBuf::from).collect();
+            }
+        };
+        if let Some(root) = workspace_root_manifest(manifest)
+            && let Some(t) = table(&root)
+            && let Some(l) = section(&t, "workspace")
+        {
+            apply(l);
+        }
+        if let Some(t) = table(manifest)
+            && let Some(l) = section(&t, "package")
+        {
+            apply(l);
+        }
+        c
+    }
+}
+
 /// The manifest a set of input paths names: an explicit `--manifest-path`, a single
 /// directory holding a `Cargo.toml`, or (no paths) the nearest `Cargo.toml` at or above
 /// the current directory, as cargo finds it. `None`: plain files and directories.
@@ -588,11 +646,12 @@ fn select(
     } else {
         // Default members (cargo's `workspace.default-members`, else every member at a
         // virtual root, else the root package).
-        let defaults: Vec<&cargo_metadata::PackageId> = meta
-            .workspace_default_members
-            .is_available()
-            .then(|| meta.workspace_default_members.iter().collect())
-            .unwrap_or_else(|| members.iter().map(|p| &p.id).collect());
+        let defaults: Vec<&cargo_metadata::PackageId> =
+            if meta.workspace_default_members.is_available() {
+                meta.workspace_default_members.iter().collect()
+            } else {
+                members.iter().map(|p| &p.id).collect()
+            };
         for id in defaults {
             if let Some(&i) = ids.get(id) {
                 out.push(i);
@@ -912,9 +971,7 @@ pub fn eval_rustc(p: &cfg_expr::Predicate<'_>, cfg: &RustcCfg) -> Option<bool> {
         P::Feature(_) => return None,
         P::Test => false,
         P::Flag(f) => {
-            if cfg.names.contains(*f) {
-                true
-            } else if matches!(*f, "true") {
+            if cfg.names.contains(*f) || *f == "true" {
                 true
             } else if matches!(
                 *f,

@@ -13,6 +13,9 @@ use layout::target::{self, TargetInfo};
 use crate::render::{ColorChoice, Format};
 
 /// Static struct layouts for several targets, without compiling.
+///
+/// Installed as `layout-cli` and as `cargo-layout`, so `cargo layout report` is
+/// `layout-cli report`.
 #[derive(Debug, Parser)]
 #[command(name = "layout-cli", version, about)]
 pub struct Cli {
@@ -46,9 +49,63 @@ pub struct InputArgs {
     /// Target triple or short name (repeatable; default: the host).
     #[arg(long = "target", value_name = "T")]
     pub targets: Vec<String>,
-    /// Every row of the built-in target table.
+    /// Every row of the built-in target table (`--all-targets`, cargo's word for
+    /// lib+bins+tests+..., is accepted as an old alias of this).
     #[arg(long, alias = "all-targets", conflicts_with = "targets")]
     pub all_platforms: bool,
+    /// Path to Cargo.toml (default: found from the current directory, as cargo does).
+    #[arg(long, value_name = "PATH", help_heading = "Cargo")]
+    pub manifest_path: Option<PathBuf>,
+    /// Package to report (repeatable; default: the workspace's default members).
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Cargo"
+    )]
+    pub packages: Vec<String>,
+    /// Report every workspace member.
+    #[arg(long, help_heading = "Cargo")]
+    pub workspace: bool,
+    /// Leave a package out (with --workspace).
+    #[arg(long, value_name = "SPEC", help_heading = "Cargo")]
+    pub exclude: Vec<String>,
+    /// Features to enable, comma- or space-separated (cargo's `--features`).
+    #[arg(short = 'F', long, value_name = "FEATURES", help_heading = "Cargo")]
+    pub features: Vec<String>,
+    /// Enable every feature of the selected packages.
+    #[arg(long, help_heading = "Cargo")]
+    pub all_features: bool,
+    /// Do not enable the default features.
+    #[arg(long, help_heading = "Cargo")]
+    pub no_default_features: bool,
+    /// The release profile (`debug_assertions` off), as `cargo build --release`.
+    #[arg(long, conflicts_with = "profile", help_heading = "Cargo")]
+    pub release: bool,
+    /// The profile whose settings decide `debug_assertions` (default: dev).
+    #[arg(long, value_name = "NAME", help_heading = "Cargo")]
+    pub profile: Option<String>,
+    /// Also tests, benches and examples, with dev-dependencies.
+    #[arg(long, help_heading = "Cargo")]
+    pub tests: bool,
+    /// Passed to cargo: require Cargo.lock to be up to date.
+    #[arg(long, help_heading = "Cargo")]
+    pub locked: bool,
+    /// Passed to cargo: no network.
+    #[arg(long, help_heading = "Cargo")]
+    pub offline: bool,
+    /// Passed to cargo: --locked and --offline.
+    #[arg(long, help_heading = "Cargo")]
+    pub frozen: bool,
+}
+
+/// What `analyze` read: cargo's model of the build, or plain files.
+#[derive(Debug)]
+pub struct Input {
+    /// The layouts.
+    pub analysis: crate::analysis::Analysis,
+    /// cargo's model, when a Cargo.toml was in reach.
+    pub build: Option<crate::cargo::Build>,
 }
 
 impl InputArgs {
@@ -64,6 +121,84 @@ impl InputArgs {
     /// The target rows asked for (see [`resolve_targets`]).
     pub fn target_rows(&self) -> Result<Vec<&'static TargetInfo>, String> {
         resolve_targets(&self.targets, self.all_platforms)
+    }
+
+    /// The cargo flags as a [`crate::cargo::Selection`].
+    pub fn selection(&self) -> crate::cargo::Selection {
+        crate::cargo::Selection {
+            manifest_path: self.manifest_path.clone(),
+            packages: self.packages.clone(),
+            workspace: self.workspace,
+            exclude: self.exclude.clone(),
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+            release: self.release,
+            profile: self.profile.clone(),
+            tests: self.tests,
+            locked: self.locked,
+            offline: self.offline,
+            frozen: self.frozen,
+        }
+    }
+
+    /// The manifest this input names, if any (see [`crate::cargo::find_manifest`]).
+    pub fn manifest(&self) -> Option<PathBuf> {
+        crate::cargo::find_manifest(&self.selection(), &self.paths)
+    }
+
+    /// Lays out what the input names: with a Cargo.toml in reach, the packages cargo
+    /// selects, as cargo builds them; else the plain files and directories. The targets
+    /// are `--target`/`--all-platforms`, else `[workspace.metadata.layout] targets` (or
+    /// the package's), else the host. `Err` is a usage or cargo error (exit 2).
+    pub fn analyze(&self) -> Result<Input, String> {
+        let manifest = self.manifest();
+        let cargo_flags = self.manifest_path.is_some()
+            || !self.packages.is_empty()
+            || self.workspace
+            || !self.exclude.is_empty()
+            || !self.features.is_empty()
+            || self.all_features
+            || self.no_default_features
+            || self.release
+            || self.profile.is_some()
+            || self.tests;
+        let Some(manifest) = manifest else {
+            if cargo_flags {
+                return Err("cargo flags (--manifest-path, -p, --features, --release, ...) need a Cargo.toml, and none was found".into());
+            }
+            let rows = self.target_rows()?;
+            return Ok(Input {
+                analysis: crate::engine::analyze(&self.paths(), &rows),
+                build: None,
+            });
+        };
+        let config = crate::cargo::LayoutConfig::read(&manifest);
+        let rows = if self.targets.is_empty() && !self.all_platforms && !config.targets.is_empty() {
+            resolve_targets(&config.targets, false)
+                .map_err(|e| format!("[metadata.layout] targets: {e}"))?
+        } else {
+            self.target_rows()?
+        };
+        let build =
+            crate::cargo::load(&manifest, &self.selection(), &rows).map_err(|e| {
+                match &e.manifest {
+                    Some(m) => format!("{}: {}", crate::render::display_path(m), e.message),
+                    None => e.message.clone(),
+                }
+            })?;
+        let mut analysis = crate::engine::analyze_build(&build);
+        if !config.exclude.is_empty() {
+            let root = &build.workspace_root;
+            analysis.structs.retain(|s| {
+                let rel = s.file.strip_prefix(root).unwrap_or(&s.file);
+                !config.exclude.iter().any(|x| rel.starts_with(x))
+            });
+        }
+        Ok(Input {
+            analysis,
+            build: Some(build),
+        })
     }
 }
 
@@ -85,6 +220,22 @@ pub struct ReportArgs {
     /// A lockfile from `layout-cli snapshot`: report every layout change, exit 1 on any.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Text: findings and the summary only, no tables.
+    #[arg(short, long, conflicts_with = "summary")]
+    pub quiet: bool,
+    /// Text: the one-line summary only (and input errors, if any).
+    #[arg(long)]
+    pub summary: bool,
+    /// Allow (do not report) an advisory code, e.g. `-A padding-waste` (repeatable).
+    #[arg(short = 'A', long = "allow", value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Report an advisory code as a warning (repeatable).
+    #[arg(short = 'W', long = "warn", value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Report a code as an error, e.g. `-D possible-false-sharing`; `-D warnings` for
+    /// every advisory code (repeatable). For one code, -D wins over -W over -A.
+    #[arg(short = 'D', long = "deny-code", value_name = "CODE")]
+    pub deny_codes: Vec<String>,
 }
 
 /// `layout-cli fix`.
@@ -196,6 +347,30 @@ mod tests {
         assert!(a.input.all_platforms);
         assert_eq!(a.input.target_rows().unwrap().len(), target::TARGETS.len());
         assert_eq!(a.input.paths(), [PathBuf::from(".")]);
+    }
+
+    #[test]
+    fn level_flags_repeat_and_output_modes_conflict() {
+        let cli = Cli::try_parse_from([
+            "layout-cli",
+            "report",
+            "-A",
+            "padding-waste",
+            "-D",
+            "warnings",
+            "-W",
+            "adjacent-line",
+            "-A",
+            "unaligned_base",
+            "--quiet",
+        ])
+        .unwrap();
+        let Command::Report(a) = cli.command else {
+            unreachable!()
+        };
+        assert_eq!(a.allow, ["padding-waste", "unaligned_base"]);
+        assert_eq!((a.warn.len(), a.deny_codes.len(), a.quiet), (1, 1, true));
+        assert!(Cli::try_parse_from(["layout-cli", "report", "-q", "--summary"]).is_err());
     }
 
     #[test]

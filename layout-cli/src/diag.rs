@@ -51,18 +51,24 @@ pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
     push(rules::check_align(&l));
     push(rules::check_padding(&l));
     let n = fields.len();
+    // The pair rules without looking at all n² pairs, reported in the order of the
+    // loops they replace: errors by (field, other field), then warnings likewise.
+    let (mut pairs, mut adjacent) = (Vec::new(), Vec::new());
+    rules::each_pair_violation(&l, &mut vec![0; n], |v| match v.code {
+        Code::AdjacentLine => adjacent.push(v),
+        _ => pairs.push(v),
+    });
+    pairs.sort_by_key(|v| (v.field, v.other));
+    adjacent.sort_by_key(|v| (v.field, v.other));
+    let mut pairs = pairs.into_iter().peekable();
     for i in 0..n {
         push(rules::check_field(&l, i));
-        for j in 0..n {
-            if i != j {
-                push(rules::check_pair(&l, i, j));
-            }
+        while let Some(v) = pairs.next_if(|v| v.field == Some(i)) {
+            push(Some(v));
         }
     }
-    for i in 0..n {
-        for j in 0..i {
-            push(rules::warn_adjacent(&l, i, j));
-        }
+    for v in adjacent {
+        push(Some(v));
     }
     push(rules::warn_unaligned_base(&l));
     push(rules::warn_unstable_padding(&l));
@@ -72,13 +78,22 @@ pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
 }
 
 /// Turns a rule's violation into a finding with the rule's own message. The message's
-/// `[code] ` prefix is dropped: every output format shows the code on its own.
+/// `[code] ` prefix is dropped (every output format shows the code on its own), and so
+/// is its ` (target T)` suffix: findings are grouped across targets, and the renderers
+/// say which targets each holds on.
 fn finding(s: &StructReport, l: &StructLayout<'_>, v: &Violation) -> Finding {
     let msg = v.message(l);
     let text = msg.as_str();
     let prefix = format!("[{}] ", v.code.as_str());
-    let message = text.strip_prefix(&prefix).unwrap_or(text).to_string();
-    at(s, v.code, message, v.field)
+    let text = text.strip_prefix(&prefix).unwrap_or(text);
+    let suffix = format!(" (target {})", l.target);
+    let message = text.strip_suffix(&suffix).unwrap_or(text).to_string();
+    let mut f = at(s, v.code, message, v.field);
+    f.partner = v
+        .other
+        .and_then(|i| s.fields.get(i))
+        .map(|p| p.name.clone());
+    f
 }
 
 fn at(s: &StructReport, code: Code, message: String, field: Option<usize>) -> Finding {
@@ -88,6 +103,7 @@ fn at(s: &StructReport, code: Code, message: String, field: Option<usize>) -> Fi
         severity: code.severity(),
         message,
         field: f.map(|f| f.name.clone()),
+        partner: None,
         line: f.map_or(s.line, |f| f.line),
         column: f.map_or(s.column, |f| f.column),
     }
@@ -114,7 +130,6 @@ fn padding_waste(s: &StructReport, l: &StructLayout<'_>) -> Option<Finding> {
             message.push_str(&format!(" with the order {{ {} }}", names.join(", ")));
         }
     }
-    message.push_str(&format!(" (target {})", l.target));
     Some(at(s, Code::PaddingWaste, message, None))
 }
 
@@ -163,16 +178,16 @@ fn possible_false_sharing(s: &StructReport, l: &StructLayout<'_>) -> Vec<Finding
             .collect();
         let message = format!(
             "{}: {} atomics, locks or cells share line {} of {}-byte lines ({}); \
-             separate them, or mark one writer's fields with one #[layout(group)] \
-             (target {})",
+             separate them, or mark one writer's fields with one #[layout(group)]",
             s.name,
             on_line.len(),
             line,
             l.line,
             names.join(", "),
-            l.target
         );
-        out.push(at(s, Code::PossibleFalseSharing, message, Some(on_line[1])));
+        let mut f = at(s, Code::PossibleFalseSharing, message, Some(on_line[1]));
+        f.partner = Some(l.fields[on_line[0]].name.to_string());
+        out.push(f);
     }
     out
 }

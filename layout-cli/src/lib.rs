@@ -15,10 +15,12 @@ pub mod engine;
 pub mod exit;
 pub mod fix;
 pub mod index;
+pub mod levels;
 pub mod modtree;
 pub mod render;
 pub mod reorder;
 pub mod snapshot;
 pub mod source;
+pub mod workspace;
 
 pub use engine::analyze;

@@ -1,15 +1,39 @@
-//! `layout-cli`: parses arguments, calls the library, maps the result to an exit code.
+//! `layout-cli` (and `cargo-layout`): parses arguments, calls the library, maps the
+//! result to an exit code.
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use layout_cli::cli::{Cli, Command, FixCmd, ReportArgs, SnapshotCmd};
+use layout_cli::levels::{self, Levels, LintConfig};
 use layout_cli::render::{self, Format};
 use layout_cli::{diag, exit, fix, snapshot};
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
+/// The arguments as clap should see them, and the program's name for `--help`: cargo
+/// runs `cargo-layout layout ARGS` for `cargo layout ARGS`, so a first argument
+/// `layout` after a `cargo-layout` program name is dropped.
+fn args() -> (Vec<OsString>, &'static str) {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let cargo = args.first().is_some_and(|a| {
+        std::path::Path::new(a)
+            .file_stem()
+            .is_some_and(|s| s == "cargo-layout")
+    });
+    if cargo && args.get(1).is_some_and(|a| a == "layout") {
+        args.remove(1);
+    }
+    (args, if cargo { "cargo layout" } else { "layout-cli" })
+}
+
+pub fn main() -> ExitCode {
+    let (argv, name) = args();
+    let matches = Cli::command().bin_name(name).get_matches_from(argv);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let code = match cli.command {
         Command::Report(args) => report(&args),
         Command::Explain { code } => explain(code.as_deref()),
@@ -37,36 +61,76 @@ fn usage_error(msg: &str) -> i32 {
 }
 
 fn report(args: &ReportArgs) -> i32 {
-    let targets = match args.input.target_rows() {
-        Ok(t) => t,
+    let flags = match Levels::from_flags(&args.allow, &args.warn, &args.deny_codes) {
+        Ok(f) => f,
         Err(msg) => return usage_error(&msg),
     };
-    let mut analysis = layout_cli::analyze(&args.input.paths(), &targets);
+    let input = match analyze(&args.input) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let mut analysis = input.analysis;
     diag::diagnose(&mut analysis);
+    // Levels from [workspace.metadata.layout.lints] / [package.metadata.layout.lints].
+    let config = match &input.build {
+        None => LintConfig::default(),
+        Some(b) => match LintConfig::from_cargo_metadata(
+            &b.workspace_metadata,
+            b.packages.iter().map(|p| (p.name.as_str(), &p.metadata)),
+        ) {
+            Ok(c) => c,
+            Err(msg) => return usage_error(&msg),
+        },
+    };
+    let applied = levels::apply(&mut analysis, &config, &flags);
+    let (changes, baseline_error) = match &args.baseline {
+        None => (Vec::new(), false),
+        Some(baseline) => match snapshot::compare(baseline, &analysis) {
+            Ok(changes) => (changes, false),
+            Err(e) => {
+                print_errors(&[e]);
+                (Vec::new(), true)
+            }
+        },
+    };
+    let grouped = render::model::Report::new(&analysis, applied.allowed);
     let no_color = std::env::var("NO_COLOR").ok();
     let color = render::use_color(args.color, io::stdout().is_terminal(), no_color.as_deref());
+    let mode = if args.summary {
+        render::text::Mode::Summary
+    } else if args.quiet {
+        render::text::Mode::Quiet
+    } else {
+        render::text::Mode::Full
+    };
     let text = match args.format {
-        Format::Text => render::text::render(&analysis, render::text::Options { color }),
+        Format::Text => render::text::render(&grouped, render::text::Options { color, mode }),
         Format::Json => render::json::render(&analysis),
-        Format::Sarif => render::sarif::render(&analysis),
+        Format::Sarif => {
+            // %SRCROOT% is the workspace root with cargo, else the current directory.
+            let root = input
+                .build
+                .as_ref()
+                .map(|b| b.workspace_root.clone())
+                .or_else(|| std::env::current_dir().ok())
+                .map(|d| render::sarif::source_root(&d));
+            render::sarif::render(&grouped, &changes, &render::sarif::Options { root })
+        }
+        Format::Markdown => render::markdown::render(&grouped, &changes),
     };
     emit(&text);
-    let code = exit::exit_code(&analysis, args.deny.into());
-    let Some(baseline) = &args.baseline else {
-        return code;
-    };
-    match snapshot::compare(baseline, &analysis) {
-        Ok(changes) => {
-            for c in &changes {
-                eprintln!("layout changed: {}: {}", c.subject, c.message);
-            }
-            exit::with_baseline(code, !changes.is_empty(), false)
-        }
-        Err(e) => {
-            print_errors(&[e]);
-            exit::with_baseline(code, false, true)
+    // Text and JSON do not carry the changes: they go to stderr (SARIF and markdown
+    // have them as results and rows).
+    if matches!(args.format, Format::Text | Format::Json) {
+        for c in &changes {
+            eprintln!("layout changed: {}: {}", c.subject, c.message);
         }
     }
+    let code = exit::exit_code(&analysis, args.deny.into());
+    if args.baseline.is_none() {
+        return code;
+    }
+    exit::with_baseline(code, !changes.is_empty(), baseline_error)
 }
 
 fn explain(code: Option<&str>) -> i32 {
@@ -122,6 +186,20 @@ fn location(file: &std::path::Path, line: Option<usize>, column: Option<usize>) 
         }
     }
     s
+}
+
+/// Lays out what the input flags name; cargo's notes go to stderr; a usage or cargo
+/// error is printed and becomes exit 2.
+fn analyze(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::cli::Input, i32> {
+    match input.analyze() {
+        Ok(i) => {
+            for n in i.build.iter().flat_map(|b| &b.notes) {
+                eprintln!("note: {n}");
+            }
+            Ok(i)
+        }
+        Err(msg) => Err(usage_error(&msg)),
+    }
 }
 
 fn run_snapshot(cmd: &SnapshotCmd) -> i32 {

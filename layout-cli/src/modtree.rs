@@ -62,22 +62,39 @@ pub fn walk(root: &Path, cfgs: &[CfgTarget], errors: &mut Vec<FileError>) -> Tre
         errors,
         loading: Vec::new(),
     };
-    w.load(root, Vec::new(), true, Vec::new());
+    w.load(root, Vec::new(), true, Vec::new(), &[]);
     w.tree
 }
 
 impl Walk<'_> {
-    /// Whether a declaration with these attributes may exist on some target.
-    fn maybe_present(&self, attrs: &[Attribute]) -> bool {
-        self.cfgs.is_empty()
-            || self
-                .cfgs
-                .iter()
-                .any(|t| cfg::presence(attrs, t) != Tri::False)
+    /// Whether a declaration with these attributes, inside modules whose cfg
+    /// attributes are `outer`, may exist on some target; `Some(true)` if it surely does
+    /// on one.
+    fn presence(&self, outer: &[Attribute], attrs: &[Attribute]) -> Option<bool> {
+        if self.cfgs.is_empty() {
+            return Some(true);
+        }
+        let all: Vec<Attribute> = outer.iter().chain(attrs).cloned().collect();
+        let mut maybe = None;
+        for t in self.cfgs {
+            match cfg::presence(&all, t) {
+                Tri::True => return Some(true),
+                Tri::Unknown(_) => maybe = Some(false),
+                Tri::False => {}
+            }
+        }
+        maybe
     }
 
     /// Loads one file as module `module`; `mod_rs` tells where its children live.
-    fn load(&mut self, path: &Path, module: Vec<String>, mod_rs: bool, extra: Vec<Attribute>) {
+    fn load(
+        &mut self,
+        path: &Path,
+        module: Vec<String>,
+        mod_rs: bool,
+        extra: Vec<Attribute>,
+        outer: &[Attribute],
+    ) {
         let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.loading.contains(&canon) || self.loading.len() > MAX_DEPTH {
             return; // a `#[path]` cycle: rustc rejects it; never loop
@@ -93,7 +110,10 @@ impl Walk<'_> {
         self.loading.push(canon);
         let dir = child_dir(path, mod_rs);
         let items = std::mem::take(&mut file.ast.items);
-        let mut items = self.items(items, path, &dir, &module, 0);
+        let mut inner: Vec<Attribute> = outer.to_vec();
+        inner.extend(extra.iter().cloned());
+        inner.extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
+        let mut items = self.items(items, path, &dir, &module, 0, false, &inner);
         if !extra.is_empty() {
             for it in &mut items {
                 if let Some(a) = attrs_mut(it) {
@@ -109,6 +129,7 @@ impl Walk<'_> {
     }
 
     /// Expands macros among `items` and follows their `mod` declarations, in order.
+    #[allow(clippy::too_many_arguments)]
     fn items(
         &mut self,
         items: Vec<Item>,
@@ -116,6 +137,8 @@ impl Walk<'_> {
         dir: &Path,
         module: &[String],
         depth: usize,
+        inline: bool,
+        outer: &[Attribute],
     ) -> Vec<Item> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -149,7 +172,7 @@ impl Walk<'_> {
                     };
                     match expanded {
                         Some(new) => {
-                            let new = self.items(new, file, dir, module, depth + 1);
+                            let new = self.items(new, file, dir, module, depth + 1, inline, outer);
                             out.extend(new);
                         }
                         None => {
@@ -167,12 +190,15 @@ impl Walk<'_> {
                             let inner_dir = path_attr(&md.attrs)
                                 .map(|p| dir.join(p))
                                 .unwrap_or_else(|| dir.join(md.ident.to_string()));
-                            let inner = self.items(inner, file, &inner_dir, &child, depth + 1);
+                            let mut ctx = outer.to_vec();
+                            ctx.extend(md.attrs.iter().filter(|a| is_cfg(a)).cloned());
+                            let inner =
+                                self.items(inner, file, &inner_dir, &child, depth + 1, true, &ctx);
                             md.content = Some((brace, inner));
                         }
                         None => {
-                            if self.maybe_present(&md.attrs) {
-                                self.declared(&md, file, dir, child);
+                            if self.presence(outer, &md.attrs).is_some() {
+                                self.declared(&md, file, dir, child, inline, outer);
                             }
                         }
                     }
@@ -185,21 +211,38 @@ impl Walk<'_> {
     }
 
     /// Loads the file(s) of `mod x;`.
-    fn declared(&mut self, md: &syn::ItemMod, file: &Path, dir: &Path, module: Vec<String>) {
-        let base = file.parent().unwrap_or(Path::new("."));
+    fn declared(
+        &mut self,
+        md: &syn::ItemMod,
+        file: &Path,
+        dir: &Path,
+        module: Vec<String>,
+        inline: bool,
+        outer: &[Attribute],
+    ) {
         // Inside inline modules `dir` already names them; at file level a `#[path]` is
         // relative to the declaring file's own directory.
-        let path_base = if module.len() > 1 && dir != child_dir(file, true) && dir != base {
+        let path_base = if inline {
             dir.to_path_buf()
         } else {
-            base.to_path_buf()
+            file.parent().unwrap_or(Path::new(".")).to_path_buf()
         };
+        let mut ctx = outer.to_vec();
+        ctx.extend(
+            md.attrs
+                .iter()
+                .filter(|a| a.path().is_ident("cfg"))
+                .cloned(),
+        );
+        let sure = self.presence(outer, &md.attrs) == Some(true);
         let variants = path_variants(&md.attrs);
         let plain = path_attr(&md.attrs);
         if variants.is_empty() {
             match plain {
-                Some(p) => self.load(&path_base.join(p), module, true, Vec::new()),
-                None => self.default_file(dir, &md.ident.to_string(), module, Vec::new()),
+                Some(p) => self.load(&path_base.join(p), module, true, Vec::new(), &ctx),
+                None => {
+                    self.default_file(dir, &md.ident.to_string(), module, Vec::new(), &ctx, sure)
+                }
             }
             return;
         }
@@ -212,28 +255,37 @@ impl Walk<'_> {
             };
             previous.push(pred.clone());
             let extra = cfg_attr_of(&cond);
-            if self.maybe_present(&extra) {
-                self.load(&path_base.join(p), module.clone(), true, extra);
+            if self.presence(&ctx, &extra).is_some() {
+                self.load(&path_base.join(p), module.clone(), true, extra, &ctx);
             }
         }
         let extra = cfg_attr_of(&format!("not(any({}))", previous.join(", ")));
-        if self.maybe_present(&extra) {
+        if let Some(sure) = self.presence(&ctx, &extra) {
             match plain {
-                Some(p) => self.load(&path_base.join(p), module, true, extra),
-                None => self.default_file(dir, &md.ident.to_string(), module, extra),
+                Some(p) => self.load(&path_base.join(p), module, true, extra, &ctx),
+                None => self.default_file(dir, &md.ident.to_string(), module, extra, &ctx, sure),
             }
         }
     }
 
-    /// `x.rs`, else `x/mod.rs`, in `dir`.
-    fn default_file(&mut self, dir: &Path, name: &str, module: Vec<String>, extra: Vec<Attribute>) {
+    /// `x.rs`, else `x/mod.rs`, in `dir`. A missing file is an error only where the
+    /// module surely exists on a target (rustc would fail there too).
+    fn default_file(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        module: Vec<String>,
+        extra: Vec<Attribute>,
+        outer: &[Attribute],
+        sure: bool,
+    ) {
         let flat = dir.join(format!("{name}.rs"));
         let nested = dir.join(name).join("mod.rs");
         if flat.is_file() {
-            self.load(&flat, module, false, extra);
+            self.load(&flat, module, false, extra, outer);
         } else if nested.is_file() {
-            self.load(&nested, module, true, extra);
-        } else {
+            self.load(&nested, module, true, extra, outer);
+        } else if sure {
             self.errors.push(FileError {
                 file: flat.clone(),
                 line: None,

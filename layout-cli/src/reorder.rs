@@ -38,16 +38,50 @@ use crate::analysis::StructReport;
 pub const STATE_BUDGET: usize = 20_000;
 
 /// The best order for `s` (indices into `s.fields`) and the size it reaches, or `None`
-/// when the layout is unknown or no order satisfies the intent. Pure: no I/O.
+/// when the layout is unknown, no order satisfies the intent, or the best size is not
+/// known (see [`best_order_or_why`]). Pure: no I/O.
 ///
 /// Only `repr(C)` structs get an order (rustc orders `repr(Rust)` itself). When the
 /// current order is already best the identity is returned.
 pub fn best_order(s: &StructReport) -> Option<(Vec<usize>, usize)> {
+    best_order_or_why(s).ok()
+}
+
+/// [`best_order`], or why there is none. The size returned is the smallest any valid
+/// order reaches, never a guess: the exact search proved it, or the order reaches the
+/// lower bound (the fields' bytes rounded up to the alignment), which nothing beats.
+/// Past the search's cap ([`STATE_BUDGET`] states, a tenth of that when no intent is
+/// at stake) an order from the heuristics that stays above the lower bound may not be
+/// the best, so the best size is then unknown, and the reason says so.
+pub fn best_order_or_why(s: &StructReport) -> Result<(Vec<usize>, usize), String> {
     let view = View::whole(s);
     match plan(s.fields.len(), std::slice::from_ref(&view)) {
-        Ok(p) => Some((p.order, p.sizes[0])),
-        Err(NoOrder::HandPadding(_)) => Some(((0..s.fields.len()).collect(), s.size?)),
-        Err(_) => None,
+        Ok(p) if p.exact => Ok((p.order, p.sizes[0])),
+        Ok(p) => {
+            let bound = TargetView::new(s.fields.len(), &view)
+                .ok()
+                .and_then(|tv| tv.lower_bound());
+            if bound == Some(p.sizes[0]) {
+                Ok((p.order, p.sizes[0]))
+            } else {
+                Err(format!(
+                    "the exact search stopped at its cap of {STATE_BUDGET} states; the best \
+                     order found is {} bytes, above the {}-byte lower bound, so the best \
+                     size is unknown",
+                    p.sizes[0],
+                    bound.map_or_else(|| "unknown".to_string(), |b| b.to_string())
+                ))
+            }
+        }
+        Err(NoOrder::HandPadding(_)) => s
+            .size
+            .map(|size| ((0..s.fields.len()).collect(), size))
+            .ok_or_else(|| "the size is unknown".to_string()),
+        Err(NoOrder::Unknown(why) | NoOrder::Inconsistent(why) | NoOrder::Unsatisfiable(why)) => {
+            Err(why)
+        }
+        Err(NoOrder::NotReprC) => Err("not repr(C): rustc orders the fields".into()),
+        Err(NoOrder::Transparent) => Err("repr(transparent): nothing to order".into()),
     }
 }
 
@@ -991,6 +1025,7 @@ mod tests {
             fixed: false,
             annotated: true,
             generic: false,
+            allowed: Vec::new(),
             line_size: expect.line.unwrap_or(target.cache_line),
             size: Some(off.div_ceil(align) * align),
             align: Some(align),
@@ -1314,6 +1349,15 @@ mod tests {
         let fixed = reordered(&s, &p.order);
         assert_eq!(violation(&fixed), None);
         assert_eq!(fixed.size, Some(p.sizes[0]));
+        // That order is valid but not proven best: the best size is unknown, and why.
+        let lower = specs.iter().map(|s| s.1).sum::<usize>().div_ceil(64) * 64;
+        if p.sizes[0] > lower {
+            assert_eq!(best_order(&s), None);
+            let why = best_order_or_why(&s).unwrap_err();
+            assert!(why.contains("cap of 20000 states"), "{why}");
+        } else {
+            assert_eq!(best_order(&s).map(|b| b.1), Some(lower));
+        }
         // Without intent a big struct is sorted by alignment: the lower bound.
         let specs: Vec<Spec<'_>> = names
             .iter()
@@ -1328,6 +1372,31 @@ mod tests {
         let sum: usize = specs.iter().map(|s| s.1).sum();
         assert_eq!(size, sum.div_ceil(16) * 16);
         assert_eq!(reordered(&s, &order).size, Some(size));
+    }
+
+    #[test]
+    fn capped_search_leaves_the_best_size_unknown() {
+        // Ten groups, each led by a 64-aligned field so each starts its own line: the
+        // current order is valid at 640 bytes, the lower bound (230 bytes of fields) is
+        // 256, and fifty distinct fields are far past the state cap.
+        let names: Vec<String> = (0..50).map(|i| format!("f{i}")).collect();
+        let groups: Vec<String> = (0..10).map(|g| format!("g{g}")).collect();
+        let mut specs = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let (size, align) = [(8, 64), (1, 1), (2, 2), (4, 4), (8, 8)][i % 5];
+            specs.push(with(name, size, align, group(&groups[i / 5])));
+        }
+        let s = report(&specs);
+        assert_eq!((violation(&s), s.size), (None, Some(640)));
+        let p = plan(specs.len(), &[View::whole(&s)]).unwrap();
+        assert!(!p.exact);
+        assert!(p.sizes[0] > 256);
+        assert_eq!(best_order(&s), None);
+        let why = best_order_or_why(&s).unwrap_err();
+        assert!(
+            why.contains("cap of 20000 states") && why.contains("256-byte lower bound"),
+            "{why}"
+        );
     }
 
     /// Every permutation: the smallest valid cost and the first order reaching it.

@@ -172,7 +172,9 @@ pub fn compare(baseline: &Path, analysis: &Analysis) -> Result<Vec<Change>, File
     };
     let text = std::fs::read_to_string(baseline)
         .map_err(|e| fail(None, None, format!("cannot read the baseline: {e}")))?;
-    let old: Lockfile = serde_json::from_str(&text).map_err(|e| {
+    // An editor may have saved it with a byte-order mark; JSON does not allow one.
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let old: Lockfile = serde_json::from_str(body).map_err(|e| {
         fail(
             Some(e.line()),
             Some(e.column()),
@@ -189,31 +191,84 @@ pub fn compare(baseline: &Path, analysis: &Analysis) -> Result<Vec<Change>, File
             ),
         ));
     }
+    validate(&old).map_err(|message| fail(None, None, message))?;
     Ok(diff(&old, &lockfile(analysis)))
+}
+
+/// `snapshot` writes each struct once per target and each field once per struct; a
+/// lockfile that repeats one (a bad merge, a hand edit) cannot be compared entry by
+/// entry, so it is refused rather than read as added and removed structs.
+fn validate(l: &Lockfile) -> Result<(), String> {
+    let regenerate = "; regenerate it with `layout-cli snapshot`";
+    let mut seen: BTreeMap<(&str, &str, &str, &str), usize> = BTreeMap::new();
+    for (i, e) in l.structs.iter().enumerate() {
+        let key = (
+            e.path.as_str(),
+            e.name.as_str(),
+            e.target.as_str(),
+            e.file.as_str(),
+        );
+        if let Some(j) = seen.insert(key, i) {
+            return Err(format!(
+                "`{}` on {} ({}) is listed twice, as structs[{j}] and structs[{i}]{regenerate}",
+                e.path, e.target, e.file
+            ));
+        }
+        let mut names = BTreeSet::new();
+        for f in &e.fields {
+            if !names.insert(f.name.as_str()) {
+                return Err(format!(
+                    "`{}` on {} (structs[{i}]) lists field `{}` twice{regenerate}",
+                    e.path, e.target, f.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
 
-/// Entries by (path, name, target, file-if-ambiguous).
-fn index(l: &Lockfile) -> BTreeMap<Key<'_>, &Entry> {
+/// (path, name, target) keys that name more than one entry in `l`.
+fn ambiguous(l: &Lockfile) -> BTreeSet<(&str, &str, &str)> {
     let mut count: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
     for e in &l.structs {
         *count
             .entry((e.path.as_str(), e.name.as_str(), e.target.as_str()))
             .or_default() += 1;
     }
+    count
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// Entries by (path, name, target, file-if-ambiguous): a key ambiguous in either
+/// lockfile is told apart by file in both, so one crate's `crate::S` removed is one
+/// removal, not a removal of both and an addition.
+fn index<'a>(
+    l: &'a Lockfile,
+    ambiguous: &BTreeSet<(&str, &str, &str)>,
+) -> BTreeMap<Key<'a>, &'a Entry> {
     l.structs
         .iter()
         .map(|e| {
             let k = (e.path.as_str(), e.name.as_str(), e.target.as_str());
-            let file = if count[&k] > 1 { e.file.as_str() } else { "" };
+            let file = if ambiguous.contains(&k) {
+                e.file.as_str()
+            } else {
+                ""
+            };
             ((k.0, k.1, k.2, file), e)
         })
         .collect()
 }
 
 fn diff(old: &Lockfile, new: &Lockfile) -> Vec<Change> {
-    let (a, b) = (index(old), index(new));
+    let mut both = ambiguous(old);
+    both.extend(ambiguous(new));
+    let (a, b) = (index(old, &both), index(new, &both));
     let targets: BTreeSet<&str> = new.structs.iter().map(|e| e.target.as_str()).collect();
     let keys: BTreeSet<Key<'_>> = a.keys().chain(b.keys()).copied().collect();
     let mut out = Vec::new();
@@ -221,7 +276,11 @@ fn diff(old: &Lockfile, new: &Lockfile) -> Vec<Change> {
         if !targets.is_empty() && !targets.contains(k.2) {
             continue;
         }
-        let subject = format!("{} on {}", k.0, k.2);
+        let subject = if k.3.is_empty() {
+            format!("{} on {}", k.0, k.2)
+        } else {
+            format!("{} ({}) on {}", k.0, k.3, k.2)
+        };
         let mut say = |message: String| {
             out.push(Change {
                 subject: subject.clone(),
@@ -426,6 +485,7 @@ mod tests {
             fixed: false,
             annotated: false,
             generic: false,
+            allowed: Vec::new(),
             line_size: 64,
             size: Some(size),
             align: Some(8),
@@ -578,5 +638,80 @@ mod tests {
         let lock = dir.path().join("layouts.json");
         assert_eq!(write(&lock, &a), Ok(1));
         assert_eq!(compare(&lock, &a), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = analysis(vec![report("A", &X86_64_LINUX, 8, &[("x", 0, 8)])]);
+        let lock = dir.path().join("layouts.json");
+        std::fs::write(&lock, format!("\u{feff}{}", to_string(&a))).unwrap();
+        assert_eq!(compare(&lock, &a), Ok(Vec::new()));
+        let b = analysis(vec![report("A", &X86_64_LINUX, 16, &[("x", 0, 16)])]);
+        let said: Vec<String> = compare(&lock, &b)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.message)
+            .collect();
+        assert_eq!(said, ["size 8 -> 16 bytes", "field `x` grew 8 -> 16 bytes"]);
+    }
+
+    #[test]
+    fn repeated_entries_and_fields_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = analysis(vec![
+            report("A", &X86_64_LINUX, 8, &[("x", 0, 8)]),
+            report("B", &X86_64_LINUX, 8, &[("y", 0, 8)]),
+        ]);
+        let mut v = to_json(&a);
+        let first = v["structs"][0].clone();
+        v["structs"].as_array_mut().unwrap().push(first);
+        let lock = dir.path().join("dup.json");
+        std::fs::write(&lock, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let e = compare(&lock, &a).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`crate::A` on x86_64-unknown-linux-gnu (src/lib.rs) is listed twice, as \
+             structs[0] and structs[2]; regenerate it with `layout-cli snapshot`"
+        );
+        assert_eq!(e.file, lock);
+
+        let mut v = to_json(&a);
+        let f = v["structs"][1]["fields"][0].clone();
+        v["structs"][1]["fields"].as_array_mut().unwrap().push(f);
+        std::fs::write(&lock, serde_json::to_string(&v).unwrap()).unwrap();
+        let e = compare(&lock, &a).unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "`crate::B` on x86_64-unknown-linux-gnu (structs[1]) lists field `y` twice"
+            ),
+            "{}",
+            e.message
+        );
+
+        // The key `fields` twice in one entry: serde refuses it, with its line.
+        let text = "{\"schema\": 1, \"structs\": [{\"name\": \"A\", \"path\": \"crate::A\",\n\"file\": \"a.rs\", \"target\": \"t\", \"cache_line\": 64, \"size\": 8, \"align\": 8,\n\"fields\": [], \"fields\": []}]}";
+        std::fs::write(&lock, text).unwrap();
+        let e = compare(&lock, &a).unwrap_err();
+        assert!(
+            e.message.contains("duplicate field `fields`"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn one_of_two_same_named_structs_removed_is_one_removal() {
+        let mut in_b = report("S", &X86_64_LINUX, 8, &[("x", 0, 8)]);
+        in_b.file = "b/src/lib.rs".into();
+        let in_a = report("S", &X86_64_LINUX, 8, &[("x", 0, 8)]);
+        let old = analysis(vec![in_a.clone(), in_b]);
+        let new = analysis(vec![in_a]);
+        assert_eq!(
+            messages(&old, &new),
+            ["crate::S (b/src/lib.rs) on x86_64-unknown-linux-gnu: struct removed"]
+        );
+        assert!(messages(&old, &old).is_empty());
     }
 }

@@ -235,7 +235,21 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
             || (fork.peek(Token![extern]) && fork.peek2(Token![crate]))
             || is_macro_item(&fork);
         if wanted {
-            items.push(input.parse::<syn::Item>()?);
+            let typeish = fork.peek(Token![struct])
+                || fork.peek(Token![enum])
+                || fork.peek(Token![union])
+                || fork.peek(Token![type]);
+            let attempt = input.fork();
+            match attempt.parse::<syn::Item>() {
+                Ok(item) => {
+                    input.advance_to(&attempt);
+                    items.push(item);
+                }
+                Err(e) => match typeish.then(|| bare_trait_objects(input)).flatten() {
+                    Some(item) => items.push(item),
+                    None => return Err(e),
+                },
+            }
         } else if fork.peek(Token![mod]) || (fork.peek(Token![unsafe]) && fork.peek2(Token![mod])) {
             let unsafety: Option<Token![unsafe]> = fork.parse()?;
             let mod_token: Token![mod] = fork.parse()?;
@@ -301,6 +315,139 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
         }
     }
     Ok(items)
+}
+
+/// The lines of a text by number, through an index of line starts built once, so
+/// looking at the lines above each of many items costs only those lines.
+#[derive(Debug)]
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// Indexes `text`.
+    pub fn new(text: &'a str) -> Lines<'a> {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { text, starts }
+    }
+
+    /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
+    pub fn get(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).map_or(self.text.len(), |&e| e - 1);
+        if start >= self.text.len() {
+            return None;
+        }
+        let line = &self.text[start..end];
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
+/// Whether a plain `//` comment containing `marker` sits directly above line
+/// `kw_line`: on the lines above it that are comments or, from `first_attr` on, its
+/// attributes; a blank or other line ends the search. Returns the answer and how many
+/// lines were looked at.
+pub fn marker_above(
+    lines: &Lines<'_>,
+    first_attr: usize,
+    kw_line: usize,
+    marker: &str,
+) -> (bool, u64) {
+    let mut scanned = 0;
+    let mut j = kw_line.saturating_sub(1);
+    while j >= 1 {
+        let Some(l) = lines.get(j) else { break };
+        scanned += 1;
+        let t = l.trim();
+        if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
+            if t.contains(marker) {
+                return (true, scanned);
+            }
+        } else if j < first_attr {
+            break;
+        }
+        j -= 1;
+    }
+    (false, scanned)
+}
+
+/// Edition-2015 code writes closure trait objects without `dyn` (`type Action =
+/// Fn(&u8) + Send;`, `Box<FnMut()>`), which syn does not parse. For a type item that
+/// failed to parse, this re-reads it with `dyn` inserted before each `Fn`, `FnMut` or
+/// `FnOnce` written in type position (after `<`, `,`, `=`, `(`, `&`, `&'a`, `mut`,
+/// `const`, `*`, `->` or `:` in a field), and, if that parses, consumes the item.
+fn bare_trait_objects(input: syn::parse::ParseStream<'_>) -> Option<syn::Item> {
+    // The item's tokens: up to its first top-level `;` or `{ ... }`.
+    let tokens = input
+        .step(|cursor| {
+            let mut rest = *cursor;
+            let mut out = Vec::new();
+            while let Some((tt, next)) = rest.token_tree() {
+                rest = next;
+                let end = match &tt {
+                    proc_macro2::TokenTree::Punct(p) => p.as_char() == ';',
+                    proc_macro2::TokenTree::Group(g) => {
+                        g.delimiter() == proc_macro2::Delimiter::Brace
+                    }
+                    _ => false,
+                };
+                out.push(tt);
+                if end {
+                    break;
+                }
+            }
+            Ok((out, rest))
+        })
+        .ok()?;
+    syn::parse2::<syn::Item>(with_dyn(tokens.into_iter().collect())).ok()
+}
+
+/// `tokens` with `dyn` before every `Fn(`/`FnMut(`/`FnOnce(` in type position.
+fn with_dyn(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, Ident, TokenTree};
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(tts.len());
+    for (i, tt) in tts.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) => {
+                // Recursion bounded by the nesting gate: each group is a level.
+                let mut ng = Group::new(g.delimiter(), with_dyn(g.stream()));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+                continue;
+            }
+            TokenTree::Ident(id)
+                if (id == "Fn" || id == "FnMut" || id == "FnOnce")
+                    && matches!(tts.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+                    && type_position(&tts[..i]) =>
+            {
+                out.push(TokenTree::Ident(Ident::new("dyn", id.span())));
+            }
+            _ => {}
+        }
+        out.push(tt.clone());
+    }
+    out.into_iter().collect()
+}
+
+/// Whether a path after the tokens `before` (of one group) is a type: not a bound
+/// after `:` or `+`, not already after `dyn` or `impl`.
+fn type_position(before: &[proc_macro2::TokenTree]) -> bool {
+    use proc_macro2::TokenTree;
+    match before {
+        [] => true,
+        [.., TokenTree::Punct(q), TokenTree::Ident(_)] if q.as_char() == '\'' => true,
+        [.., TokenTree::Punct(p)] => matches!(p.as_char(), '<' | ',' | '=' | '&' | '*' | '>'),
+        [.., TokenTree::Ident(id)] => id == "mut" || id == "const",
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -502,6 +649,70 @@ mod tests {
         assert_eq!(m.attrs.len(), 1);
         assert_eq!(m.content.as_ref().unwrap().1.len(), 2);
         assert!(parse("fn f() { ( }").is_err());
+    }
+
+    #[test]
+    fn edition_2015_bare_closure_trait_objects_parse() {
+        let f = parse(
+            "type Action = Fn(&u8) + Send + Sync;\n\
+             pub struct H { f: Box<FnMut(u8) -> u8 + Send>, g: &'static (Fn() + Sync), h: u8 }\n\
+             struct W<F> where F: Fn(u8) { f: F, r: Box<Fn() -> Box<FnOnce()>> }\n\
+             enum E { A(Box<Fn()>), B }\nstruct S { a: u8 }",
+        )
+        .unwrap();
+        assert_eq!(f.items.len(), 5);
+        let syn::Item::Type(t) = &f.items[0] else {
+            panic!("{:?}", f.items[0])
+        };
+        assert!(matches!(&*t.ty, syn::Type::TraitObject(o) if o.bounds.len() == 3));
+        // The bound in the `where` clause is left as a bound.
+        let syn::Item::Struct(w) = &f.items[2] else {
+            panic!()
+        };
+        let bound = quote::ToTokens::to_token_stream(&w.generics.where_clause).to_string();
+        assert!(!bound.contains("dyn"), "{bound}");
+        // Positions still point into the file.
+        let syn::Item::Struct(h) = &f.items[1] else {
+            panic!()
+        };
+        assert_eq!(h.ident.span().start().line, 2);
+        assert_eq!(h.fields.len(), 3);
+        // Code that is broken for other reasons is still an error.
+        assert!(parse("type A = Fn(&u8) Send;").is_err());
+    }
+
+    #[test]
+    fn lines_match_str_lines() {
+        for text in ["", "a", "a\n", "a\r\nb\n\nc", "\n\n", "x\ny"] {
+            let want: Vec<&str> = text.lines().collect();
+            let lines = Lines::new(text);
+            let got: Vec<&str> = (1..=want.len() + 1).map_while(|n| lines.get(n)).collect();
+            assert_eq!(got, want, "{text:?}");
+            assert_eq!(lines.get(0), None);
+        }
+    }
+
+    #[test]
+    fn markers_above_many_structs_cost_linear_lines() {
+        let unit = "// layout:ignore\n#[derive(Debug)]\n// note\nstruct A;\n\nstruct B;\n";
+        let scan = |n: usize| {
+            let text = unit.repeat(n);
+            let lines = Lines::new(&text);
+            let (mut hits, mut scanned) = (0, 0);
+            for k in 0..n {
+                // `A` is on line 4 of each unit, its attribute on 2; `B` on line 6.
+                for (attr, kw) in [(2, 4), (6, 6)] {
+                    let (hit, s) = marker_above(&lines, 6 * k + attr, 6 * k + kw, "layout:ignore");
+                    hits += usize::from(hit);
+                    scanned += s;
+                }
+            }
+            (hits, scanned)
+        };
+        assert_eq!(scan(1), (1, 4));
+        let (a, b) = (scan(10_000), scan(20_000));
+        assert_eq!((a.0, b.0), (10_000, 20_000));
+        assert_eq!(b.1, 2 * a.1);
     }
 
     #[test]

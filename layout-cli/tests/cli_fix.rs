@@ -43,3 +43,20 @@ fn errors_and_bad_targets_exit_two() {
     assert_eq!(code, 2);
     assert!(out.is_empty() && err.contains("unknown target `mips`"));
 }
+
+#[test]
+fn help_says_what_happens_to_links_modes_owners_and_acls() {
+    let (code, out, _) = run(&["fix", "--help"]);
+    assert_eq!(code, 0);
+    for words in [
+        "a symlink is written through to its target and stays a link",
+        "several hard links",
+        "read-only by its mode bits (e.g. 0444, even for root)",
+        "owner, group and mode are kept",
+        "Extended attributes and ACLs are copied on Linux",
+        "On Windows hard links are not detected",
+        "drop order",
+    ] {
+        assert!(out.contains(words), "--help lacks {words:?}:\n{out}");
+    }
+}

@@ -1,6 +1,6 @@
 //! Snapshot tests of the real `layout-cli report` binary on the fixture crate in
-//! `tests/fixtures/report`: text, JSON and SARIF, with exit codes, colour off and
-//! paths relative to the fixture. The JSON is also read back into typed values.
+//! `tests/fixtures/report`: grouped text, JSON and SARIF, with exit codes, colour off
+//! and paths relative to the fixture. The JSON is also read back into typed values.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -80,8 +80,8 @@ fn json_four_targets() {
     let r = report(&["--format", "json"]);
     insta::assert_snapshot!("json_four_targets", r.transcript());
     assert_eq!(r.code, 1);
-    let doc: Document = serde_json::from_str(&r.stdout).expect("schema-1 document");
-    assert_eq!(doc.schema, 1);
+    let doc: Document = serde_json::from_str(&r.stdout).expect("schema-2 document");
+    assert_eq!(doc.schema, 2);
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
     let find = |name: &str, target: &str| {
         doc.structs
@@ -347,7 +347,7 @@ fn colour_follows_flag_and_no_color() {
     ];
     let on = run(&args);
     assert!(
-        on.stdout.contains("\x1b[1;31mfalse-sharing\x1b[0m"),
+        on.stdout.contains("\x1b[1;31merror[false-sharing]\x1b[0m"),
         "{}",
         on.stdout
     );

@@ -148,3 +148,45 @@ fn one_file_among_several_paths() {
     assert_eq!(out.changed, vec![a]);
     assert_eq!(std::fs::read(&b).unwrap(), untouched);
 }
+
+/// A reordered struct's note says what else the new order changes: derives that follow
+/// the field order, and the drop order when two fields that may need dropping swap
+/// (`Big` and `Small` may have a `Drop` impl anywhere; `u8`, `u64` have none).
+#[test]
+fn the_note_names_order_sensitive_derives_and_drop_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wire.rs");
+    std::fs::write(
+        &file,
+        "pub struct Big {\n    x: u64,\n}\n\npub struct Small {\n    x: u8,\n}\n\n\
+         #[derive(Debug, PartialEq, PartialOrd, serde::Serialize)]\n#[repr(C)]\n\
+         pub struct Wire {\n    a: Big,\n    b: Small,\n    c: Big,\n    d: Small,\n}\n\n\
+         #[derive(Clone, Copy)]\n#[repr(C)]\npub struct Plain {\n    a: u8,\n    b: u64,\n    c: u8,\n}\n\n\
+         #[repr(C)]\npub struct OneOwner {\n    a: u8,\n    s: String,\n    c: u8,\n}\n",
+    )
+    .unwrap();
+    let out = fix::run(&FixArgs {
+        targets: vec!["x86_64-linux".into()],
+        ..args(vec![file.clone()], true, true)
+    });
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let note = |name: &str| {
+        out.notes
+            .iter()
+            .find(|n| n.contains(&format!(": {name}: reordered")))
+            .unwrap_or_else(|| panic!("no note for {name}: {:?}", out.notes))
+            .split_once("): ")
+            .unwrap()
+            .1
+            .to_owned()
+    };
+    assert_eq!(
+        note("Wire"),
+        "a, b, d, c; also reorders derived Debug (`{:?}` output), \
+         PartialOrd (comparisons), Serialize (positional formats (bincode, postcard, ...)); \
+         fields with drop glue may change drop order (now a, b, d, c)"
+    );
+    assert_eq!(note("Plain"), "a, c, b");
+    // One field that may need dropping cannot change the drop order.
+    assert_eq!(note("OneOwner"), "a, c, s");
+}

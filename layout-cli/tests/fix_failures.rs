@@ -1,9 +1,9 @@
 //! On any failure the original file stays untouched: a re-analysis that disagrees with
 //! the plan, a write error, a file changed while fix ran, an unparsable file.
 
-use std::cell::Cell;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use layout::target::TargetInfo;
 use layout_cli::analysis::Analysis;
@@ -36,18 +36,24 @@ fn args(file: &Path) -> FixArgs {
 }
 
 /// The real engine on the first call; `second` changes what the re-analysis sees.
-fn run_with_reanalysis(file: &Path, second: impl Fn(&mut Analysis, &[PathBuf])) -> FixOutcome {
-    let calls = Cell::new(0);
+fn run_with_reanalysis(
+    file: &Path,
+    second: impl Fn(&mut Analysis, &[PathBuf]) + Sync,
+) -> FixOutcome {
+    let calls = AtomicUsize::new(0);
     let analyzer = |paths: &[PathBuf], targets: &[&'static TargetInfo]| {
         let mut a = layout_cli::analyze(paths, targets);
-        calls.set(calls.get() + 1);
-        if calls.get() == 2 {
+        if calls.fetch_add(1, Ordering::SeqCst) + 1 == 2 {
             second(&mut a, paths);
         }
         a
     };
     let out = fix::run_with(&args(file), &analyzer, &fix::write::atomic_write);
-    assert_eq!(calls.get(), 2, "fix re-analyses once before writing");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "fix re-analyses once before writing"
+    );
     out
 }
 
@@ -151,24 +157,134 @@ fn a_write_error_leaves_the_original() {
 #[cfg(unix)]
 #[test]
 fn a_read_only_directory_leaves_the_original() {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
     let (dir, file) = setup();
     let perms = |mode| std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode));
-    perms(0o555).unwrap();
-    // Root ignores directory permissions; then the real write would succeed, and the
-    // writer seam above is what covers the failure.
-    let privileged = std::fs::write(dir.path().join("probe"), "").is_ok();
-    if privileged {
-        let _ = std::fs::remove_file(dir.path().join("probe"));
+    let root = std::fs::metadata(dir.path()).unwrap().uid() == 0;
+    if root {
+        // Root ignores directory permissions: run the binary as `nobody`, owner of the
+        // file, in a directory it may not write.
+        for p in [dir.path(), file.as_path()] {
+            std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+        }
+        perms(0o555).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_layout-cli"))
+            .args(["fix", "--target", "x86_64-linux"])
+            .arg(&file)
+            .gid(65534)
+            .uid(65534)
+            .output()
+            .unwrap();
         perms(0o755).unwrap();
-        eprintln!("running as a privileged user: read-only directories are writable; skipped");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("s.rs: error: cannot write ("), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), SRC);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         return;
     }
+    perms(0o555).unwrap();
     let out = fix::run(&args(&file));
     perms(0o755).unwrap();
     assert_untouched(dir.path(), &file, &out);
     assert!(
         out.errors[0].message.contains("cannot write"),
+        "{:?}",
+        out.errors
+    );
+}
+
+/// One file whose re-analysis disagrees is named, with the cause, and the others are
+/// still written.
+#[test]
+fn one_failing_file_is_named_and_the_others_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.rs");
+    let b = dir.path().join("b.rs");
+    let c = dir.path().join("c.rs");
+    for p in [&a, &b, &c] {
+        std::fs::write(p, SRC).unwrap();
+    }
+    let calls = AtomicUsize::new(0);
+    let analyzer = |paths: &[PathBuf], targets: &[&'static TargetInfo]| {
+        let mut a = layout_cli::analyze(paths, targets);
+        if calls.fetch_add(1, Ordering::SeqCst) > 0 {
+            for s in &mut a.structs {
+                if s.file.ends_with("b.rs") {
+                    s.size = Some(40);
+                }
+            }
+        }
+        a
+    };
+    let out = fix::run_with(
+        &FixArgs {
+            paths: vec![dir.path().to_path_buf()],
+            ..args(&a)
+        },
+        &analyzer,
+        &fix::write::atomic_write,
+    );
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert_eq!(out.errors[0].file, b);
+    assert_eq!(
+        out.errors[0].message,
+        "re-analysis of the fixed text failed (S on x86_64-unknown-linux-gnu: size Some(40) \
+         after the rewrite, planned 16); file left untouched"
+    );
+    assert_eq!(out.changed, vec![a.clone(), c.clone()]);
+    assert_eq!(std::fs::read_to_string(&b).unwrap(), SRC);
+    for p in [&a, &c] {
+        assert!(
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("    c: u8,\n    b: u64,\n}")
+        );
+    }
+    // The first run, one re-analysis of all three, one of the two left.
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+/// fix parses and analyses on its own large stack: next to a struct with an array type
+/// nested 120 deep (under the parser's limit; it overflows a 2 MiB stack in a debug
+/// build) the other struct is fixed from a 2 MiB test thread, and deeper nesting is an
+/// error, never a stack overflow.
+#[test]
+fn deep_nesting_is_fixed_or_refused_on_a_small_caller_stack() {
+    let (dir, file) = setup();
+    let text = format!(
+        "{SRC}pub struct D {{ x: {}u8{} }}\n",
+        "[".repeat(120),
+        "; 1]".repeat(120)
+    );
+    std::fs::write(&file, &text).unwrap();
+    let out = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn({
+            let file = file.clone();
+            move || fix::run(&args(&file))
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(out.changed, vec![file.clone()], "{:?}", out.notes);
+    let text = format!(
+        "{SRC}pub const DEEP: u8 = {}1{};\n",
+        "{".repeat(400),
+        "}".repeat(400)
+    );
+    std::fs::write(dir.path().join("s.rs"), &text).unwrap();
+    let out = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || fix::run(&args(&file)))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert!(
+        out.errors[0].message.contains("nesting deeper than"),
         "{:?}",
         out.errors
     );

@@ -162,3 +162,95 @@ fn unknown_targets_and_bad_inputs_write_nothing() {
     assert!(e.message.contains("no lockfile written"), "{e:?}");
     assert!(!out.exists());
 }
+
+/// `report --baseline LOCK FILE` through the binary: (exit code, stdout, stderr).
+fn report_against(lock: &Path, file: &Path) -> (Option<i32>, String, String) {
+    let out = bin()
+        .args(["report", "--target", "x86_64-linux", "--color", "never"])
+        .arg("--baseline")
+        .arg(lock)
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A generated crate file with two structs and its lockfile, as `snapshot` writes it.
+fn two_structs(dir: &Path) -> (PathBuf, PathBuf) {
+    let file = dir.join("two.rs");
+    std::fs::write(
+        &file,
+        "pub struct First { a: u8, b: u64 }\npub struct Second { c: u32 }\n",
+    )
+    .unwrap();
+    let lock = dir.join("layouts.json");
+    let a = layout_cli::analyze(std::slice::from_ref(&file), &rows(&["x86_64-linux"]));
+    assert_eq!(snapshot::write(&lock, &a).unwrap(), 2);
+    (file, lock)
+}
+
+#[test]
+fn a_lockfile_saved_with_a_byte_order_mark_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, lock) = two_structs(dir.path());
+    let text = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(&lock, format!("\u{feff}{text}")).unwrap();
+    let (code, out, err) = report_against(&lock, &file);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("First") && out.contains("Second"), "{out}");
+    assert!(!err.contains("error"), "{err}");
+    // And a change is still seen through it.
+    std::fs::write(
+        &file,
+        "pub struct First { a: u8, b: u64 }\npub struct Second { c: u64 }\n",
+    )
+    .unwrap();
+    let (code, _, err) = report_against(&lock, &file);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "layout changed: crate::two::Second on x86_64-unknown-linux-gnu: size 4 -> 8 bytes"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_lockfile_with_a_repeated_entry_or_field_is_an_error_not_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, lock) = two_structs(dir.path());
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    let structs = v["structs"].as_array_mut().unwrap();
+    let dup = structs[0].clone();
+    structs.push(dup);
+    std::fs::write(&lock, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (code, out, err) = report_against(&lock, &file);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("is listed twice"), "{err}");
+    assert!(
+        !err.contains("struct added") && !err.contains("struct removed"),
+        "{err}"
+    );
+    // The report itself is still printed, for every struct.
+    assert!(out.contains("First") && out.contains("Second"), "{out}");
+
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("layouts.json")).unwrap())
+            .unwrap();
+    v["structs"].as_array_mut().unwrap().pop();
+    let field = v["structs"][0]["fields"][0].clone();
+    v["structs"][0]["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(field);
+    std::fs::write(&lock, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (code, out, err) = report_against(&lock, &file);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("lists field `a` twice"), "{err}");
+    assert!(out.contains("First") && out.contains("Second"), "{out}");
+}

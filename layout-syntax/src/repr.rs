@@ -31,7 +31,15 @@ pub struct Repr {
     pub packed: Option<Spanned<u64>>,
     /// A primitive integer representation (`u8`, `i32`, ...): enums only.
     pub int: Option<syn::Ident>,
+    /// A representation rustc accepts (some behind a feature gate, as the standard
+    /// library uses them) whose layout is not modelled here: `simd`, `scalable(N)`.
+    /// Not an error: the type's layout is unknown.
+    pub unsupported: Option<Spanned<&'static str>>,
 }
+
+/// Valid representations whose layout rules are the target's vector ABI, not the
+/// field-by-field rules this crate implements.
+const UNMODELLED: &[&str] = &["simd", "scalable"];
 
 const INTS: &[&str] = &[
     "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
@@ -93,6 +101,19 @@ pub fn parse_repr(cx: &Ctxt, attrs: &[syn::Attribute]) -> Repr {
                     }
                 }
                 i if INTS.contains(&i) => repr.int = meta.path.get_ident().cloned(),
+                i if UNMODELLED.contains(&i) => {
+                    if meta.input.peek(syn::token::Paren) {
+                        let content;
+                        syn::parenthesized!(content in meta.input);
+                        content.parse::<proc_macro2::TokenStream>()?;
+                    }
+                    let name = UNMODELLED
+                        .iter()
+                        .find(|u| **u == i)
+                        .copied()
+                        .unwrap_or("simd");
+                    repr.unsupported.get_or_insert(Spanned::new(name, span));
+                }
                 _ => cx.error_at(span, format!("unsupported repr `{ident}`")),
             }
             Ok(())

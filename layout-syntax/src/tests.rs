@@ -353,10 +353,19 @@ fn repr_illegal_combinations() {
     );
     one(repr_of("#[repr(align(3))]").1, "power of two", "3");
     one(
-        repr_of("#[repr(simd)]").1,
-        "unsupported repr `simd`",
-        "simd",
+        repr_of("#[repr(vector)]").1,
+        "unsupported repr `vector`",
+        "vector",
     );
+    // Valid but not modelled: recorded, not an error.
+    for (src, name) in [
+        ("#[repr(simd)]", "simd"),
+        ("#[repr(C, scalable(4))]", "scalable"),
+    ] {
+        let (r, e) = repr_of(src);
+        assert!(e.is_empty(), "{src}: {e:?}");
+        assert_eq!(r.unsupported.map(|u| u.value), Some(name));
+    }
     assert!(!repr_of("#[repr(align = 8)]").1.is_empty());
 }
 

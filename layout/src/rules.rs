@@ -183,6 +183,88 @@ pub const fn warn_adjacent(l: &StructLayout<'_>, i: usize, j: usize) -> Option<V
     }
 }
 
+/// Every pair-rule finding of `l`, each once and in no particular order: the same
+/// set as [`check_pair`] over all ordered pairs `i != j` plus [`warn_adjacent`] over
+/// all pairs `j < i`, without looking at all n² pairs.
+///
+/// Struct fields do not overlap, so sorted by offset their first and last lines (and
+/// prefetch blocks) are both non-decreasing, and the fields sharing a line or block
+/// with one field are its neighbours in that order. Each field is compared with the
+/// ones after it until the first that starts past its last line (or block). A line
+/// holds at most `line` one-byte fields, so the work is O(n log n) for the sort plus
+/// O(n · F) comparisons, F the most fields starting in one prefetch block (at most
+/// `prefetch_span` bytes, a constant of the target), plus the k findings. A
+/// hand-written descriptor whose fields overlap is checked pair by pair instead.
+///
+/// `scratch` must hold at least `l.fields.len()` entries (the crate allocates
+/// nothing). Returns the number of pair comparisons made, for tests of the bound.
+pub fn each_pair_violation(
+    l: &StructLayout<'_>,
+    scratch: &mut [usize],
+    mut emit: impl FnMut(Violation),
+) -> u64 {
+    let fields = l.fields;
+    let mut work = 0u64;
+    let mut m = 0;
+    let mut any_intent = false;
+    for (i, f) in fields.iter().enumerate() {
+        if f.occupies() && m < scratch.len() {
+            scratch[m] = i;
+            m += 1;
+            any_intent |= f.intent.isolated || f.intent.group.is_some();
+        }
+    }
+    // Without an isolated or grouped field no pair rule can fire.
+    if !any_intent || l.line == 0 {
+        return work;
+    }
+    let order = &mut scratch[..m];
+    order.sort_unstable_by_key(|&i| (fields[i].offset, i));
+    let disjoint = order
+        .windows(2)
+        .all(|w| fields[w[0]].offset + fields[w[0]].size <= fields[w[1]].offset);
+    let mut pair = |i: usize, j: usize, work: &mut u64| {
+        *work += 1;
+        if let Some(v) = check_pair(l, i, j) {
+            emit(v);
+        }
+        if let Some(v) = check_pair(l, j, i) {
+            emit(v);
+        }
+        let (hi, lo) = if i > j { (i, j) } else { (j, i) };
+        if let Some(v) = warn_adjacent(l, hi, lo) {
+            emit(v);
+        }
+    };
+    // Pairs are compared within the larger of a line and a prefetch block; that
+    // covers both rules only when the larger is a multiple of the smaller.
+    let span = if l.prefetch_span > l.line {
+        l.prefetch_span
+    } else {
+        l.line
+    };
+    let nested = span % l.line == 0 && (l.prefetch_span == 0 || span % l.prefetch_span == 0);
+    if !disjoint || !nested || m != fields.iter().filter(|f| f.occupies()).count() {
+        for i in 0..fields.len() {
+            for j in 0..i {
+                pair(i, j, &mut work);
+            }
+        }
+        return work;
+    }
+    for p in 0..order.len() {
+        let a = &fields[order[p]];
+        let a_last = (a.offset + a.size - 1) / span;
+        for &j in &order[p + 1..] {
+            if fields[j].offset / span > a_last {
+                break;
+            }
+            pair(order[p], j, &mut work);
+        }
+    }
+    work
+}
+
 /// `unaligned-base` (warning): line intent on a struct aligned below the line size.
 pub const fn warn_unaligned_base(l: &StructLayout<'_>) -> Option<Violation> {
     if l.has_line_intent() && l.align < l.line {

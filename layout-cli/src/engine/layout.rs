@@ -1,10 +1,33 @@
 //! Layout arithmetic: rustc's `univariant` (struct and tuple layout, `repr(Rust)` field
-//! reordering with niche bias, `repr(C)`, `packed`, `align`), enum tags and `Option`.
+//! reordering with niche bias, `repr(C)`, `packed`, `align`, enum variants after their
+//! tag), enum layouts (tagged or niche-filling, as rustc chooses) and `Option`.
 //!
-//! The rules are those of `rustc_abi::layout::LayoutCalculator` as described in
-//! `shared/RUSTC_LAYOUT.md`, checked against rustc 1.95 by the oracle test. Every sum and
-//! product is checked; a result at or above the target's object-size bound is an error,
-//! as it is for rustc ("values of the type ... are too big").
+//! The rules are those of `rustc_abi::layout::LayoutCalculator` in rustc 1.95, checked
+//! against that compiler by the oracle test on every target row. Every sum and product
+//! is checked; a result at or above the target's object-size bound is an error, as it
+//! is for rustc ("values of the type ... are too big").
+//!
+//! # Why not `ra-ap-rustc_abi`
+//!
+//! rustc's layout code is published as `ra-ap-rustc_abi` (the crate rust-analyzer's
+//! layout hover uses). We weighed using it for structs and enums and kept this model:
+//!
+//! - Its versions (0.184.0 when this was decided) are cut from rustc's `master` by a
+//!   script, not from release branches: no version is the layout code of the rustc 1.95
+//!   the oracle checks against, and each bump may change its API (the crate has no
+//!   stability promise; its `nightly` feature and rustc-internal index types leak into
+//!   the API).
+//! - It needs the full `LayoutData` of every field (`BackendRepr`, scalar valid ranges,
+//!   `FieldsShape`, per-variant data) and a `TargetDataLayout`: the hard part, the
+//!   facts about std's opaque types and each target's data layout, is ours to supply
+//!   either way, and it is the table in `std_types` and `layout::target`.
+//! - It would add a dependency tree (`rustc_index`, `rustc_hashes`, `bitflags`, `rand`,
+//!   ...) outside the set this project allows, to replace about 700 lines whose every
+//!   claim the oracle test checks, including field order.
+//!
+//! What we model of a type is [`Layout`]: size, alignment and the largest niche (its
+//! offset, width and how many invalid values are left), which is what rustc's choices
+//! depend on; the valid range's position inside the scalar does not change a size.
 
 /// Invalid values a scalar inside a type offers (rustc's `Niche`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -130,6 +153,9 @@ pub enum Kind {
     /// The last field's type may be unsized (a `?Sized` parameter, or any tuple): it is
     /// never moved.
     MaybeUnsized,
+    /// An enum variant after a tag of this size and alignment: fields start after it,
+    /// sorted by ascending alignment (so small fields fill the space next to the tag).
+    Prefixed(u64, u64),
 }
 
 /// A placed struct.
@@ -139,6 +165,8 @@ pub struct Placed {
     pub layout: Layout,
     /// Field offsets in declaration order.
     pub offsets: Vec<u64>,
+    /// Field indices in the order they were placed (rustc's memory order).
+    pub order: Vec<usize>,
 }
 
 /// rustc's `obj_size_bound`: no type may be this big or bigger.
@@ -225,25 +253,37 @@ fn biased(
             };
             u64::from(key)
         };
-        order[..end].sort_by_key(|&i| {
-            let f = &fields[i];
-            let niche = f.niche.map_or(0, |n| n.available);
-            let niche_key = match bias {
-                Bias::Start => !niche,
-                Bias::End => niche,
-            };
-            let inner = match bias {
-                Bias::Start => f.niche.map_or(0, |n| n.offset),
-                Bias::End => f
-                    .niche
-                    .map_or(0, |n| !f.size.saturating_sub(n.size + n.offset)),
-            };
-            (std::cmp::Reverse(group(f)), niche_key, inner)
-        });
+        if let Kind::Prefixed(..) = kind {
+            order[..end].sort_by_key(|&i| {
+                let f = &fields[i];
+                (group(f), f.niche.map_or(0, |n| n.available))
+            });
+        } else {
+            order[..end].sort_by_key(|&i| {
+                let f = &fields[i];
+                let niche = f.niche.map_or(0, |n| n.available);
+                let niche_key = match bias {
+                    Bias::Start => !niche,
+                    Bias::End => niche,
+                };
+                let inner = match bias {
+                    Bias::Start => f.niche.map_or(0, |n| n.offset),
+                    Bias::End => f
+                        .niche
+                        .map_or(0, |n| !f.size.saturating_sub(n.size + n.offset)),
+                };
+                (std::cmp::Reverse(group(f)), niche_key, inner)
+            });
+        }
     }
     let mut offsets = vec![0u64; n];
     let mut offset = 0u64;
     let mut align = 1u64;
+    if let Kind::Prefixed(size, prefix_align) = kind {
+        let a = repr.packed.map_or(prefix_align, |p| prefix_align.min(p));
+        align = a;
+        offset = align_up(size, a).ok_or(Overflow)?;
+    }
     let mut niche: Option<Niche> = None;
     let mut niche_available = 0u128;
     for &i in &order {
@@ -283,6 +323,7 @@ fn biased(
             ),
         },
         offsets,
+        order,
     })
 }
 
@@ -367,6 +408,244 @@ pub fn option(t: Layout, align_u64: u64, align_u128: u64, bound: u64) -> Result<
         niche: Niche::scalar(tag, available),
         over: t.over.wrapped(),
     })
+}
+
+/// What an enum's `#[repr]` and the target say about its layout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EnumOpts {
+    /// `repr(C)`: a C tag (at least `c_int`) then a union of the variants.
+    pub c: bool,
+    /// `repr(u8)`, `repr(i32)`, ...: the tag's size in bytes and signedness. Fields of a
+    /// variant keep their declaration order.
+    pub int: Option<(u64, bool)>,
+    /// `repr(align(N))`.
+    pub align: Option<u64>,
+    /// The target's alignment of `u64` and `u128`.
+    pub align_u64: u64,
+    /// See `align_u64`.
+    pub align_u128: u64,
+}
+
+/// The smallest integer size (1, 2, 4, 8 or 16 bytes) holding every value in
+/// `min..=max`, and whether it is signed.
+fn fit_int(min: i128, max: i128) -> (u64, bool) {
+    let signed = min < 0;
+    let fits = |bytes: u64| {
+        let bits = bytes * 8;
+        if bits >= 128 {
+            return true;
+        }
+        if signed {
+            min >= -(1i128 << (bits - 1)) && max < (1i128 << (bits - 1))
+        } else {
+            max < (1i128 << bits)
+        }
+    };
+    let size = [1u64, 2, 4, 8, 16]
+        .into_iter()
+        .find(|&b| fits(b))
+        .unwrap_or(16);
+    (size, signed)
+}
+
+/// Values a `size`-byte scalar does not use when its valid values are `count` many.
+fn spare(size: u64, count: u128) -> u128 {
+    if size >= 16 {
+        (u128::MAX - count).saturating_add(1)
+    } else {
+        (1u128 << (size * 8)).saturating_sub(count)
+    }
+}
+
+/// rustc's `layout_of_enum` (and the single-variant shortcut of
+/// `layout_of_struct_or_enum`): the smaller of the tagged and the niche-filling layout,
+/// the one with the larger niche on a tie, tagged on a full tie. `variants` are the
+/// present variants' field layouts, `discr` their discriminants (same length, at least
+/// one variant).
+pub fn enum_layout(
+    variants: &[Vec<Layout>],
+    discr: &[i128],
+    o: EnumOpts,
+    bound: u64,
+) -> Result<Layout, Overflow> {
+    let over = variants.iter().flatten().fold(Over::No, |acc, f| {
+        if f.over != Over::No {
+            Over::Nested
+        } else {
+            acc
+        }
+    });
+    let with_over = |mut l: Layout| {
+        l.over = if o.align.is_some() {
+            Over::Direct
+        } else {
+            over
+        };
+        l
+    };
+    let inhibit = o.c || o.int.is_some();
+    let rust = ReprOpts {
+        c: false,
+        packed: None,
+        align: o.align,
+    };
+    if variants.len() == 1 && !inhibit {
+        let p = univariant(&variants[0], rust, Kind::AlwaysSized, bound)?;
+        return Ok(with_over(p.layout));
+    }
+    let tagged = tagged_layout(variants, discr, o, bound)?;
+    let best = match (!inhibit)
+        .then(|| niche_filling_layout(variants, rust, bound))
+        .transpose()?
+        .flatten()
+    {
+        Some(nl) => {
+            let avail = |l: &Layout| l.niche.map_or(0, |n| n.available);
+            if tagged.size > nl.size || (tagged.size == nl.size && avail(&tagged) < avail(&nl)) {
+                nl
+            } else {
+                tagged
+            }
+        }
+        None => tagged,
+    };
+    Ok(with_over(best))
+}
+
+fn tagged_layout(
+    variants: &[Vec<Layout>],
+    discr: &[i128],
+    o: EnumOpts,
+    bound: u64,
+) -> Result<Layout, Overflow> {
+    let (mut min, mut max) = (i128::MAX, i128::MIN);
+    for &d in discr {
+        min = min.min(d);
+        max = max.max(d);
+    }
+    if min > max {
+        (min, max) = (0, 0);
+    }
+    let (min_size, _signed) = match o.int {
+        Some(int) => int,
+        None => {
+            let (s, sg) = fit_int(min, max);
+            (if o.c { s.max(4) } else { s }, sg)
+        }
+    };
+    let ialign = |s: u64| int_align(s, o.align_u64, o.align_u128);
+    let mut prefix_align = ialign(min_size);
+    if o.c {
+        for f in variants.iter().flatten() {
+            prefix_align = prefix_align.max(f.align);
+        }
+    }
+    let repr = ReprOpts {
+        c: o.c || o.int.is_some(),
+        packed: None,
+        align: o.align,
+    };
+    let mut size = 0u64;
+    let mut align = 1u64;
+    let mut start_align = 256u64;
+    for v in variants {
+        let p = univariant(v, repr, Kind::Prefixed(min_size, prefix_align), bound)?;
+        // The first field in memory that is not a 1-aligned ZST: a tag as wide as its
+        // alignment does not move it.
+        let mut first: Option<(u64, u64)> = None;
+        for &i in &p.order {
+            let f = &v[i];
+            if f.size == 0 && f.align == 1 {
+                continue;
+            }
+            let off = p.offsets[i];
+            if first.is_none_or(|(o0, _)| off < o0) {
+                first = Some((off, f.align));
+            }
+        }
+        if let Some((_, a)) = first {
+            start_align = start_align.min(a);
+        }
+        size = size.max(p.layout.size);
+        align = align.max(p.layout.align);
+    }
+    let size = align_up(size, align).ok_or(Overflow)?;
+    if size >= bound {
+        return Err(Overflow);
+    }
+    let mut tag = min_size;
+    if !o.c && o.int.is_none() {
+        let for_align = [1u64, 2, 4, 8, 16]
+            .into_iter()
+            .find(|&s| s == start_align && ialign(s) == start_align);
+        if let Some(s) = for_align
+            && s > min_size
+        {
+            tag = s;
+        }
+    }
+    let count = u128::try_from(max - min).map_err(|_| Overflow)? + 1;
+    Ok(Layout {
+        size,
+        align,
+        niche: Niche::scalar(tag, spare(tag, count)),
+        over: Over::No,
+    })
+}
+
+fn niche_filling_layout(
+    variants: &[Vec<Layout>],
+    repr: ReprOpts,
+    bound: u64,
+) -> Result<Option<Layout>, Overflow> {
+    if variants.len() < 2 {
+        return Ok(None);
+    }
+    let mut align = 1u64;
+    let mut placed = Vec::with_capacity(variants.len());
+    for v in variants {
+        let p = univariant(v, repr, Kind::AlwaysSized, bound)?.layout;
+        align = align.max(p.align);
+        placed.push(p);
+    }
+    // `max_by_key` keeps the last of equally large variants, as rustc's does.
+    let Some((largest, big)) = placed.iter().enumerate().max_by_key(|(_, l)| l.size) else {
+        return Ok(None);
+    };
+    let others: Vec<usize> = (0..variants.len()).filter(|&i| i != largest).collect();
+    let (Some(&first), Some(&last)) = (others.first(), others.last()) else {
+        return Ok(None);
+    };
+    let count = (last - first + 1) as u128;
+    let Some(niche) = big.niche else {
+        return Ok(None);
+    };
+    if niche.available < count {
+        return Ok(None);
+    }
+    let size = align_up(big.size, align).ok_or(Overflow)?;
+    for &i in &others {
+        let l = &placed[i];
+        if l.size <= niche.offset {
+            continue;
+        }
+        let after = align_up(niche.offset + niche.size, l.align).ok_or(Overflow)?;
+        if after.checked_add(l.size).ok_or(Overflow)? > size {
+            return Ok(None);
+        }
+    }
+    if size >= bound {
+        return Err(Overflow);
+    }
+    Ok(Some(Layout {
+        size,
+        align,
+        niche: Niche::scalar(niche.size, niche.available - count).map(|n| Niche {
+            offset: niche.offset,
+            ..n
+        }),
+        over: Over::No,
+    }))
 }
 
 #[cfg(test)]
@@ -475,5 +754,96 @@ mod tests {
         assert_eq!(array(int(8), u128::from(u64::MAX), B), Err(Overflow));
         assert_eq!(array(int(1), 1 << 62, B), Err(Overflow));
         assert!(array(int(1), 1 << 40, B).is_ok());
+    }
+
+    fn e(variants: &[&[Layout]]) -> Layout {
+        let v: Vec<Vec<Layout>> = variants.iter().map(|v| v.to_vec()).collect();
+        let d: Vec<i128> = (0..v.len() as i128).collect();
+        let o = EnumOpts {
+            align_u64: 8,
+            align_u128: 16,
+            ..EnumOpts::default()
+        };
+        enum_layout(&v, &d, o, B).unwrap()
+    }
+
+    #[test]
+    fn option_is_the_general_enum_layout() {
+        let nz32 = Layout::scalar_niche(4, 4, 1);
+        for t in [
+            int(4),
+            boolean(),
+            nz32,
+            Layout::plain(0, 1),
+            bytes(3),
+            int(8),
+        ] {
+            let o = option(t, 8, 16, B).unwrap();
+            let g = e(&[&[], &[t]]);
+            assert_eq!(
+                (o.size, o.align, o.niche),
+                (g.size, g.align, g.niche),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_enums_pick_tagged_or_niche() {
+        // Result<u32, u8>: no niche in the largest variant; `Err`'s u8 sits next to the
+        // tag, so the tag stays one byte.
+        let r = e(&[&[int(4)], &[int(1)]]);
+        assert_eq!((r.size, r.align), (8, 4));
+        assert_eq!(r.niche, Niche::scalar(1, 254));
+        // Result<u32, u32>: every variant's data is 4-aligned: the tag widens to u32.
+        let r = e(&[&[int(4)], &[int(4)]]);
+        assert_eq!(r.niche, Niche::scalar(4, (1 << 32) - 2));
+        // Cow<str>-like: (ptr, len) fits after String's capacity niche at offset 0.
+        let cap = Layout {
+            size: 24,
+            align: 8,
+            niche: Some(Niche {
+                offset: 0,
+                size: 8,
+                available: 1 << 63,
+            }),
+            over: Over::No,
+        };
+        let fat = Layout {
+            size: 16,
+            align: 8,
+            niche: Some(Niche {
+                offset: 0,
+                size: 8,
+                available: 1,
+            }),
+            over: Over::No,
+        };
+        let cow = e(&[&[fat], &[cap]]);
+        assert_eq!(
+            (cow.size, cow.niche.map(|n| n.available)),
+            (24, Some((1 << 63) - 1))
+        );
+        // A(u8, bool), B(u64): u8-sized variant data after the tag, 16 bytes.
+        assert_eq!(e(&[&[int(1), boolean()], &[int(8)]]).size, 16);
+        // Three variants, one u8 each, with a bool: niche of 254 leaves room for two.
+        assert_eq!(e(&[&[boolean()], &[], &[]]).size, 1);
+        let c = EnumOpts {
+            c: true,
+            align_u64: 8,
+            align_u128: 16,
+            ..EnumOpts::default()
+        };
+        // repr(C) enum { A(u8), B(u16) }: a 4-byte tag, then the union at 4.
+        let l = enum_layout(&[vec![int(1)], vec![int(2)]], &[0, 1], c, B).unwrap();
+        assert_eq!((l.size, l.align), (8, 4));
+        let u8tag = EnumOpts {
+            int: Some((1, false)),
+            ..c
+        };
+        let u8tag = EnumOpts { c: false, ..u8tag };
+        // repr(u8) enum { A(u8, u32) }: fields in declaration order after the tag.
+        let l = enum_layout(&[vec![int(1), int(4)]], &[0], u8tag, B).unwrap();
+        assert_eq!((l.size, l.align), (8, 4));
     }
 }

@@ -12,24 +12,32 @@
 //! makes that test fail, which is the point.
 //!
 //! Modelled: primitives, `char`/`bool` niches, arrays, tuples, references and raw
-//! pointers (thin or fat), fn pointers, `Box`/`Rc`/`Arc`/`Weak`/`NonNull`/`Pin`,
-//! `Option` (niche filling and widened tags), `NonZero*`, atomics, `Cell`/`UnsafeCell`/
-//! `RefCell`/`OnceCell`, `PhantomData`, `ManuallyDrop`/`MaybeUninit`, `Vec`/`String`/
-//! `VecDeque`/`BinaryHeap`/`HashMap`/`HashSet`/`BTreeMap`, `Duration`/`Instant`/
-//! `SystemTime`, `PathBuf`/`OsString`/`CString`, `Mutex`/`RwLock`/`Condvar`/`Once` per OS,
-//! `thread::Thread`, `core::ffi::c_*`, crossbeam's `CachePadded`; the crate's own structs,
-//! unions, field-less enums and type aliases (generic ones when instantiated), array
+//! pointers (thin or fat, from the pointee's definition: `?Sized` parameters, slices,
+//! `str`, `dyn`, structs whose last field is unsized), fn pointers, the crate's own
+//! structs, unions, enums (with data: tagged or niche-filling as rustc chooses, `repr(C)`,
+//! `repr(u8)`, `repr(C, u8)`, explicit discriminants) and type aliases, generic ones with
+//! their arguments (defaults and const generics included), and std's types in the table
+//! of [`std_types`] (`Option`, `Result`, `Cow`, `Poll`, `ControlFlow`, `Box`/`Rc`/`Arc`,
+//! `Vec`/`String`/maps, locks per OS, `Waker`, `JoinHandle`, `Layout`, `io::Error`,
+//! `mpsc` halves, `OnceLock`/`LazyLock`, atomics, `NonZero`, `Duration`, ...);
+//! [`instances`] finds the instantiations of generic structs the crate names. Array
 //! lengths from literals, constants, `usize::MAX`-style constants and `size_of`.
-//! Unknown (a `None` and the reason): other crates' types, enums with fields,
-//! `Result`, generic parameters used by value, macros in type position, associated
-//! types, items only a macro expansion would create. Errors (a `FileError` and exit 2):
+//! Unknown (a `None` and the reason): other crates' types, generic parameters used by
+//! value in a generic struct's own entry, macros in type position, associated types,
+//! items only a macro expansion would create. The layout arithmetic is our own model of
+//! rustc's, not `ra-ap-rustc_abi`: [`layout`] says why. Errors (a `FileError` and exit 2):
 //! unreadable or unparsable files, infinitely sized types, sizes past the target's
 //! object-size bound, `packed` structs holding `repr(align)` types (E0588), malformed
 //! `cfg`/`repr`/`layout` attributes. See [`crate::cfg`] for how `feature`, `test` and
 //! other build-dependent predicates are evaluated, and [`crate::source`] for what is
 //! parsed.
 
+mod aggregate;
+mod consts;
+mod display;
+pub mod instances;
 pub mod layout;
+mod pointee;
 pub mod std_types;
 pub mod types;
 
@@ -43,6 +51,7 @@ use crate::analysis::{
     Analysis, FieldReport, FileError, Intent, NumberSource, Presence, StructId, StructKind,
     StructReport,
 };
+use crate::cfg::Tri;
 use crate::index::Index;
 use crate::source;
 use types::{Ctx, Why};
@@ -76,6 +85,73 @@ pub fn analyze(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
     }
 }
 
+/// Lays out every struct of the packages `build` selects, for its targets, with the
+/// crate structure, features, cfgs and dependencies cargo and rustc give. Runs on a
+/// thread with a large stack, like [`analyze`].
+pub fn analyze_build(build: &crate::cargo::Build) -> Analysis {
+    let b = build.clone();
+    let worker = std::thread::Builder::new()
+        .name("layout-engine".into())
+        .stack_size(STACK)
+        .spawn(move || analyze_build_here(&b));
+    match worker {
+        Ok(h) => h.join().unwrap_or_else(|_| Analysis {
+            structs: Vec::new(),
+            errors: vec![FileError {
+                file: build.workspace_root.clone(),
+                line: None,
+                column: None,
+                message: "internal error in the layout engine (please report it)".into(),
+            }],
+        }),
+        Err(_) => analyze_build_here(build),
+    }
+}
+
+fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
+    let mut errors = Vec::new();
+    let loaded = crate::workspace::load(build, &mut errors);
+    let ix = &loaded.index;
+    let rows: Vec<&'static TargetInfo> = build.targets.iter().map(|t| t.row).collect();
+    let ctxs: Vec<Ctx<'_>> = rows.iter().map(|t| Ctx::new(ix, t)).collect();
+    let mut structs = Vec::new();
+    let lines: Vec<source::Lines<'_>> = ix
+        .files
+        .iter()
+        .map(|f| source::Lines::new(&f.text))
+        .collect();
+    for (id, mut sid) in struct_ids(ix).into_iter().enumerate() {
+        let s = &ix.structs[id];
+        let k = ix.modules[s.module].krate;
+        let Some(lc) = loaded.crates.get(k) else {
+            continue;
+        };
+        if !lc.reported {
+            continue;
+        }
+        let pkg = &build.packages[lc.package];
+        sid.package = pkg.name.clone();
+        sid.krate = lc.target.clone();
+        let ignored = ignore_comment(&lines[s.file], &s.item);
+        for (ti, ctx) in ctxs.iter().enumerate() {
+            // A crate not built for this target (a proc macro off the host).
+            if !ix.crates[k].cfgs.is_empty()
+                && !build.targets[ti].features.contains_key(&lc.package)
+                && !pkg.member
+            {
+                continue;
+            }
+            if let Some(mut r) = report(ctx, id, ignored, &mut errors) {
+                r.id = sid.clone();
+                structs.push(r);
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
+    Analysis { structs, errors }
+}
+
 fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
     let mut errors = Vec::new();
     let mut files = Vec::new();
@@ -88,9 +164,16 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     let ix = Index::build(files);
     let ctxs: Vec<Ctx<'_>> = targets.iter().map(|t| Ctx::new(&ix, t)).collect();
     let mut structs = Vec::new();
+    // Indexed once per file: looking up each struct's lines in the text again was
+    // quadratic in the structs of a file.
+    let lines: Vec<source::Lines<'_>> = ix
+        .files
+        .iter()
+        .map(|f| source::Lines::new(&f.text))
+        .collect();
     for (id, sid) in struct_ids(&ix).into_iter().enumerate() {
         let s = &ix.structs[id];
-        let ignored = ignore_comment(&ix.files[s.file].text, &s.item);
+        let ignored = ignore_comment(&lines[s.file], &s.item);
         for ctx in &ctxs {
             if let Some(mut r) = report(ctx, id, ignored, &mut errors) {
                 r.id = sid.clone();
@@ -147,12 +230,22 @@ fn report(
     let name = s.item.ident.to_string();
     let pos = s.item.ident.span().start();
     let (line, column) = (pos.line, pos.column + 1);
-    if !ix.module_enabled(s.module, &ctx.t) {
-        return None;
-    }
-    match ix.cfg.active(&s.item.attrs, &ctx.t) {
+    let ct = ix.crate_cfg(s.module, &ctx.t);
+    let mut present = match ix.module_presence(s.module, &ctx.t) {
+        Tri::False => return None,
+        Tri::True => Presence::Yes,
+        Tri::Unknown(r) => Presence::Unknown(r),
+    };
+    match ix.cfg.active(&s.item.attrs, ct) {
         Ok(Some(_)) => {}
-        Ok(None) => return None,
+        Ok(None) => match ix.cfg.presence(&s.item.attrs, ct) {
+            Tri::Unknown(r) => {
+                if present == Presence::Yes {
+                    present = Presence::Unknown(r);
+                }
+            }
+            _ => return None,
+        },
         Err(e) => {
             let p = e.span().start();
             errors.push(err(&file.path, p.line, p.column + 1, e.to_string()));
@@ -210,6 +303,11 @@ fn report(
                 group: fa.group.map(|g| g.value),
                 isolated: fa.isolated.is_some(),
                 pad: fa.pad.is_some(),
+                allow: fa
+                    .allow
+                    .iter()
+                    .filter_map(|a| ::layout::Code::parse(a.value.as_str()))
+                    .collect(),
             },
             kind: f.kind,
         });
@@ -256,7 +354,7 @@ fn report(
     let mut r = StructReport {
         id: StructId::default(),
         source: NumberSource::Static,
-        present: Presence::Yes,
+        present,
         name: name.clone(),
         path: format!("{}::{name}", ix.module_name(s.module)),
         file: file.path.clone(),
@@ -274,6 +372,7 @@ fn report(
         fixed: sattrs.fixed.is_some() || ignored,
         annotated,
         generic,
+        allowed: crate::levels::inline_allows(&out.attrs),
         line_size: expect.line.unwrap_or(ctx.row.cache_line),
         size,
         align,
@@ -329,7 +428,7 @@ fn repr_text(attrs: &[syn::Attribute]) -> String {
 
 /// A `// layout:ignore` comment directly above the struct (above or among its
 /// attributes, not separated by a blank line).
-fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
+fn ignore_comment(lines: &source::Lines<'_>, item: &syn::ItemStruct) -> bool {
     let kw_line = item.struct_token.span.start().line;
     let first_attr = item
         .attrs
@@ -338,21 +437,7 @@ fn ignore_comment(text: &str, item: &syn::ItemStruct) -> bool {
         .min()
         .unwrap_or(kw_line)
         .min(kw_line);
-    let lines: Vec<&str> = text.lines().take(kw_line).collect();
-    let mut j = kw_line.saturating_sub(1);
-    while j >= 1 {
-        let Some(l) = lines.get(j - 1) else { break };
-        let t = l.trim();
-        if t.starts_with("//") && !t.starts_with("///") && !t.starts_with("//!") {
-            if t.contains("layout:ignore") {
-                return true;
-            }
-        } else if j < first_attr {
-            break;
-        }
-        j -= 1;
-    }
-    false
+    source::marker_above(lines, first_attr, kw_line, "layout:ignore").0
 }
 
 #[cfg(test)]

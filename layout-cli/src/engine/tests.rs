@@ -430,3 +430,184 @@ fn mutated_sources_never_panic() {
         );
     }
 }
+
+#[test]
+fn data_enums_generics_and_std_types_lay_out() {
+    let src = r#"
+use std::borrow::Cow;
+use std::task::{Poll, Waker};
+pub enum Shape { Circle(f64), Rect(u32, u32), Empty }
+pub enum Either<L, R> { Left(L), Right(R) }
+pub struct Pair<T> { a: T, b: u8 }
+pub struct Wrap<T = u32>(T);
+pub struct Buf<const N: usize> { b: [u8; N] }
+mod loom { pub mod std { pub use std::sync::Mutex; } }
+pub struct S {
+    shape: Shape,
+    either: Either<u8, u32>,
+    res: Result<u64, ()>,
+    boxed: Result<Box<u8>, ()>,
+    cow: Cow<'static, str>,
+    waker: Option<Waker>,
+    poll: Poll<u32>,
+    pair: Pair<u64>,
+    wrap: Wrap,
+    buf: Buf<3>,
+    shim: crate::loom::std::Mutex<u32>,
+    layout: std::alloc::Layout,
+    opt_layout: Option<std::alloc::Layout>,
+}
+"#;
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &I686_LINUX]);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let s = get(&a, "S", &X86_64_LINUX);
+    let sizes: Vec<(&str, Option<usize>)> =
+        s.fields.iter().map(|f| (f.name.as_str(), f.size)).collect();
+    assert_eq!(
+        sizes,
+        [
+            ("shape", Some(16)),
+            ("either", Some(8)),
+            ("res", Some(16)),
+            ("boxed", Some(8)),
+            ("cow", Some(24)),
+            ("waker", Some(16)),
+            ("poll", Some(8)),
+            ("pair", Some(16)),
+            ("wrap", Some(4)),
+            ("buf", Some(3)),
+            ("shim", Some(12)),
+            ("layout", Some(16)),
+            ("opt_layout", Some(16)),
+        ]
+    );
+    assert!(s.size.is_some(), "{:?}", s.unknown);
+    let s32 = get(&a, "S", &I686_LINUX);
+    let cow = s32.fields.iter().find(|f| f.name == "cow").unwrap();
+    assert_eq!(cow.size, Some(12));
+    let res = s32.fields.iter().find(|f| f.name == "res").unwrap();
+    assert_eq!((res.size, res.align), (Some(12), Some(4)));
+}
+
+#[test]
+fn instantiations_are_found_and_laid_out() {
+    let src = "pub struct Pair<T> { a: T, b: u8 }\n\
+               pub struct Buf<const N: usize> { n: u8, b: [u16; N] }\n\
+               pub struct Outer<T> { p: Pair<T> }\n\
+               pub struct Uses { x: Pair<u64>, y: Option<Pair<bool>>, z: Pair<u64>, o: Outer<u8> }\n\
+               mod inner { pub struct Pair2 { p: super::Pair<u32> } }\n\
+               fn verify<T>() {}\n\
+               fn f() { verify::<Buf<3>>(); }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), src).unwrap();
+    let mut errors = Vec::new();
+    let files: Vec<_> = crate::source::collect(&[dir.path().to_path_buf()], &mut errors)
+        .into_iter()
+        .map(|(p, r)| crate::source::load(&p, &r).unwrap())
+        .collect();
+    let ix = crate::index::Index::build(files);
+    let ctx = super::types::Ctx::new(&ix, &X86_64_LINUX);
+    let found = super::instances::instantiations(&ctx);
+    let texts: Vec<&str> = found.iter().map(|i| i.text.as_str()).collect();
+    // `Pair<T>` in `Outer` mentions a parameter: it is implied by `Outer<u8>`, at the
+    // field's position; the second `Pair<u64>` is the first.
+    assert_eq!(
+        texts,
+        [
+            "Pair<u64>",
+            "Pair<bool>",
+            "Outer<u8>",
+            "Pair<u32>",
+            "Buf<3>",
+            "Pair<u8>"
+        ]
+    );
+    assert_eq!(found[5].via.as_deref(), Some("Outer<u8>"));
+    assert_eq!(found[5].line, 3);
+    assert_eq!(
+        ctx.struct_instance(&found[5]).layout.clone().unwrap().size,
+        2
+    );
+    let pair = &found[0];
+    assert_eq!((pair.line, pair.column), (4, 22));
+    let size = |i: usize| {
+        let o = ctx.struct_instance(&found[i]);
+        let l = o.layout.clone().unwrap();
+        (l.size, l.align, o.offsets.clone())
+    };
+    assert_eq!(size(0), (16, 8, vec![Some(0), Some(8)]));
+    assert_eq!(size(1), (2, 1, vec![Some(0), Some(1)]));
+    assert_eq!(size(2).0, 2);
+    assert_eq!(size(4), (8, 2, vec![Some(6), Some(0)]));
+    // The generic struct's own entry keeps the parameter unknown.
+    let own = ctx.struct_report(found[0].id);
+    assert!(own.layout.is_err());
+    assert_eq!(own.fields[1].layout.clone().unwrap().size, 1);
+}
+
+#[test]
+fn bare_std_trait_objects_are_fat() {
+    let src = "use std::any::Any;\npub struct B { a: Box<Send>, b: &'static Any, c: Box<std::fmt::Debug>, d: Box<u8> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let b = get(&a, "B", &X86_64_LINUX);
+    let sizes: Vec<Option<usize>> = b.fields.iter().map(|f| f.size).collect();
+    assert_eq!(sizes, [Some(16), Some(16), Some(16), Some(8)]);
+}
+
+/// This repository's event loop: every generic struct it names with arguments lays out,
+/// except through types of another crate (`mio`), which this engine does not read.
+#[test]
+fn eventloop_instantiations_lay_out() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../eventloop");
+    let mut errors = Vec::new();
+    let files: Vec<_> = crate::source::collect(&[dir], &mut errors)
+        .into_iter()
+        .filter_map(|(p, r)| crate::source::load(&p, &r).ok())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let ix = crate::index::Index::build(files);
+    let ctx = super::types::Ctx::new(&ix, &X86_64_LINUX);
+    let found = super::instances::instantiations(&ctx);
+    let mut report = Vec::new();
+    for inst in &found {
+        let o = ctx.struct_instance(inst);
+        match &o.layout {
+            Ok(l) => report.push(format!("{} = {}", inst.text, l.size)),
+            Err(w) => {
+                assert!(
+                    w.message().contains("mio::"),
+                    "{}: {}",
+                    inst.text,
+                    w.message()
+                );
+                report.push(format!("{} = ? ({})", inst.text, w.message()));
+            }
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(found.len() >= 3, "{report:?}");
+}
+
+#[test]
+fn enum_layouts_for_reports() {
+    let src = "pub enum Shape { Circle(f64), Rect(u32, u32), Empty }\npub enum Either<L, R> { Left(L), Right(R) }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), src).unwrap();
+    let mut errors = Vec::new();
+    let files: Vec<_> = crate::source::collect(&[dir.path().to_path_buf()], &mut errors)
+        .into_iter()
+        .map(|(p, r)| crate::source::load(&p, &r).unwrap())
+        .collect();
+    let ix = crate::index::Index::build(files);
+    let ctx = super::types::Ctx::new(&ix, &I686_LINUX);
+    let shape = ctx.enum_report(0).unwrap();
+    // i686: f64 is 4-aligned, so the tag widens to u32 and the size is 12.
+    assert_eq!((shape.size, shape.align), (12, 4));
+    assert!(ctx.enum_report(1).is_err());
+    let args: syn::AngleBracketedGenericArguments = syn::parse_str("<u8, u64>").unwrap();
+    let args: Vec<syn::GenericArgument> = args.args.into_iter().collect();
+    let e = ctx.enum_with_args(1, &args, 0).unwrap();
+    assert_eq!((e.size, e.align), (12, 4));
+}

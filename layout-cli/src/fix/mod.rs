@@ -5,9 +5,47 @@
 //! `repr(C)` structs exist for FFI or a wire format, whose order must not change). The
 //! order is [`crate::reorder::plan`]'s for all selected targets at once. The rewrite
 //! moves whole field chunks (comments, attributes, `cfg`s, trailing comment) and leaves
-//! every other byte alone ([`splice`]). Before anything is written the new text is
-//! parsed and analysed again, in a scratch copy of the input ([`verify`]); the file is
-//! then replaced atomically ([`write`]). Any failure leaves the original untouched.
+//! every other byte alone (`splice`); fields that shared a line get a line each.
+//! Before anything is written the new text is parsed and analysed again, in a scratch
+//! copy of the input (`verify`); a file that fails is left untouched, with the
+//! cause, and the other files are still fixed. Each file is then replaced atomically
+//! ([`write`](mod@write)). Parsing goes through [`crate::source::parse`] and everything runs on a
+//! thread with a 256 MiB stack.
+//!
+//! # What a new order changes besides the layout
+//!
+//! The note of each reordered struct says so when it matters: derives whose code
+//! follows the field order (`PartialOrd`/`Ord` compare fields in order, `Debug`
+//! prints them in order, `Hash` hashes them in order, serde, bincode, borsh and
+//! similar derives encode positional formats in order), and the drop order, when two
+//! fields that may have drop glue change places (fields drop in declaration order;
+//! whether a type has drop glue is not knowable from the source, so every type that
+//! is not plainly free of it counts: integers, floats, `bool`, `char`, atomics,
+//! pointers, references, `fn` pointers, `PhantomData` and arrays, tuples and
+//! `Option`s of these are).
+//!
+//! # File identity
+//!
+//! Replacing a file by rename makes a new inode, so (on Unix):
+//! - a **symlink** is written through: its final target is replaced, the link stays;
+//!   a file reached through several names is fixed once;
+//! - a file with **several hard links** is left alone with a note (replacing one name
+//!   would leave the others with the old text, and an in-place write is not atomic);
+//! - a **read-only** file, judged by its mode bits (no write bit, e.g. 0444, even for
+//!   root, who could write it), or one this user cannot open for writing, is left
+//!   alone with a note; `--dry-run` still shows its diff;
+//! - the **owner, group and mode** (set-id bits included) are kept; when they cannot
+//!   be (a non-root user replacing someone else's group-writable file) the file is
+//!   not written and that is an error;
+//! - **extended attributes and ACLs** (POSIX ACLs, the SELinux label, `user.*`): on
+//!   Linux the new file gets exactly the old file's (an ACL the directory's default
+//!   would add is removed), and when one cannot be copied nothing is written and that
+//!   is an error; on other Unix systems they are not copied and the new file has what
+//!   the directory gives new files (fix such files from the `--dry-run` diff).
+//!
+//! On Windows, symlinks are followed the same way and the read-only attribute refuses
+//! a file, but hard links are not detected (so a hard-linked file is split) and the
+//! new file's ACL is the directory's default.
 
 mod splice;
 mod verify;
@@ -26,6 +64,7 @@ pub use splice::{Found, SourceFile, StructSource};
 
 /// Arguments of `layout-cli fix` (main.rs embeds this in its clap definition).
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = FIX_HELP)]
 pub struct FixArgs {
     /// Crate dirs, source dirs or .rs files.
     #[arg(default_value = ".")]
@@ -40,6 +79,23 @@ pub struct FixArgs {
     #[arg(long)]
     pub all: bool,
 }
+
+/// The end of `layout-cli fix --help`.
+const FIX_HELP: &str = "\
+Each file is replaced atomically (a temp file renamed over it) after the new text \
+has been parsed and analysed again; a file that fails is left untouched and the \
+others are still fixed. The note of each reordered struct names derives that follow \
+the field order (PartialOrd, Ord, Debug, Hash, serde, bincode, borsh, ...) and a \
+possible change of drop order.
+
+Files (Unix): a symlink is written through to its target and stays a link; a file \
+with several hard links, or read-only by its mode bits (e.g. 0444, even for root), \
+is left alone with a note (--dry-run still shows its diff); owner, group and mode \
+are kept, and a file whose owner cannot be kept is not written. Extended attributes \
+and ACLs are copied on Linux (a file whose attributes cannot be copied is not \
+written); on other Unix systems they are not copied and the new file gets the \
+directory's defaults. On Windows hard links are not detected and the new file gets \
+the directory's default ACL.";
 
 /// What `fix` did.
 #[derive(Debug, Default)]
@@ -56,10 +112,14 @@ pub struct FixOutcome {
 }
 
 /// The engine entry point `fix` calls (a parameter so tests can break re-analysis).
-pub type Analyzer<'a> = &'a dyn Fn(&[PathBuf], &[&'static TargetInfo]) -> Analysis;
+pub type Analyzer<'a> = &'a (dyn Fn(&[PathBuf], &[&'static TargetInfo]) -> Analysis + Sync);
 
 /// The atomic file replacement `fix` calls (a parameter so tests can fail a write).
-pub type Writer<'a> = &'a dyn Fn(&Path, &str) -> io::Result<()>;
+pub type Writer<'a> = &'a (dyn Fn(&Path, &str) -> io::Result<()> + Sync);
+
+/// Stack of the thread `fix` runs on: syn and the engine recurse (both bounded), and
+/// the main thread has 8 MiB, test threads 2 MiB. As `engine::analyze`'s.
+const STACK: usize = 256 << 20;
 
 /// Runs `fix`.
 pub fn run(args: &FixArgs) -> FixOutcome {
@@ -67,9 +127,29 @@ pub fn run(args: &FixArgs) -> FixOutcome {
 }
 
 /// [`run`] with the engine and the writer given. Not for general use: the seam for
-/// tests of the failure paths.
+/// tests of the failure paths. Runs on a thread with a large stack.
 #[doc(hidden)]
 pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> FixOutcome {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("layout-fix".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || run_here(args, analyze, write));
+        match worker {
+            Ok(h) => h.join().unwrap_or_else(|_| FixOutcome {
+                errors: vec![error(
+                    args.paths.first().map_or(Path::new(""), PathBuf::as_path),
+                    None,
+                    "internal error in fix (please report it); nothing more written".into(),
+                )],
+                ..FixOutcome::default()
+            }),
+            Err(_) => run_here(args, analyze, write),
+        }
+    })
+}
+
+fn run_here(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> FixOutcome {
     let mut out = FixOutcome::default();
     let targets = match resolve_targets(&args.targets) {
         Ok(t) => t,
@@ -81,9 +161,17 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
     let analysis = analyze(&args.paths, &targets);
     out.errors.extend(analysis.errors.iter().cloned());
 
+    // One file reached through two names (overlapping paths, a symlink in the tree) is
+    // worked on once, through the first name.
+    let mut names: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     let mut files: BTreeMap<PathBuf, Option<FileWork>> = BTreeMap::new();
     for reports in group_structs(&analysis) {
         let first = reports[0];
+        let real = std::fs::canonicalize(&first.file).unwrap_or_else(|_| first.file.clone());
+        let name = names.entry(real).or_insert_with(|| first.file.clone());
+        if *name != first.file {
+            continue;
+        }
         let slot = files
             .entry(first.file.clone())
             .or_insert_with(|| load(&first.file, &mut out.errors));
@@ -96,7 +184,6 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
     // Apply each file's edits from the last struct to the first, so earlier byte
     // ranges stay valid, and re-parse the result.
     let mut new_texts: BTreeMap<PathBuf, String> = BTreeMap::new();
-    let mut expectations = Vec::new();
     for (path, work) in files.iter_mut() {
         let Some(work) = work else { continue };
         if work.edits.is_empty() {
@@ -117,30 +204,58 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
             });
             continue;
         }
-        expectations.extend(work.edits.iter().flat_map(|e| e.expect.iter().cloned()));
         new_texts.insert(path.clone(), text);
     }
-    if new_texts.is_empty() {
-        return out;
-    }
 
-    if let Err(problems) = verify::verify(
-        &args.paths,
-        &targets,
-        &new_texts,
-        &analysis,
-        &expectations,
-        analyze,
-    ) {
-        let file = new_texts.keys().next().cloned().unwrap_or_default();
-        for p in problems {
-            out.errors.push(error(
-                &file,
-                None,
-                format!("re-analysis of the fixed source failed, nothing written: {p}"),
+    // Files that may not be replaced are left out before re-analysis (with --dry-run
+    // their diff is still shown), so the other files are checked without them.
+    new_texts.retain(|path, _| match write::check(path) {
+        Ok(write::Check::Write(_)) => true,
+        Ok(write::Check::Refuse(r)) if args.dry_run => {
+            out.notes.push(format!(
+                "{}: {r}; without --dry-run it is left untouched",
+                path.display()
             ));
+            true
         }
-        return out;
+        Ok(write::Check::Refuse(r)) => {
+            out.notes
+                .push(format!("{}: {r}; left untouched", path.display()));
+            false
+        }
+        Err(e) => {
+            out.errors.push(error(
+                path,
+                None,
+                format!("cannot write ({e}); file left untouched"),
+            ));
+            false
+        }
+    });
+
+    let expectations = |texts: &BTreeMap<PathBuf, String>| -> Vec<verify::Expectation> {
+        texts
+            .keys()
+            .filter_map(|p| files.get(p).and_then(Option::as_ref))
+            .flat_map(|w| w.edits.iter().flat_map(|e| e.expect.iter().cloned()))
+            .collect()
+    };
+    let check = |texts: &BTreeMap<PathBuf, String>| {
+        verify::verify(
+            &args.paths,
+            &targets,
+            texts,
+            &analysis,
+            &expectations(texts),
+            analyze,
+        )
+    };
+    for (file, message) in isolate(&mut new_texts, check) {
+        out.errors.push(error(
+            &file,
+            None,
+            format!("re-analysis of the fixed text failed ({message}); file left untouched"),
+        ));
     }
 
     for (path, new) in &new_texts {
@@ -148,6 +263,33 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
             continue;
         };
         let old = &work.source.text;
+        if !args.dry_run {
+            match std::fs::read_to_string(path) {
+                Ok(now) if now == *old => {}
+                Ok(_) => {
+                    out.errors.push(error(
+                        path,
+                        None,
+                        "the file changed while fix ran; left untouched".into(),
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    out.errors
+                        .push(error(path, None, format!("cannot read: {e}")));
+                    continue;
+                }
+            }
+            if let Err(e) = write(path, new) {
+                out.errors.push(error(
+                    path,
+                    None,
+                    format!("cannot write ({e}); file left untouched"),
+                ));
+                continue;
+            }
+            out.changed.push(path.clone());
+        }
         let display = path.display().to_string().replace('\\', "/");
         out.diff.push_str(
             &similar::TextDiff::from_lines(old.as_str(), new.as_str())
@@ -158,35 +300,61 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
         );
         out.notes
             .extend(work.edits.iter().rev().map(|e| e.summary.clone()));
-        if args.dry_run {
-            continue;
-        }
-        match std::fs::read_to_string(path) {
-            Ok(now) if now == *old => {}
-            Ok(_) => {
-                out.errors.push(error(
-                    path,
-                    None,
-                    "the file changed while fix ran; left untouched".into(),
-                ));
-                continue;
-            }
-            Err(e) => {
-                out.errors
-                    .push(error(path, None, format!("cannot read: {e}")));
-                continue;
-            }
-        }
-        match write(path, new) {
-            Ok(()) => out.changed.push(path.clone()),
-            Err(e) => out.errors.push(error(
-                path,
-                None,
-                format!("cannot write ({e}); file left untouched"),
-            )),
-        }
     }
     out
+}
+
+/// Runs `check` on `texts` and drops the files it blames until what is left passes:
+/// one file that does not re-analyse keeps none of the others from being fixed.
+/// Returns each dropped file with the problems found in it.
+fn isolate(
+    texts: &mut BTreeMap<PathBuf, String>,
+    check: impl Fn(&BTreeMap<PathBuf, String>) -> Result<(), Vec<verify::Problem>>,
+) -> Vec<(PathBuf, String)> {
+    let mut dropped = Vec::new();
+    let mut blame = |texts: &mut BTreeMap<PathBuf, String>, file: &Path, problems: &[String]| {
+        texts.remove(file);
+        dropped.push((file.to_path_buf(), problems.join("; ")));
+    };
+    while !texts.is_empty() {
+        let Err(problems) = check(texts) else { break };
+        let mut by_file: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+        let mut general = Vec::new();
+        for p in problems {
+            match p.file {
+                Some(f) if texts.contains_key(&f) => by_file.entry(f).or_default().push(p.message),
+                _ => general.push(p.message),
+            }
+        }
+        if !by_file.is_empty() {
+            for (f, msgs) in by_file {
+                blame(texts, &f, &msgs);
+            }
+            continue;
+        }
+        // Nothing names an edited file: try each file alone.
+        let mut alone_bad: Vec<(PathBuf, Vec<String>)> = Vec::new();
+        if texts.len() > 1 {
+            for (f, t) in texts.iter() {
+                let one = BTreeMap::from([(f.clone(), t.clone())]);
+                if let Err(ps) = check(&one) {
+                    alone_bad.push((f.clone(), ps.into_iter().map(|p| p.message).collect()));
+                }
+            }
+        }
+        if alone_bad.is_empty() {
+            // Each passes alone but not together (or there is one file): all go.
+            let all: Vec<PathBuf> = texts.keys().cloned().collect();
+            for f in all {
+                blame(texts, &f, &general);
+            }
+        } else {
+            for (f, msgs) in alone_bad {
+                blame(texts, &f, &msgs);
+            }
+        }
+    }
+    dropped
 }
 
 fn error(file: &Path, line: Option<usize>, message: String) -> FileError {
@@ -368,17 +536,76 @@ fn decide(
         ));
     }
     let order_names: Vec<&str> = plan.order.iter().map(|&g| src.names[g].as_str()).collect();
-    let summary = format!(
+    let mut summary = format!(
         "{at}: reordered ({}): {}",
         sizes.join(", "),
         order_names.join(", ")
     );
+    for consequence in consequences(&src, &plan.order) {
+        summary.push_str("; ");
+        summary.push_str(&consequence);
+    }
     Some(Edit {
         order: plan.order,
         source: src,
         expect,
         summary,
     })
+}
+
+/// Derives whose behaviour follows the field order, and what a new order changes.
+const ORDER_DERIVES: [(&str, &str); 15] = [
+    ("PartialOrd", "comparisons"),
+    ("Ord", "comparisons"),
+    ("Debug", "`{:?}` output"),
+    ("Hash", "hash values"),
+    ("Serialize", "positional formats (bincode, postcard, ...)"),
+    ("Deserialize", "positional formats (bincode, postcard, ...)"),
+    ("Encode", "the encoding"),
+    ("Decode", "the encoding"),
+    ("BorshSerialize", "the borsh encoding"),
+    ("BorshDeserialize", "the borsh encoding"),
+    ("Archive", "the archived form"),
+    ("AsBytes", "the byte representation"),
+    ("IntoBytes", "the byte representation"),
+    ("FromBytes", "the byte representation"),
+    ("Pod", "the byte representation"),
+];
+
+/// What else a new order changes, for the struct's note: derived code that follows
+/// the field order, and the drop order. Fields are dropped in declaration order, so
+/// the drop order changes when two fields that may have drop glue change places;
+/// whether a type has drop glue is not knowable from the source alone (a `Drop` impl
+/// can be anywhere), so any type not plainly free of it counts.
+fn consequences(src: &StructSource, order: &[usize]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut by_effect: Vec<(&str, Vec<&str>)> = Vec::new();
+    for d in &src.derives {
+        let Some(&(name, effect)) = ORDER_DERIVES.iter().find(|(n, _)| n == d) else {
+            continue;
+        };
+        match by_effect.iter_mut().find(|(e, _)| *e == effect) {
+            Some((_, names)) if !names.contains(&name) => names.push(name),
+            Some(_) => {}
+            None => by_effect.push((effect, vec![name])),
+        }
+    }
+    if !by_effect.is_empty() {
+        let parts: Vec<String> = by_effect
+            .iter()
+            .map(|(effect, names)| format!("{} ({effect})", names.join(", ")))
+            .collect();
+        out.push(format!("also reorders derived {}", parts.join(", ")));
+    }
+    let droppy: Vec<usize> = order.iter().copied().filter(|&g| !src.plain[g]).collect();
+    if droppy.windows(2).any(|w| w[0] > w[1]) {
+        let names: Vec<&str> = droppy.iter().map(|&g| src.names[g].as_str()).collect();
+        out.push(format!(
+            "fields with drop glue may change drop order (now {})",
+            names.join(", ")
+        ));
+    }
+    out
 }
 
 /// Source field `g` -> index into `r.fields`: same name and line, else the same name

@@ -46,6 +46,14 @@ pub struct StructSource {
     pub ignored: bool,
     /// `#[derive(.. CacheLayout ..)]` or a `#[layout]` attribute on the struct or a field.
     pub annotated: bool,
+    /// The derives on the struct (last path segment: `Debug`, `Serialize`), also
+    /// those inside `cfg_attr`.
+    pub derives: Vec<String>,
+    /// Per field: its type plainly has no drop glue (integers, floats, `bool`, `char`,
+    /// atomics, raw pointers, shared references, `fn` pointers, `PhantomData`, and
+    /// arrays, tuples and `Option`s of these). A type that is not plain may or may not
+    /// need dropping: the source alone cannot tell.
+    pub plain: Vec<bool>,
 }
 
 /// What a struct is, for `fix`'s decision.
@@ -58,25 +66,15 @@ pub enum Found {
 }
 
 impl SourceFile {
-    /// Parses `text`. The error is syn's message with its 1-based line and column.
+    /// Parses `text` with [`crate::source::parse`] (the engine's parser, with its depth
+    /// limit). The error is its message with the 1-based line and column.
     pub fn parse(text: String) -> Result<Self, (String, usize, usize)> {
-        let mut base = 0;
-        let mut body = text.as_str();
-        if let Some(rest) = body.strip_prefix('\u{feff}') {
-            base = 3;
-            body = rest;
-        }
-        if body.starts_with("#!") && !body[2..].trim_start().starts_with('[') {
-            let idx = body.find('\n').unwrap_or(body.len());
-            base += idx;
-            body = &body[idx..];
-        }
-        match syn::parse_file(body) {
+        // `source::parse` strips a BOM (so spans start 3 bytes early) and blanks a
+        // shebang line with spaces (so spans are unchanged).
+        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        match crate::source::parse(&text) {
             Ok(file) => Ok(SourceFile { base, file, text }),
-            Err(e) => {
-                let at = e.span().start();
-                Err((e.to_string(), at.line, at.column + 1))
-            }
+            Err((line, column, msg)) => Err((msg, line.unwrap_or(1), column.unwrap_or(1))),
         }
     }
 
@@ -125,6 +123,7 @@ impl SourceFile {
         let mut chunks = Vec::new();
         let mut comma_at = Vec::new();
         let mut comma = Vec::new();
+        let mut plain = Vec::new();
         let mut start = first_chunk_start(text, open);
         for pair in named.named.pairs() {
             let field = pair.value();
@@ -148,6 +147,7 @@ impl SourceFile {
             chunks.push(start..end);
             comma_at.push(missing);
             comma.push(at);
+            plain.push(no_drop_glue(&field.ty));
             start = end;
         }
         let annotated = item
@@ -159,6 +159,12 @@ impl SourceFile {
         let ignored = item.attrs.iter().any(is_layout_fixed)
             || text[item_range.clone()].contains("layout:ignore")
             || comments_above(text, item_range.start).contains("layout:ignore");
+        let mut derives = Vec::new();
+        for a in &item.attrs {
+            if a.path().is_ident("derive") || a.path().is_ident("cfg_attr") {
+                derive_names(a, &mut derives);
+            }
+        }
         StructSource {
             names,
             lines,
@@ -167,6 +173,8 @@ impl SourceFile {
             comma,
             ignored,
             annotated,
+            derives,
+            plain,
         }
     }
 }
@@ -182,6 +190,100 @@ fn is_layout_fixed(a: &syn::Attribute) -> bool {
 fn derives_cache_layout(a: &syn::Attribute) -> bool {
     (a.path().is_ident("derive") || a.path().is_ident("cfg_attr"))
         && tokens_mention(a, "CacheLayout")
+}
+
+/// Names derived by `#[derive(A, b::C)]` or `#[cfg_attr(p, derive(A))]`: the last
+/// segment of each path.
+fn derive_names(a: &syn::Attribute, out: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    fn walk(ts: proc_macro2::TokenStream, in_derive: bool, out: &mut Vec<String>) {
+        let tokens: Vec<TokenTree> = ts.into_iter().collect();
+        for (i, t) in tokens.iter().enumerate() {
+            match t {
+                TokenTree::Group(g) => {
+                    let derive = matches!(i.checked_sub(1).map(|j| &tokens[j]),
+                        Some(TokenTree::Ident(d)) if d == "derive");
+                    walk(g.stream(), derive, out);
+                }
+                TokenTree::Ident(id) if in_derive => {
+                    let last = !matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                    if last {
+                        out.push(id.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let syn::Meta::List(l) = &a.meta {
+        walk(l.tokens.clone(), a.path().is_ident("derive"), out);
+    }
+}
+
+/// Whether `ty` plainly has no drop glue (see [`StructSource::plain`]).
+fn no_drop_glue(ty: &syn::Type) -> bool {
+    const PLAIN: [&str; 19] = [
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "usize",
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "i128",
+        "isize",
+        "f32",
+        "f64",
+        "bool",
+        "char",
+        "PhantomData",
+        "PhantomPinned",
+        "NonNull",
+    ];
+    match ty {
+        syn::Type::Ptr(_) | syn::Type::BareFn(_) | syn::Type::Never(_) => true,
+        syn::Type::Reference(_) => true,
+        syn::Type::Array(a) => no_drop_glue(&a.elem),
+        syn::Type::Tuple(t) => t.elems.iter().all(no_drop_glue),
+        syn::Type::Paren(p) => no_drop_glue(&p.elem),
+        syn::Type::Group(g) => no_drop_glue(&g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            let args: Vec<&syn::Type> = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => a
+                    .args
+                    .iter()
+                    .filter_map(|g| match g {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if PLAIN.contains(&name.as_str()) || name.starts_with("NonZero") {
+                // `PhantomData<T>`, `NonNull<T>`: no drop glue whatever `T` is.
+                return true;
+            }
+            let atomic = name
+                .strip_prefix("AtomicU")
+                .or_else(|| name.strip_prefix("AtomicI"))
+                .is_some_and(|w| matches!(w, "8" | "16" | "32" | "64" | "128" | "size"));
+            if atomic || name == "AtomicBool" || name == "AtomicPtr" {
+                return true;
+            }
+            if matches!(name.as_str(), "Option" | "Cell" | "UnsafeCell" | "Wrapping") {
+                return args.len() == 1 && no_drop_glue(args[0]);
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 fn tokens_mention(a: &syn::Attribute, word: &str) -> bool {
@@ -265,29 +367,55 @@ fn rest_of_line(text: &str, at: usize) -> Option<usize> {
 
 /// `text` with the fields of `s` in `order` (indices into `s`'s fields). The last
 /// field keeps the struct's trailing-comma style: a field moved up gains a `,`, and a
-/// field moved last loses its `,` if the original last field had none.
+/// field moved last loses its `,` if the original last field had none. In a struct
+/// written over several lines, fields that shared a line are put on lines of their
+/// own when the order changes (with the indentation of the line they were on), so a
+/// trailing comment stays after the field it followed, the last one of its line.
 pub fn reorder(text: &str, s: &StructSource, order: &[usize]) -> String {
     let (Some(first), Some(last)) = (s.chunks.first(), s.chunks.last()) else {
         return text.to_owned();
     };
+    if order.iter().enumerate().all(|(k, &i)| k == i) {
+        return text.to_owned();
+    }
     let trailing_comma = s.comma.last().is_some_and(Option::is_some);
-    let mut out = String::with_capacity(text.len() + order.len());
+    let starts_line = |at: usize| at == 0 || text.as_bytes()[at - 1] == b'\n';
+    let multi_line = starts_line(first.start);
+    let newline = if text[first.start..last.end].contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let last_ends_line = text[..last.end].ends_with('\n');
+    let mut out = String::with_capacity(text.len() + 2 * order.len());
     out.push_str(&text[..first.start]);
     for (k, &i) in order.iter().enumerate() {
         let chunk = &s.chunks[i];
         let is_last = k + 1 == order.len();
+        let mut piece = String::new();
         match (s.comma_at[i], s.comma[i]) {
             (Some(at), _) if !is_last => {
-                out.push_str(&text[chunk.start..at]);
-                out.push(',');
-                out.push_str(&text[at..chunk.end]);
+                piece.push_str(&text[chunk.start..at]);
+                piece.push(',');
+                piece.push_str(&text[at..chunk.end]);
             }
             (_, Some(at)) if is_last && !trailing_comma => {
-                out.push_str(&text[chunk.start..at]);
-                out.push_str(&text[at + 1..chunk.end]);
+                piece.push_str(&text[chunk.start..at]);
+                piece.push_str(&text[at + 1..chunk.end]);
             }
-            _ => out.push_str(&text[chunk.clone()]),
+            _ => piece.push_str(&text[chunk.clone()]),
         }
+        if multi_line {
+            if !starts_line(chunk.start) {
+                let line = text[..chunk.start].rfind('\n').map_or(0, |n| n + 1);
+                out.push_str(&text[line..line + horizontal_space(&text[line..chunk.start])]);
+            }
+            if !piece.ends_with('\n') && (!is_last || last_ends_line) {
+                piece.truncate(piece.trim_end_matches([' ', '\t']).len());
+                piece.push_str(newline);
+            }
+        }
+        out.push_str(&piece);
     }
     out.push_str(&text[last.end..]);
     out
@@ -375,6 +503,50 @@ pub struct Ring { // the hot part
     }
 
     #[test]
+    fn fields_sharing_a_line_get_lines_of_their_own() {
+        let src = "#[repr(C)]\nstruct S {\n    a: u8, b: u64, // about b\n    c: u8,\n}\n";
+        let s = named(src, "S", 2);
+        assert_eq!(
+            reorder(src, &s, &[0, 2, 1]),
+            "#[repr(C)]\nstruct S {\n    a: u8,\n    c: u8,\n    b: u64, // about b\n}\n"
+        );
+        assert_eq!(
+            reorder(src, &s, &[1, 0, 2]),
+            "#[repr(C)]\nstruct S {\n    b: u64, // about b\n    a: u8,\n    c: u8,\n}\n"
+        );
+        assert_eq!(
+            reorder(src, &s, &[2, 1, 0]),
+            "#[repr(C)]\nstruct S {\n    c: u8,\n    b: u64, // about b\n    a: u8,\n}\n"
+        );
+        // The closing brace on the last fields' line, no trailing comma, CRLF.
+        let src = "struct S {\r\n\ta: u8, // a\r\n\tb: u8, c: u64 }\r\n";
+        let s = named(src, "S", 1);
+        assert_eq!(
+            reorder(src, &s, &[2, 0, 1]),
+            "struct S {\r\n\tc: u64,\r\n\ta: u8, // a\r\n\tb: u8 }\r\n"
+        );
+        for order in [[0, 2, 1], [1, 0, 2], [2, 1, 0]] {
+            syn::parse_file(&reorder(src, &s, &order)).unwrap();
+        }
+    }
+
+    #[test]
+    fn derives_and_drop_glue() {
+        let src = "#[derive(Debug, serde::Serialize)]\n#[cfg_attr(feature = \"x\", derive(PartialOrd, borsh::BorshSerialize))]\n#[repr(C)]\nstruct S {\n    a: u8, b: *const u8, c: &'static str, d: [Option<core::num::NonZeroU32>; 2],\n    e: (u64, std::sync::atomic::AtomicU64), f: String, g: Option<Box<u8>>, h: PhantomData<String>,\n    i: Cell<u8>, j: AtomicFoo, k: T,\n}\n";
+        let s = named(src, "S", 4);
+        assert_eq!(
+            s.derives,
+            ["Debug", "Serialize", "PartialOrd", "BorshSerialize"]
+        );
+        assert_eq!(
+            s.plain,
+            [
+                true, true, true, true, true, false, false, true, true, false, false
+            ]
+        );
+    }
+
+    #[test]
     fn bom_shebang_crlf_and_unicode_keep_offsets() {
         let src = "\u{feff}#!/usr/bin/env run\r\n// é ünïcödé\r\n#[repr(C)]\r\nstruct S {\r\n    é: u8, // ß\r\n    b: u64,\r\n}\r\n";
         let s = named(src, "S", 4);
@@ -388,7 +560,7 @@ pub struct Ring { // the hot part
 
     #[test]
     fn finds_nested_structs_and_tells_positional_ones_apart() {
-        let src = "mod m {\n    #[repr(C)]\n    pub struct T(u8, u64);\n    fn f() {\n        struct L { a: u8 }\n    }\n}\n";
+        let src = "mod m {\n    #[repr(C)]\n    pub struct T(u8, u64);\n    mod f {\n        struct L { a: u8 }\n    }\n}\n";
         let f = SourceFile::parse(src.to_owned()).unwrap();
         assert_eq!(f.find("T", 3), Some(Found::Positional));
         assert!(matches!(f.find("L", 5), Some(Found::Named(_))));

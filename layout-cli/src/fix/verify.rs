@@ -6,6 +6,12 @@
 //!   planned size, and satisfies its intent (the `layout::rules`);
 //! - every struct whose layout was known and valid before still is (a reordered struct
 //!   nested in another changes the outer layout).
+//!
+//! Each problem names the edited file it is in, when it is in one, so `fix` can leave
+//! that file alone and still fix the others. Files are matched by what they are
+//! (canonical path), not by how they were named: `src src/a.rs`, `./src` and a
+//! symlink inside a copied tree all reach one file. The scratch copies are new files
+//! with the default mode, so a 0444 input does not make its copy unwritable.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -29,7 +35,14 @@ pub struct Expectation {
     pub fields: Vec<String>,
 }
 
-/// Problems found, for people.
+/// A problem found, for people, with the edited file it is in when that is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: Option<PathBuf>,
+    pub message: String,
+}
+
+/// Checks `new_texts` (original path -> new text) as the module docs say.
 pub fn verify(
     paths: &[PathBuf],
     targets: &[&'static TargetInfo],
@@ -37,34 +50,60 @@ pub fn verify(
     before: &Analysis,
     expect: &[Expectation],
     analyze: Analyzer<'_>,
-) -> Result<(), Vec<String>> {
-    let scratch = tempfile::tempdir().map_err(|e| vec![format!("scratch dir: {e}")])?;
-    let mirror = Mirror::build(paths, scratch.path()).map_err(|e| vec![e])?;
+) -> Result<(), Vec<Problem>> {
+    let general = |message: String| {
+        vec![Problem {
+            file: None,
+            message,
+        }]
+    };
+    let scratch = tempfile::tempdir().map_err(|e| general(format!("scratch dir: {e}")))?;
+    let mirror = Mirror::build(paths, scratch.path()).map_err(general)?;
+    let mut problems = Vec::new();
+    let at = |file: &Path, message: String| Problem {
+        file: Some(file.to_path_buf()),
+        message,
+    };
     for (file, text) in new_texts {
-        let Some(m) = mirror.to_mirror(file) else {
-            return Err(vec![format!(
-                "{} is outside the given paths",
-                file.display()
-            )]);
-        };
-        std::fs::write(&m, text).map_err(|e| vec![format!("scratch copy: {e}")])?;
+        let copies = mirror.copies_of(file);
+        if copies.is_empty() {
+            problems.push(at(file, "outside the given paths".into()));
+        }
+        for m in copies {
+            if let Err(e) = std::fs::write(&m, text) {
+                problems.push(at(file, format!("cannot write its scratch copy: {e}")));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     let after = analyze(&mirror.paths, targets);
 
-    let mut problems = Vec::new();
-    let back = |s: &StructReport| mirror.to_original(&s.file);
+    // Files are compared by what they are, not by how they were named: one file can be
+    // reached as `src/a.rs` and `./src/a.rs`.
+    let same = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let edited: HashMap<PathBuf, &PathBuf> = new_texts.keys().map(|k| (same(k), k)).collect();
+    let edited_as = |p: &Path| edited.get(&same(p)).map(|k| (*k).clone());
+    let back = |s: &StructReport| mirror.to_original(&s.file).map(|f| same(&f));
+    let mut other_errors = 0;
     for e in &after.errors {
-        let file = mirror.to_original(&e.file);
-        if file.as_ref().is_some_and(|f| new_texts.contains_key(f)) {
-            problems.push(format!("{}: {}", e.file.display(), e.message));
+        match mirror.to_original(&e.file).and_then(|f| edited_as(&f)) {
+            Some(f) => {
+                let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                problems.push(at(&f, format!("{line}{}", e.message)));
+            }
+            _ => other_errors += 1,
         }
     }
-    if after.errors.len() > before.errors.len() {
-        problems.push(format!(
-            "{} input errors after the rewrite, {} before",
-            after.errors.len(),
-            before.errors.len()
-        ));
+    if other_errors > before.errors.len() {
+        problems.push(Problem {
+            file: None,
+            message: format!(
+                "{other_errors} input errors in other files after the rewrite, {} before",
+                before.errors.len()
+            ),
+        });
     }
     let mut by_key: HashMap<(PathBuf, usize, &str, &str), &StructReport> = HashMap::new();
     for s in &after.structs {
@@ -72,34 +111,49 @@ pub fn verify(
             by_key.insert((f, s.line, s.name.as_str(), s.target.triple), s);
         }
     }
+    let mut in_file = |file: &Path, message: String| {
+        problems.push(Problem {
+            file: edited_as(file),
+            message,
+        })
+    };
     for x in expect {
-        let key = (x.file.clone(), x.line, x.name.as_str(), x.target);
+        let key = (same(&x.file), x.line, x.name.as_str(), x.target);
         let Some(s) = by_key.get(&key) else {
-            problems.push(format!(
-                "{} on {}: not found after the rewrite",
-                x.name, x.target
-            ));
+            in_file(
+                &x.file,
+                format!("{} on {}: not found after the rewrite", x.name, x.target),
+            );
             continue;
         };
         let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
         if names != x.fields.iter().map(String::as_str).collect::<Vec<_>>() {
-            problems.push(format!(
-                "{} on {}: fields are in the order {names:?}, expected {:?}",
-                x.name, x.target, x.fields
-            ));
+            in_file(
+                &x.file,
+                format!(
+                    "{} on {}: fields are in the order {names:?}, expected {:?}",
+                    x.name, x.target, x.fields
+                ),
+            );
         }
         if s.size != Some(x.size) {
-            problems.push(format!(
-                "{} on {}: size {:?} after the rewrite, planned {}",
-                x.name, x.target, s.size, x.size
-            ));
+            in_file(
+                &x.file,
+                format!(
+                    "{} on {}: size {:?} after the rewrite, planned {}",
+                    x.name, x.target, s.size, x.size
+                ),
+            );
         }
         match reorder::check_report(s) {
-            None => problems.push(format!(
-                "{} on {}: layout unknown after the rewrite",
-                x.name, x.target
-            )),
-            Some(Some(v)) => problems.push(v),
+            None => in_file(
+                &x.file,
+                format!(
+                    "{} on {}: layout unknown after the rewrite",
+                    x.name, x.target
+                ),
+            ),
+            Some(Some(v)) => in_file(&x.file, v),
             Some(None) => {}
         }
     }
@@ -107,14 +161,17 @@ pub fn verify(
         if reorder::check_report(b) != Some(None) {
             continue;
         }
-        let key = (b.file.clone(), b.line, b.name.as_str(), b.target.triple);
+        let key = (same(&b.file), b.line, b.name.as_str(), b.target.triple);
         match by_key.get(&key).map(|s| reorder::check_report(s)) {
             Some(Some(None)) => {}
-            Some(Some(Some(v))) => problems.push(format!("{v} (valid before the rewrite)")),
-            Some(None) | None => problems.push(format!(
-                "{} on {}: laid out before the rewrite, not after",
-                b.name, b.target.triple
-            )),
+            Some(Some(Some(v))) => in_file(&b.file, format!("{v} (valid before the rewrite)")),
+            Some(None) | None => in_file(
+                &b.file,
+                format!(
+                    "{} on {}: laid out before the rewrite, not after",
+                    b.name, b.target.triple
+                ),
+            ),
         }
     }
     if problems.is_empty() {
@@ -126,48 +183,94 @@ pub fn verify(
 
 /// A scratch copy of the input paths.
 struct Mirror {
-    /// (original, copy) for each given path, raw and canonical.
+    /// (original, copy) for each copied path, raw and canonical.
     roots: Vec<(PathBuf, PathBuf)>,
-    /// The copies, in the order given (what the engine is called with).
+    /// What the engine is called with, one per given path, in the order given.
     paths: Vec<PathBuf>,
+    /// (canonical original, copy) of every file copied.
+    files: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Mirror {
+    /// Copies each given path once: a path inside another given directory (`src
+    /// src/a.rs`) is the copy inside that directory's copy, so the engine sees the
+    /// same overlap as it did the first time. A single file goes under `src/` when it
+    /// is under a `src` directory, so its module path is unchanged.
     fn build(paths: &[PathBuf], scratch: &Path) -> Result<Self, String> {
         let mut m = Mirror {
             roots: Vec::new(),
-            paths: Vec::new(),
+            paths: vec![PathBuf::new(); paths.len()],
+            files: Vec::new(),
         };
-        for (k, p) in paths.iter().enumerate() {
-            let root = scratch.join(k.to_string());
-            if !p.exists() {
+        let canon: Vec<Option<PathBuf>> = paths.iter().map(|p| p.canonicalize().ok()).collect();
+        // Outer paths first, so an inner one finds its outer copy.
+        let mut order: Vec<usize> = (0..paths.len()).collect();
+        order.sort_by_key(|&k| {
+            canon[k]
+                .as_ref()
+                .map_or(usize::MAX, |c| c.components().count())
+        });
+        for k in order {
+            let p = &paths[k];
+            let Some(cp) = &canon[k] else {
                 // The engine reports it again, as it did the first time.
-                m.paths.push(p.clone());
+                m.paths[k] = p.clone();
+                continue;
+            };
+            if let Some(inside) = map(&m.roots, cp, false) {
+                m.paths[k] = inside;
                 continue;
             }
+            let root = scratch.join(k.to_string());
             let copy = if p.is_dir() {
-                copy_tree(p, &root).map_err(|e| format!("copying {}: {e}", p.display()))?;
+                copy_tree(p, &root, &mut m.files)
+                    .map_err(|e| format!("copying {}: {e}", p.display()))?;
                 root
             } else {
                 let name = p
                     .file_name()
                     .ok_or_else(|| format!("{}: not a file", p.display()))?;
-                std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-                let copy = root.join(name);
-                std::fs::copy(p, &copy).map_err(|e| format!("copying {}: {e}", p.display()))?;
+                let under_src = p
+                    .ancestors()
+                    .skip(1)
+                    .find(|d| d.file_name().is_some_and(|n| n == "src"))
+                    .and_then(|src| p.strip_prefix(src).ok());
+                let copy = match under_src {
+                    Some(rel) => root.join("src").join(rel),
+                    None => root.join(name),
+                };
+                if let Some(dir) = copy.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                copy_file(p, &copy).map_err(|e| format!("copying {}: {e}", p.display()))?;
+                m.files.push((cp.clone(), copy.clone()));
                 copy
             };
             m.roots.push((p.clone(), copy.clone()));
-            if let (Ok(a), Ok(b)) = (p.canonicalize(), copy.canonicalize()) {
-                m.roots.push((a, b));
+            if let Ok(b) = copy.canonicalize() {
+                m.roots.push((cp.clone(), b));
             }
-            m.paths.push(copy);
+            m.paths[k] = copy;
         }
         Ok(m)
     }
 
-    fn to_mirror(&self, file: &Path) -> Option<PathBuf> {
-        map(&self.roots, file, false)
+    /// Every copy of `file`: a file reached through several names (a symlink in a
+    /// copied tree) has one copy per name, and each gets the new text.
+    fn copies_of(&self, file: &Path) -> Vec<PathBuf> {
+        let real = file.canonicalize().ok();
+        let mut out: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|(orig, _)| Some(orig) == real.as_ref())
+            .map(|(_, copy)| copy.clone())
+            .collect();
+        if let Some(m) = map(&self.roots, file, false)
+            && !out.contains(&m)
+        {
+            out.push(m);
+        }
+        out
     }
 
     fn to_original(&self, file: &Path) -> Option<PathBuf> {
@@ -191,9 +294,16 @@ fn map(roots: &[(PathBuf, PathBuf)], file: &Path, reverse: bool) -> Option<PathB
     None
 }
 
+/// A copy that is a new file with the default mode: the original's mode (0444) would
+/// keep the scratch copy from being rewritten.
+fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::write(to, std::fs::read(from)?)
+}
+
 /// Copies the files the engine may read (`.rs`, `.toml`), skipping `target` and
-/// hidden directories.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+/// hidden directories. A file that cannot be read is left out: the engine reported
+/// it the first time and reports its absence no worse.
+fn copy_tree(from: &Path, to: &Path, files: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -202,10 +312,16 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             if !s.starts_with('.') && s != "target" {
-                copy_tree(&entry.path(), &to.join(&name))?;
+                copy_tree(&entry.path(), &to.join(&name), files)?;
             }
         } else if s.ends_with(".rs") || s.ends_with(".toml") {
-            std::fs::copy(entry.path(), to.join(&name))?;
+            let Ok(bytes) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            std::fs::write(to.join(&name), bytes)?;
+            if let Ok(real) = entry.path().canonicalize() {
+                files.push((real, to.join(&name)));
+            }
         }
     }
     Ok(())

@@ -1,15 +1,19 @@
-//! `--format json`: one document in the schema of DESIGN.md.
+//! `--format json`: one document in schema 2, described by `docs/json.md` and checked
+//! against the JSON Schema `docs/report.schema.json`.
 //!
 //! Wire types live here, apart from the domain types of `analysis`, so the schema only
-//! changes on purpose (and `schema` is bumped when it does).
+//! changes on purpose (and `schema` is bumped when it does). Schema 2 adds, to schema
+//! 1: each struct's `package`, module `path`, `present`, `source`, the reason of every
+//! unknown number (`unknown`), the suggested field order (`optimal_order`) and the
+//! partner field of a pair finding (`partner`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{Analysis, FileError, Finding, StructReport};
+use crate::analysis::{Analysis, FileError, Finding, NumberSource, Presence, StructReport};
 use crate::render::display_path;
 
 /// Schema version written in every document.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 /// The whole document.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -27,6 +31,17 @@ pub struct Document {
 pub struct Struct {
     /// Name as written.
     pub name: String,
+    /// Module path and name inside the crate, e.g. `crate::ring::Ring`.
+    pub path: String,
+    /// The cargo package, `null` when the input is a plain directory or file.
+    pub package: Option<String>,
+    /// `"yes"`, or `"unknown"` when the struct exists only if a cfg the tool cannot
+    /// know holds (the reason is in `present_reason`).
+    pub present: String,
+    /// Why `present` is `"unknown"`, else `null`.
+    pub present_reason: Option<String>,
+    /// Where the numbers come from: `"static"` (this tool's engine) or `"rustc"`.
+    pub source: String,
     /// Source file, `/`-separated.
     pub file: String,
     /// 1-based line.
@@ -47,6 +62,11 @@ pub struct Struct {
     pub padding: Option<usize>,
     /// Size of the best field order, `null` if unknown.
     pub optimal_size: Option<usize>,
+    /// The best field order (field names), `null` when it is the current one or unknown.
+    pub optimal_order: Option<Vec<String>>,
+    /// Why a number of this struct or its fields is `null` (the first reason), else
+    /// `null`.
+    pub unknown: Option<String>,
     /// Fields in declaration order.
     pub fields: Vec<Field>,
     /// Findings.
@@ -80,6 +100,10 @@ pub struct Diagnostic {
     pub message: String,
     /// The field it is about.
     pub field: Option<String>,
+    /// The other field of a pair finding.
+    pub partner: Option<String>,
+    /// 1-based line the finding points at.
+    pub line: usize,
 }
 
 /// One input problem.
@@ -105,8 +129,21 @@ impl Document {
 }
 
 fn wire_struct(s: &StructReport) -> Struct {
+    let (present, present_reason) = match &s.present {
+        Presence::Yes => ("yes".to_string(), None),
+        Presence::Unknown(why) => ("unknown".to_string(), Some(why.clone())),
+    };
     Struct {
         name: s.name.clone(),
+        path: s.path.clone(),
+        package: (!s.id.package.is_empty()).then(|| s.id.package.clone()),
+        present,
+        present_reason,
+        source: match s.source {
+            NumberSource::Static => "static",
+            NumberSource::Rustc => "rustc",
+        }
+        .to_string(),
         file: display_path(&s.file),
         line: s.line,
         column: s.column,
@@ -117,6 +154,12 @@ fn wire_struct(s: &StructReport) -> Struct {
         cache_line: s.line_size,
         padding: s.padding(),
         optimal_size: s.optimal_size,
+        optimal_order: s.optimal_order.as_ref().map(|o| {
+            o.iter()
+                .filter_map(|&i| s.fields.get(i).map(|f| f.name.clone()))
+                .collect()
+        }),
+        unknown: s.unknown.clone(),
         fields: s
             .fields
             .iter()
@@ -138,6 +181,8 @@ fn wire_finding(f: &Finding) -> Diagnostic {
         severity: f.severity.as_str().to_string(),
         message: f.message.clone(),
         field: f.field.clone(),
+        partner: f.partner.clone(),
+        line: f.line,
     }
 }
 
@@ -172,7 +217,7 @@ mod tests {
             k
         };
         assert_eq!(keys(&v), ["errors", "schema", "structs"]);
-        assert_eq!(v["schema"], 1);
+        assert_eq!(v["schema"], 2);
         let s = &v["structs"][0];
         assert_eq!(
             keys(s),
@@ -185,11 +230,18 @@ mod tests {
                 "file",
                 "line",
                 "name",
+                "optimal_order",
                 "optimal_size",
+                "package",
                 "padding",
+                "path",
+                "present",
+                "present_reason",
                 "repr",
                 "size",
-                "target"
+                "source",
+                "target",
+                "unknown"
             ]
         );
         assert_eq!(
@@ -198,7 +250,7 @@ mod tests {
         );
         assert_eq!(
             keys(&s["diagnostics"][0]),
-            ["code", "field", "message", "severity"]
+            ["code", "field", "line", "message", "partner", "severity"]
         );
         assert_eq!(keys(&v["errors"][0]), ["file", "line", "message"]);
     }
@@ -216,6 +268,12 @@ mod tests {
             (Some(24), Some(8), Some(14), Some(16))
         );
         assert_eq!(w.repr, "C");
+        assert_eq!(w.path, "crate::Waste");
+        assert_eq!((w.present.as_str(), w.source.as_str()), ("yes", "static"));
+        assert_eq!(
+            w.optimal_order.as_deref(),
+            Some(&["b".to_string(), "a".into(), "c".into()][..])
+        );
         assert_eq!(
             w.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
             ["a", "b", "c"]
@@ -225,6 +283,14 @@ mod tests {
         let o = &doc.structs[3];
         assert_eq!((o.size, o.align, o.padding), (None, None, None));
         assert_eq!(o.fields[1].offset, None);
+        assert_eq!(
+            o.unknown.as_deref(),
+            Some("type `Foreign` is not defined in this crate")
+        );
+        assert_eq!(
+            doc.structs[1].diagnostics[0].partner.as_deref(),
+            Some("head")
+        );
         assert_eq!(doc.errors[0].line, Some(3));
         let raw: serde_json::Value = serde_json::from_str(&render(&sample::analysis())).unwrap();
         assert!(raw["structs"][3]["size"].is_null());

@@ -2,6 +2,8 @@
 
 pub mod explain;
 pub mod json;
+pub mod markdown;
+pub mod model;
 pub mod sarif;
 pub mod text;
 
@@ -11,12 +13,14 @@ pub(crate) mod sample;
 /// Output format of `report`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// pahole-style tables, then one line per finding.
+    /// pahole-style tables per distinct layout, then one line per finding.
     Text,
-    /// One JSON document (schema 1, DESIGN.md).
+    /// One JSON document (schema 2, docs/json.md).
     Json,
     /// SARIF 2.1.0, for code-scanning services.
     Sarif,
+    /// A markdown table of failing and changed structs, for a pull-request comment.
+    Markdown,
 }
 
 /// `--color`.

@@ -1,46 +1,114 @@
 //! `--format sarif`: SARIF 2.1.0 as GitHub code scanning accepts it.
 //!
-//! One rule per `layout::Code`; one result per finding (per target: the message and
-//! the fingerprint name the target); input errors become tool execution notifications.
+//! One rule per `layout::Code` (its help is `layout-cli explain CODE`), plus
+//! `layout-changed` for `--baseline`. One result per grouped finding (not per target):
+//! the targets it holds on are in the result's `properties.targets`. Fingerprints come
+//! from the struct's path, the code, the field and the partner field, so they are stable
+//! across runs and line moves, and distinct. URIs are relative to the source root (see
+//! [`source_root`]) under the `%SRCROOT%` base. Input errors become tool execution
+//! notifications.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::analysis::{Analysis, Finding, StructReport};
+use crate::analysis::StructReport;
 use crate::render::display_path;
+use crate::render::model::{Group, GroupedFinding, Report};
+use crate::snapshot::Change;
 use layout::Code;
 
 /// The SARIF schema the document claims.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where the tool is documented (the workspace's `repository`).
-pub const INFORMATION_URI: &str = "https://example.invalid/cachelayout";
+
+/// The rule id of a `--baseline` change.
+pub const CHANGED: &str = "layout-changed";
+
+/// Where URIs start.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The source root: URIs are relative to it. `None`: as the paths were given.
+    pub root: Option<PathBuf>,
+}
+
+/// The directory SARIF URIs are relative to, found from `start` (the current
+/// directory) upwards: the nearest directory whose Cargo.toml has a `[workspace]`
+/// table, else the nearest with a `.git`, else the nearest with a Cargo.toml, else
+/// `start` itself.
+pub fn source_root(start: &Path) -> PathBuf {
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let has_workspace = |d: &Path| {
+        std::fs::read_to_string(d.join("Cargo.toml"))
+            .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"))
+    };
+    let found = start
+        .ancestors()
+        .find(|d| has_workspace(d))
+        .or_else(|| start.ancestors().find(|d| d.join(".git").exists()))
+        .or_else(|| start.ancestors().find(|d| d.join("Cargo.toml").is_file()));
+    found.unwrap_or(&start).to_path_buf()
+}
+
+/// `file` relative to the root, `/`-separated; as given when it is not under the root.
+fn uri(file: &Path, o: &Options) -> String {
+    if let Some(root) = &o.root
+        && let Ok(abs) = file.canonicalize()
+        && let Ok(rel) = abs.strip_prefix(root)
+    {
+        return display_path(rel);
+    }
+    display_path(file)
+}
 
 /// The document, pretty-printed, with a trailing newline.
-pub fn render(a: &Analysis) -> String {
-    let mut out = serde_json::to_string_pretty(&document(a)).unwrap_or_default();
+pub fn render(r: &Report<'_>, changes: &[Change], o: &Options) -> String {
+    let mut out = serde_json::to_string_pretty(&document(r, changes, o)).unwrap_or_default();
     out.push('\n');
     out
 }
 
 /// The document as a JSON value.
-pub fn document(a: &Analysis) -> Value {
-    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    let results: Vec<Value> = a
+pub fn document(r: &Report<'_>, changes: &[Change], o: &Options) -> Value {
+    let mut rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    rules.push(json!({
+        "id": CHANGED,
+        "shortDescription": { "text": "A struct's layout differs from the --baseline lockfile" },
+        "fullDescription": { "text": "The struct's size, alignment or a field's offset differs from what `layout-cli snapshot` recorded in the baseline lockfile. Review the change; if it is intended, write a new lockfile with `layout-cli snapshot`." },
+        "help": { "text": "Write a new lockfile with `layout-cli snapshot -o FILE` when the change is intended." },
+        "defaultConfiguration": { "level": "error" },
+    }));
+    let mut results: Vec<Value> = r
         .structs
         .iter()
-        .flat_map(|s| s.diagnostics.iter().map(move |f| result(s, f)))
+        .flat_map(|g| g.findings.iter().map(move |f| result(g, f, o)))
         .collect();
-    let notifications: Vec<Value> = a
+    // "path on triple" -> the struct, built once (not one scan per change).
+    let mut subjects: HashMap<String, &StructReport> = HashMap::new();
+    for g in &r.structs {
+        for t in g.layouts.iter().flat_map(|l| &l.targets) {
+            subjects
+                .entry(format!("{} on {}", g.first.path, t.triple))
+                .or_insert(g.first);
+        }
+    }
+    results.extend(
+        changes
+            .iter()
+            .map(|c| change(subjects.get(&c.subject).copied(), c, o)),
+    );
+    let notifications: Vec<Value> = r
         .errors
         .iter()
         .map(|e| {
             let mut region = serde_json::Map::new();
             if let Some(l) = e.line {
-                region.insert("startLine".into(), json!(l));
+                region.insert("startLine".into(), json!(l.max(1)));
                 if let Some(c) = e.column {
-                    region.insert("startColumn".into(), json!(c));
+                    region.insert("startColumn".into(), json!(c.max(1)));
                 }
             }
-            let mut physical = json!({ "artifactLocation": artifact(&display_path(&e.file)) });
+            let mut physical = json!({ "artifactLocation": artifact(&uri(&e.file, o)) });
             if !region.is_empty() {
                 physical["region"] = Value::Object(region);
             }
@@ -51,18 +119,23 @@ pub fn document(a: &Analysis) -> Value {
             })
         })
         .collect();
+    let mut driver = json!({
+        "name": "layout-cli",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    // Only a real address: the workspace's `repository`, unless it is a placeholder.
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    if !repo.is_empty() && !repo.contains(".invalid") {
+        driver["informationUri"] = json!(repo);
+    }
     json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "layout-cli",
-                "informationUri": INFORMATION_URI,
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
+            "tool": { "driver": driver },
             "invocations": [{
-                "executionSuccessful": a.errors.is_empty(),
+                "executionSuccessful": r.errors.is_empty(),
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
@@ -75,7 +148,7 @@ fn rule(c: Code) -> Value {
         "id": c.as_str(),
         "shortDescription": { "text": c.summary() },
         "fullDescription": { "text": c.explanation() },
-        "help": { "text": format!("layout-cli explain {}", c.as_str()) },
+        "help": { "text": crate::render::explain::one(c.as_str()).unwrap_or_default() },
         "defaultConfiguration": { "level": c.severity().as_str() },
     })
 }
@@ -84,27 +157,52 @@ fn artifact(uri: &str) -> Value {
     json!({ "uri": uri, "uriBaseId": "%SRCROOT%" })
 }
 
-fn result(s: &StructReport, f: &Finding) -> Value {
+fn result(g: &Group<'_>, f: &GroupedFinding<'_>, o: &Options) -> Value {
     let rule_index = Code::ALL.iter().position(|&c| c == f.code).unwrap_or(0);
-    let key = format!(
-        "{}|{}|{}|{}",
-        f.code.as_str(),
-        s.path,
-        f.field.as_deref().unwrap_or(""),
-        s.target.triple
-    );
+    let targets: Vec<&str> = f.targets.iter().map(|t| t.triple).collect();
+    let mut message = f.message().to_string();
+    if f.variants.len() > 1 {
+        for v in &f.variants[1..] {
+            let ts: Vec<&str> = v.targets.iter().map(|t| t.short).collect();
+            message.push_str(&format!(" (on {}: {})", ts.join(", "), v.message));
+        }
+    }
     json!({
         "ruleId": f.code.as_str(),
         "ruleIndex": rule_index,
         "level": f.severity.as_str(),
-        "message": { "text": f.message },
+        "message": { "text": message },
         "locations": [{ "physicalLocation": {
-            "artifactLocation": artifact(&display_path(&s.file)),
+            "artifactLocation": artifact(&uri(&g.first.file, o)),
             "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) },
         }}],
-        "partialFingerprints": { "layoutFinding/v1": format!("{:016x}", fnv1a(&key)) },
-        "properties": { "target": s.target.triple, "struct": s.path },
+        "partialFingerprints": { "layoutFinding/v2": format!("{:016x}", fnv1a(&g.finding_key(f))) },
+        "properties": {
+            "targets": targets,
+            "struct": g.id.key(),
+            "field": f.field,
+            "partner": f.partner,
+        },
     })
+}
+
+/// A `--baseline` change as a result, at the struct it is about when it still exists.
+fn change(at: Option<&StructReport>, c: &Change, o: &Options) -> Value {
+    let mut res = json!({
+        "ruleId": CHANGED,
+        "ruleIndex": Code::ALL.len(),
+        "level": "error",
+        "message": { "text": format!("{}: {}", c.subject, c.message) },
+        "partialFingerprints": { "layoutFinding/v2": format!("{:016x}", fnv1a(&format!("{CHANGED}|{}|{}", c.subject, c.message))) },
+        "properties": { "subject": c.subject },
+    });
+    if let Some(s) = at {
+        res["locations"] = json!([{ "physicalLocation": {
+            "artifactLocation": artifact(&uri(&s.file, o)),
+            "region": { "startLine": s.line.max(1), "startColumn": s.column.max(1) },
+        }}]);
+    }
+    res
 }
 
 /// FNV-1a: a stable fingerprint across runs and platforms (std's hasher is not).
@@ -135,7 +233,7 @@ pub fn problems(doc: &Value) -> Vec<String> {
     let driver = &run["tool"]["driver"];
     need(driver["name"].is_string(), "tool.driver.name");
     need(
-        driver["informationUri"].is_string(),
+        driver["informationUri"].is_null() || driver["informationUri"].is_string(),
         "tool.driver.informationUri",
     );
     let rules = driver["rules"].as_array().cloned().unwrap_or_default();
@@ -183,6 +281,9 @@ pub fn problems(doc: &Value) -> Vec<String> {
                 .is_some_and(|t| !t.is_empty()),
             "result message.text",
         );
+        if res["ruleId"] == CHANGED && res["locations"].is_null() {
+            continue; // a removed struct has no place left to point at
+        }
         let loc = &res["locations"][0]["physicalLocation"];
         let uri = loc["artifactLocation"]["uri"].as_str().unwrap_or("/");
         need(
@@ -208,14 +309,18 @@ mod tests {
     use super::*;
     use crate::render::sample;
 
+    fn doc_of(a: &crate::analysis::Analysis) -> Value {
+        document(&Report::new(a, 0), &[], &Options::default())
+    }
+
     #[test]
     fn sample_is_valid() {
-        let doc: Value = serde_json::from_str(&render(&sample::analysis())).unwrap();
+        let doc: Value = doc_of(&sample::analysis());
         assert_eq!(problems(&doc), Vec::<String>::new());
         let run = &doc["runs"][0];
         assert_eq!(
             run["tool"]["driver"]["rules"].as_array().unwrap().len(),
-            Code::ALL.len()
+            Code::ALL.len() + 1
         );
         let results = run["results"].as_array().unwrap();
         assert_eq!(results.len(), 3);
@@ -237,7 +342,7 @@ mod tests {
 
     #[test]
     fn problems_are_found() {
-        let mut doc = document(&sample::analysis());
+        let mut doc = doc_of(&sample::analysis());
         doc["runs"][0]["results"][0]["level"] = json!("fatal");
         doc["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
             json!("/abs/x.rs");

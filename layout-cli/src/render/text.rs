@@ -1,25 +1,41 @@
-//! `--format text`: a pahole-style table per struct and target, then one
-//! betteralign-style line per finding (`file:line:col: code: message`).
+//! `--format text`: struct by struct, a pahole-style table per distinct layout (headed
+//! by the targets that share it), then one line per finding in rustc's style
+//! (`warning[code]: file:line:col: message`, with the targets it holds on and why it
+//! matters), then a one-line summary of counts by severity and code.
 //!
 //! Fields are drawn in memory order with `offset size align`, holes and tail padding
 //! as `/* XXX N bytes hole */`, a `--- cache line N (offset M) ---` marker at every
 //! line boundary, each `#[layout]` annotation with ✓ (holds) or ✗ and the failing
-//! codes, and the totals. The marks are the same with and without colour, so what a
-//! snapshot shows is what a terminal shows.
+//! codes, and the totals. The marks and the severity words are the same with and
+//! without colour, so what a snapshot or a CI log shows is what a terminal shows.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use layout::{Code, Severity};
 
-use crate::analysis::{Analysis, FieldReport, Finding, StructReport};
+use crate::analysis::{FieldReport, StructReport};
 use crate::render::display_path;
+use crate::render::model::{GroupedFinding, Report, target_list};
+
+/// What to print.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Tables, findings and the summary.
+    #[default]
+    Full,
+    /// Findings and the summary (`--quiet`).
+    Quiet,
+    /// The summary line only (`--summary`), after any input errors.
+    Summary,
+}
 
 /// How to draw.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
     /// ANSI colour for severities and marks.
     pub color: bool,
+    /// What to print.
+    pub mode: Mode,
 }
 
 const PASS: &str = "✓";
@@ -52,19 +68,28 @@ impl Paint {
 }
 
 /// The whole report.
-pub fn render(a: &Analysis, opts: Options) -> String {
+pub fn render(r: &Report<'_>, opts: Options) -> String {
     let p = Paint { on: opts.color };
     let mut out = String::new();
-    for s in &a.structs {
-        table(&mut out, s, &p);
-        out.push('\n');
-    }
-    for s in &a.structs {
-        for f in &s.diagnostics {
-            finding_line(&mut out, s, f, &p);
+    if opts.mode == Mode::Full {
+        for g in &r.structs {
+            for l in &g.layouts {
+                header(&mut out, l.report, &target_list(&l.targets));
+                let note = line_note(&l.line_sizes);
+                table(&mut out, l.report, &p, note.as_deref());
+                out.push('\n');
+            }
         }
     }
-    for e in &a.errors {
+    if opts.mode != Mode::Summary {
+        for g in &r.structs {
+            for f in &g.findings {
+                finding_lines(&mut out, g.first, f, r.targets.len(), &p);
+            }
+        }
+    }
+    // Input errors even with --summary: they make the exit code 2, so say why.
+    for e in r.errors {
         let mut at = display_path(&e.file);
         if let Some(l) = e.line {
             let _ = write!(at, ":{l}");
@@ -74,54 +99,83 @@ pub fn render(a: &Analysis, opts: Options) -> String {
         }
         let _ = writeln!(
             out,
-            "{at}: {}: {}",
+            "{}: {at}: {}",
             p.severity(Severity::Error, "error"),
             e.message
         );
     }
-    summary(&mut out, a);
+    summary(&mut out, r);
     out
 }
 
-fn finding_line(out: &mut String, s: &StructReport, f: &Finding, p: &Paint) {
+fn finding_lines(
+    out: &mut String,
+    s: &StructReport,
+    f: &GroupedFinding<'_>,
+    all: usize,
+    p: &Paint,
+) {
+    let label = format!("{}[{}]", f.severity.as_str(), f.code.as_str());
     let _ = writeln!(
         out,
-        "{}:{}:{}: {}: {}",
+        "{}: {}:{}:{}: {}",
+        p.severity(f.severity, &label),
         display_path(&s.file),
         f.line,
         f.column,
-        p.severity(f.severity, f.code.as_str()),
-        f.message
+        f.message()
     );
+    for (i, v) in f.variants.iter().enumerate() {
+        let every = if all > 1 && v.targets.len() == all && f.variants.len() == 1 {
+            " (every target)"
+        } else {
+            ""
+        };
+        if i == 0 {
+            let _ = writeln!(out, "    on {}{every}", target_list(&v.targets));
+        } else {
+            let _ = writeln!(out, "    on {}: {}", target_list(&v.targets), v.message);
+        }
+    }
+    let _ = writeln!(out, "    why: {}", f.code.summary());
 }
 
-fn summary(out: &mut String, a: &Analysis) {
-    let structs: BTreeSet<(&std::path::Path, &str)> = a
-        .structs
-        .iter()
-        .map(|s| (s.file.as_path(), s.path.as_str()))
-        .collect();
-    let targets: BTreeSet<&str> = a.structs.iter().map(|s| s.target.triple).collect();
-    let count = |sev| {
-        a.structs
-            .iter()
-            .flat_map(|s| &s.diagnostics)
-            .filter(|f| f.severity == sev)
-            .count()
-    };
+fn summary(out: &mut String, r: &Report<'_>) {
+    let layouts: usize = r.structs.iter().map(|g| g.layouts.len()).sum();
     // Unknown layouts are not findings (nothing is wrong that we know of), but a rule
     // was not checked for them: say how many, so a clean run does not overstate.
-    let unchecked = a.structs.iter().filter(|s| !checked(s)).count();
+    let unchecked = r
+        .structs
+        .iter()
+        .flat_map(|g| &g.layouts)
+        .filter(|l| !checked(l.report))
+        .count();
+    let by = |sev: Severity| -> String {
+        let n = r.count(sev);
+        let word = plural(n, sev.as_str());
+        let codes: Vec<String> = r
+            .counts()
+            .iter()
+            .filter(|((s, _), _)| s.0 == sev)
+            .map(|((_, c), n)| format!("{} {n}", c.as_str()))
+            .collect();
+        if codes.is_empty() {
+            word
+        } else {
+            format!("{word} ({})", codes.join(", "))
+        }
+    };
     let _ = writeln!(
         out,
-        "{} on {}: {}, {}; {}; {} of {} unchecked (unknown layout)",
-        plural(structs.len(), "struct"),
-        plural(targets.len(), "target"),
-        plural(count(Severity::Error), "error"),
-        plural(count(Severity::Warning), "warning"),
-        plural(a.errors.len(), "input error"),
+        "{} on {} ({}): {}, {}, {} allowed; {}; {} unchecked (unknown layout)",
+        plural(r.structs.len(), "struct"),
+        plural(r.targets.len(), "target"),
+        plural(layouts, "distinct layout"),
+        by(Severity::Error),
+        by(Severity::Warning),
+        r.allowed,
+        plural(r.errors.len(), "input error"),
         unchecked,
-        plural(a.structs.len(), "layout"),
     );
 }
 
@@ -131,6 +185,47 @@ fn plural(n: usize, what: &str) -> String {
     } else {
         format!("{n} {what}s")
     }
+}
+
+/// The table of one layout without its header line and without colour: two targets
+/// whose bodies are equal share one table. A struct that fits in one cache line looks
+/// the same whatever the line size (no line markers, one line), so its line size is
+/// left out: the totals row then lists the sizes per target.
+pub fn body(s: &StructReport) -> String {
+    let mut out = String::new();
+    let fits = s.size.is_some_and(|z| z <= s.line_size);
+    table(
+        &mut out,
+        s,
+        &Paint { on: false },
+        fits.then_some("of ? bytes"),
+    );
+    out
+}
+
+/// `of 64 bytes (128 on aarch64-macos; 256 on s390x-linux)` when the targets of one
+/// table have different line sizes; `None` (the table's own size) when they agree.
+fn line_note(sizes: &[(usize, Vec<&'static layout::target::TargetInfo>)]) -> Option<String> {
+    let (first, rest) = sizes.split_first()?;
+    if rest.is_empty() {
+        return None;
+    }
+    let others: Vec<String> = rest
+        .iter()
+        .map(|(n, ts)| format!("{n} on {}", target_list(ts)))
+        .collect();
+    Some(format!("of {} bytes ({})", first.0, others.join("; ")))
+}
+
+fn header(out: &mut String, s: &StructReport, targets: &str) {
+    let _ = writeln!(
+        out,
+        "struct {} {{  // {}:{}, repr({}), on {targets}",
+        s.name,
+        display_path(&s.file),
+        s.line,
+        s.repr_text
+    );
 }
 
 /// One row of a table, placed by byte offset.
@@ -153,18 +248,16 @@ enum Row<'a> {
     },
 }
 
-fn table(out: &mut String, s: &StructReport, p: &Paint) {
-    let _ = writeln!(
-        out,
-        "struct {} {{  // {}:{}, target {}, repr({})",
-        s.name,
-        display_path(&s.file),
-        s.line,
-        s.target.short,
-        s.repr_text
-    );
+/// `line_note` replaces the totals row's `of N bytes` (see [`line_note`]).
+fn table(out: &mut String, s: &StructReport, p: &Paint, line_note: Option<&str>) {
     if let Some(why) = &s.unknown {
         let _ = writeln!(out, "    /* unknown: {why} */");
+    }
+    if let crate::analysis::Presence::Unknown(why) = &s.present {
+        let _ = writeln!(
+            out,
+            "    /* present only if a cfg this tool cannot know holds: {why} */"
+        );
     }
     let width = s
         .fields
@@ -208,7 +301,7 @@ fn table(out: &mut String, s: &StructReport, p: &Paint) {
             }
         }
     }
-    totals(out, s);
+    totals(out, s, line_note);
     if let Some(a) = struct_annotation(s, p) {
         let _ = writeln!(out, "    /* {a} */");
     }
@@ -320,7 +413,7 @@ fn line_markers<'a>(
     out
 }
 
-fn totals(out: &mut String, s: &StructReport) {
+fn totals(out: &mut String, s: &StructReport, line_note: Option<&str>) {
     let (Some(size), Some(align)) = (s.size, s.align) else {
         let _ = writeln!(
             out,
@@ -348,10 +441,10 @@ fn totals(out: &mut String, s: &StructReport) {
     } else {
         size.div_ceil(s.line_size).to_string()
     };
+    let of = line_note.map_or_else(|| format!("of {} bytes", s.line_size), str::to_string);
     let _ = writeln!(
         out,
-        "    /* size: {size}, align: {align}, padding: {padding}, lines: {lines} of {} bytes */",
-        s.line_size
+        "    /* size: {size}, align: {align}, padding: {padding}, lines: {lines} {of} */"
     );
 }
 

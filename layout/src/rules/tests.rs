@@ -1,3 +1,6 @@
+extern crate std;
+use std::{vec, vec::Vec};
+
 use super::*;
 use crate::{FieldIntent, ReprInfo, StructExpect, target::X86_64_LINUX};
 
@@ -226,4 +229,114 @@ fn assert_panics_with_message() {
     let mut l = GOOD;
     l.expect.size = Some(64);
     assert_all(&l);
+}
+
+/// A finding's rule, field and other field.
+type Found = (Code, Option<usize>, Option<usize>);
+
+/// Every pair finding the brute-force loops give, sorted.
+fn brute_pairs(l: &StructLayout<'_>) -> Vec<Found> {
+    let n = l.fields.len();
+    let mut out = Vec::new();
+    for i in 0..n {
+        for j in 0..n {
+            out.extend(check_pair(l, i, j));
+        }
+        for j in 0..i {
+            out.extend(warn_adjacent(l, i, j));
+        }
+    }
+    let mut out: Vec<_> = out.iter().map(|v| (v.code, v.field, v.other)).collect();
+    out.sort_by_key(|&(c, f, o)| (c.as_str(), f, o));
+    out
+}
+
+fn fast_pairs(l: &StructLayout<'_>) -> (Vec<Found>, u64) {
+    let mut scratch = vec![0; l.fields.len()];
+    let mut out = Vec::new();
+    let work = each_pair_violation(l, &mut scratch, |v| out.push((v.code, v.field, v.other)));
+    out.sort_by_key(|&(c, f, o)| (c.as_str(), f, o));
+    (out, work)
+}
+
+const GROUPS: [&str; 3] = ["a", "b", "c"];
+
+/// A repr(C)-like layout of `n` fields with pseudo-random sizes and intents.
+fn random_fields(n: usize, seed: u64, overlap: bool) -> (Vec<FieldLayout<'static>>, usize) {
+    let mut x = seed;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as usize
+    };
+    let mut fields = Vec::new();
+    let mut end = 0;
+    for _ in 0..n {
+        let size = [0, 1, 2, 4, 8, 8, 16, 64, 100, 200][next() % 10];
+        let mut f = field("f", end, size);
+        if overlap && next() % 4 == 0 {
+            f.offset = end.saturating_sub(size / 2 + 1);
+        }
+        f.intent.group = match next() % 5 {
+            0..=2 => Some(GROUPS[next() % 3]),
+            _ => None,
+        };
+        f.intent.isolated = next() % 13 == 0;
+        f.intent.pad = next() % 17 == 0;
+        end = end.max(f.offset + size) + next() % 3;
+        fields.push(f);
+    }
+    (fields, end.next_multiple_of(8).max(8))
+}
+
+#[test]
+fn pair_findings_match_every_pair() {
+    for seed in 0..300 {
+        for overlap in [false, true] {
+            let n = 1 + (seed as usize % 40);
+            let (fields, size) = random_fields(n, seed, overlap);
+            for (line, span) in [(64, 128), (64, 64), (128, 128), (32, 128), (48, 128)] {
+                let mut l = layout(&fields, size);
+                l.line = line;
+                l.prefetch_span = span;
+                assert_eq!(
+                    fast_pairs(&l).0,
+                    brute_pairs(&l),
+                    "seed {seed} overlap {overlap} line {line} span {span}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pair_rules_do_work_linear_in_fields_plus_findings() {
+    // Small fields of one group: nothing to report, and no pair is looked at twice.
+    let count = |n: usize, groups: &[&'static str]| {
+        let fields: Vec<FieldLayout<'static>> = (0..n)
+            .map(|i| {
+                let mut f = field("f", i, 1);
+                f.intent.group = Some(groups[i % groups.len()]);
+                f
+            })
+            .collect();
+        let l = layout(&fields, n.next_multiple_of(64));
+        let (found, work) = fast_pairs(&l);
+        (found.len() as u64, work)
+    };
+    // Whole 128-byte blocks, so both sizes have the same work per field.
+    let (k1, w1) = count(8_192, &["a"]);
+    let (k2, w2) = count(16_384, &["a"]);
+    assert_eq!((k1, k2), (0, 0));
+    assert!(w2 <= 2 * w1, "{w1} {w2}");
+    // One comparison per pair of fields within one 128-byte block: under 128 each.
+    assert!(w1 <= 8_192 * 128, "{w1}");
+    // Two groups interleaved byte by byte: every cross pair on a line is a finding;
+    // the work is bounded by the findings, not by n².
+    let (k, w) = count(8_000, &["a", "b"]);
+    assert!(k > 0 && w <= k + 8_000 * 128, "{k} {w}");
+    // 100,000 fields: a handful of million comparisons, not 10^10.
+    let (_, w) = count(100_000, &["a"]);
+    assert!(w <= 100_000 * 128, "{w}");
 }

@@ -1,8 +1,9 @@
 use super::*;
+use crate::analysis::Analysis;
 use crate::render::sample;
 
 fn plain(a: &Analysis) -> String {
-    render(a, Options { color: false })
+    render(&Report::new(a, 0), Options::default())
 }
 
 #[test]
@@ -15,7 +16,7 @@ fn waste_table_in_memory_order_with_holes() {
     crate::diag::diagnose(&mut a);
     let got = plain(&a);
     let want = "\
-struct Waste {  // src/lib.rs:1, target x86_64-linux, repr(C)
+struct Waste {  // src/lib.rs:1, repr(C), on x86_64-linux
     a: u8,                   /*     0     1     1 */
     /* XXX 7 bytes hole at 1 */
     b: u64,                  /*     8     8     8 */
@@ -24,8 +25,10 @@ struct Waste {  // src/lib.rs:1, target x86_64-linux, repr(C)
     /* size: 24, align: 8, padding: 14 (holes 7, tail 7), lines: 1 of 64 bytes */
 };
 
-src/lib.rs:1:12: padding-waste: Waste: struct of size 24 could be 16 with the order { b, a, c } (target x86_64-linux)
-1 struct on 1 target: 0 errors, 1 warning; 0 input errors; 0 of 1 layout unchecked (unknown layout)
+warning[padding-waste]: src/lib.rs:1:12: Waste: struct of size 24 could be 16 with the order { b, a, c }
+    on x86_64-linux
+    why: reordering the fields would make the struct smaller
+1 struct on 1 target (1 distinct layout): 0 errors, 1 warning (padding-waste 1), 0 allowed; 0 input errors; 0 unchecked (unknown layout)
 ";
     assert_eq!(got, want, "\n{got}");
 }
@@ -49,7 +52,7 @@ fn line_markers_marks_and_memory_order() {
     assert_eq!(
         table,
         [
-            "struct Ring {  // src/lib.rs:10, target x86_64-linux, repr(C, align(64))",
+            "struct Ring {  // src/lib.rs:10, repr(C, align(64)), on x86_64-linux",
             "    tail: AtomicU64,         /*     0     8     8 */  #[layout(group = \"c\", isolated)] ✓",
             "    /* XXX 56 bytes hole at 8 */",
             "    --- cache line 1 (offset 64) ---",
@@ -62,7 +65,7 @@ fn line_markers_marks_and_memory_order() {
         ],
         "\n{got}"
     );
-    assert!(got.contains("src/lib.rs:12:5: adjacent-line: Ring::tail (group \"c\") and Ring::head (group \"p\") are in one 128-byte prefetch block (block 0) (target x86_64-linux)\n"), "{got}");
+    assert!(got.contains("warning[adjacent-line]: src/lib.rs:12:5: Ring::tail (group \"c\") and Ring::head (group \"p\") are in one 128-byte prefetch block (block 0)\n"), "{got}");
 }
 
 #[test]
@@ -82,17 +85,17 @@ fn failing_field_gets_a_cross_with_its_codes() {
     );
     assert!(got.contains("    tail: AtomicU64,         /*     8     8     8 */  #[layout(group = \"c\")] ✗ false-sharing\n"), "{got}");
     assert!(got.contains(
-        "1 struct on 1 target: 1 error, 0 warnings; 0 input errors; 0 of 1 layout unchecked"
+        "1 struct on 1 target (1 distinct layout): 1 error (false-sharing 1), 0 warnings, 0 allowed; 0 input errors; 0 unchecked"
     ));
 }
 
 #[test]
 fn unknown_layout_shows_question_marks_and_reason() {
     let got = plain(&sample::analysis());
-    assert!(got.contains("struct Opaque {  // src/lib.rs:30, target x86_64-linux, repr(C)\n    /* unknown: type `Foreign` is not defined in this crate */\n    a: u32,                  /*     0     4     4 */\n    b: Foreign,              /*     ?     ?     ? */\n    /* size: ?, align: ?, padding: ?, lines: ? */\n};\n"), "{got}");
-    assert!(got.contains("src/broken.rs:3:1: error: expected `;`\n"));
+    assert!(got.contains("struct Opaque {  // src/lib.rs:30, repr(C), on x86_64-linux\n    /* unknown: type `Foreign` is not defined in this crate */\n    a: u32,                  /*     0     4     4 */\n    b: Foreign,              /*     ?     ?     ? */\n    /* size: ?, align: ?, padding: ?, lines: ? */\n};\n"), "{got}");
+    assert!(got.contains("error: src/broken.rs:3:1: expected `;`\n"));
     assert!(
-        got.ends_with("4 structs on 1 target: 1 error, 2 warnings; 1 input error; 1 of 4 layouts unchecked (unknown layout)\n"),
+        got.ends_with("4 structs on 1 target (4 distinct layouts): 1 error (false-sharing 1), 2 warnings (padding-waste 1, possible-false-sharing 1), 0 allowed; 1 input error; 1 unchecked (unknown layout)\n"),
         "{got}"
     );
     assert!(!got.contains('\x1b'));
@@ -100,9 +103,19 @@ fn unknown_layout_shows_question_marks_and_reason() {
 
 #[test]
 fn colour_only_when_asked() {
-    let got = render(&sample::analysis(), Options { color: true });
-    assert!(got.contains("\x1b[1;31mfalse-sharing\x1b[0m"), "{got}");
-    assert!(got.contains("\x1b[1;33mpadding-waste\x1b[0m"));
+    let a = sample::analysis();
+    let got = render(
+        &Report::new(&a, 0),
+        Options {
+            color: true,
+            ..Options::default()
+        },
+    );
+    assert!(
+        got.contains("\x1b[1;31merror[false-sharing]\x1b[0m"),
+        "{got}"
+    );
+    assert!(got.contains("\x1b[1;33mwarning[padding-waste]\x1b[0m"));
     assert!(got.contains("\x1b[32m✓\x1b[0m"));
 }
 
@@ -132,7 +145,7 @@ fn boundaries_inside_one_field_collapse_into_a_range() {
     assert_eq!(
         rows,
         [
-            "struct Huge {  // src/lib.rs:1, target x86_64-linux, repr(C)",
+            "struct Huge {  // src/lib.rs:1, repr(C), on x86_64-linux",
             "    a: u64,                  /*     0     8     8 */",
             "    big: [u8; 1 << 40],      /*     8 1099511627776     1 */",
             "    --- cache lines 1 to 17179869184 (offsets 64 to 1099511627776) ---",
@@ -194,4 +207,54 @@ fn annotations_of_an_unknown_layout_are_unchecked() {
     );
     assert!(got.contains("    /* #[layout(size = 8 ?)] */\n"), "{got}");
     assert!(!got.contains(PASS) && !got.contains(FAIL));
+}
+
+#[test]
+fn findings_name_severity_and_code_in_words_and_modes_cut_the_tables() {
+    let a = sample::analysis();
+    let r = Report::new(&a, 2);
+    let quiet = render(
+        &r,
+        Options {
+            mode: Mode::Quiet,
+            ..Options::default()
+        },
+    );
+    assert!(!quiet.contains("struct Waste {"), "no tables: {quiet}");
+    assert!(
+        quiet.contains("error[false-sharing]: src/lib.rs:12:5: Ring::tail"),
+        "{quiet}"
+    );
+    assert!(quiet.contains("warning[padding-waste]: src/lib.rs:1:12:"));
+    assert!(quiet.contains("error: src/broken.rs:3:1: expected `;`"));
+    let last = quiet.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "4 structs on 1 target (4 distinct layouts): 1 error (false-sharing 1), \
+         2 warnings (padding-waste 1, possible-false-sharing 1), 2 allowed; 1 input error; \
+         1 unchecked (unknown layout)"
+    );
+    let summary = render(
+        &r,
+        Options {
+            mode: Mode::Summary,
+            ..Options::default()
+        },
+    );
+    assert_eq!(
+        summary,
+        format!("error: src/broken.rs:3:1: expected `;`\n{last}\n")
+    );
+}
+
+#[test]
+fn a_struct_of_unknown_presence_says_why() {
+    let mut s = sample::waste();
+    s.present =
+        crate::analysis::Presence::Unknown("`cfg(has_foo)` is set by a build script".into());
+    let got = plain(&Analysis {
+        structs: vec![s],
+        errors: vec![],
+    });
+    assert!(got.contains("\n    /* present only if a cfg this tool cannot know holds: `cfg(has_foo)` is set by a build script */\n"), "{got}");
 }
