@@ -209,6 +209,9 @@ fn every_struct_of_the_cargo_workspace_is_known_and_confirmed_by_rustc() {
             "structs reported on {t} (left) vs compiled (right)"
         );
     }
+    // unknown numbers are collected and fail the test after rustc has judged the known
+    // ones, so one run shows both
+    let mut unknowns = Vec::new();
     for s in &doc.structs {
         let file = rel_file(&root, &s.file);
         let (_, _, _, nfields, _) = COMPILED
@@ -223,20 +226,25 @@ fn every_struct_of_the_cargo_workspace_is_known_and_confirmed_by_rustc() {
             s.target,
             s.fields.iter().map(|f| &f.name).collect::<Vec<_>>()
         );
+        assert_eq!(
+            (s.present.as_str(), s.present_reason.as_deref()),
+            ("yes", None),
+            "{} on {}: the fixture's cfgs are all known",
+            s.name,
+            s.target
+        );
         let unknown: Vec<&str> = s
             .fields
             .iter()
             .filter(|f| f.offset.is_none())
             .map(|f| f.name.as_str())
             .collect();
-        assert!(
-            s.size.is_some() && s.align.is_some() && unknown.is_empty(),
-            "{} on {}: size {:?}, align {:?}, unknown offsets {unknown:?}",
-            s.name,
-            s.target,
-            s.size,
-            s.align
-        );
+        if s.size.is_none() || s.align.is_none() || !unknown.is_empty() {
+            unknowns.push(format!(
+                "{} on {}: size {:?}, align {:?}, unknown offsets {unknown:?} ({:?})",
+                s.name, s.target, s.size, s.align, s.unknown
+            ));
+        }
     }
 
     // every number as an assertion at the end of the file declaring the struct
@@ -259,22 +267,20 @@ fn every_struct_of_the_cargo_workspace_is_known_and_confirmed_by_rustc() {
             );
             claims += 1;
         };
-        claim(
-            format!("::core::mem::size_of::<{ty}>()"),
-            s.size.unwrap(),
-            "size",
-        );
-        claim(
-            format!("::core::mem::align_of::<{ty}>()"),
-            s.align.unwrap(),
-            "align",
-        );
+        if let Some(size) = s.size {
+            claim(format!("::core::mem::size_of::<{ty}>()"), size, "size");
+        }
+        if let Some(align) = s.align {
+            claim(format!("::core::mem::align_of::<{ty}>()"), align, "align");
+        }
         for f in &s.fields {
-            claim(
-                format!("::core::mem::offset_of!({ty}, {})", f.name),
-                f.offset.unwrap(),
-                &format!("offset of {}", f.name),
-            );
+            if let Some(offset) = f.offset {
+                claim(
+                    format!("::core::mem::offset_of!({ty}, {})", f.name),
+                    offset,
+                    &format!("offset of {}", f.name),
+                );
+            }
         }
         appended.push((file, text));
     }
@@ -289,7 +295,11 @@ fn every_struct_of_the_cargo_workspace_is_known_and_confirmed_by_rustc() {
                 .sum::<usize>()
         })
         .sum();
-    assert_eq!(claims, want_claims, "claims made");
+    let missing: usize = unknowns.len();
+    assert!(
+        claims <= want_claims && (claims == want_claims) == (missing == 0),
+        "{claims} claims made, {want_claims} numbers in the build, {missing} structs with unknowns"
+    );
     for (file, text) in &appended {
         let path = root.join(file);
         let mut src = std::fs::read_to_string(&path).unwrap();
@@ -315,4 +325,9 @@ fn every_struct_of_the_cargo_workspace_is_known_and_confirmed_by_rustc() {
             "rustc refutes a claim on {t} (or a reported struct is not compiled):\n{err}"
         );
     }
+    assert!(
+        unknowns.is_empty(),
+        "rustc confirms every known number, but these are unknown:\n{}",
+        unknowns.join("\n")
+    );
 }
