@@ -36,6 +36,9 @@ pub enum Command {
     Fix(FixCmd),
     /// Write a layout lockfile for `report --baseline`.
     Snapshot(SnapshotCmd),
+    /// Run the static engine and rustc (`--exact`) and fail on any number they disagree
+    /// on (`model-mismatch`).
+    Verify(VerifyCmd),
 }
 
 /// What to read and for which targets: shared by `report`, `snapshot` and `fix`.
@@ -85,6 +88,9 @@ pub struct ReportArgs {
     /// A lockfile from `layout-cli snapshot`: report every layout change, exit 1 on any.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Take every number from rustc (`cargo check` per target, no linker, cached).
+    #[arg(long)]
+    pub exact: bool,
 }
 
 /// `layout-cli fix`.
@@ -110,6 +116,17 @@ pub struct SnapshotCmd {
     /// Output file.
     #[arg(short = 'o', long = "output", default_value = "layouts.json")]
     pub output: PathBuf,
+    /// Record rustc's numbers (`report --exact`).
+    #[arg(long)]
+    pub exact: bool,
+}
+
+/// `layout-cli verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyCmd {
+    /// What to read and check.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// `--deny`.
@@ -170,7 +187,7 @@ mod tests {
 
     #[test]
     fn every_subcommand_takes_the_same_input_flags() {
-        for sub in ["report", "snapshot", "fix"] {
+        for sub in ["report", "snapshot", "fix", "verify"] {
             let cli =
                 Cli::try_parse_from(["layout-cli", sub, "a", "b.rs", "--target", "aarch64-linux"])
                     .unwrap();
@@ -178,6 +195,7 @@ mod tests {
                 Command::Report(a) => a.input,
                 Command::Snapshot(a) => a.input,
                 Command::Fix(a) => a.input,
+                Command::Verify(a) => a.input,
                 Command::Explain { .. } => unreachable!(),
             };
             assert_eq!(input.paths, [PathBuf::from("a"), PathBuf::from("b.rs")]);

@@ -4,17 +4,22 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use layout_cli::cli::{Cli, Command, FixCmd, ReportArgs, SnapshotCmd};
+use layout_cli::cli::{Cli, Command, FixCmd, ReportArgs, SnapshotCmd, VerifyCmd};
 use layout_cli::render::{self, Format};
-use layout_cli::{diag, exit, fix, snapshot};
+use layout_cli::{diag, exact, exit, fix, snapshot};
 
 fn main() -> ExitCode {
+    // `--exact` runs cargo with this binary as its rustc wrapper.
+    if exact::wrapper::invoked() {
+        return ExitCode::from(u8::try_from(exact::wrapper::main()).unwrap_or(101));
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Report(args) => report(&args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Fix(args) => run_fix(&args),
         Command::Snapshot(args) => run_snapshot(&args),
+        Command::Verify(args) => verify(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -36,13 +41,38 @@ fn usage_error(msg: &str) -> i32 {
     exit::ERROR
 }
 
+/// The static analysis merged with rustc's numbers (`--exact`), or a usage error.
+fn analyze_exact(
+    input: &layout_cli::cli::InputArgs,
+) -> Result<layout_cli::analysis::Analysis, i32> {
+    let (a, outcome, _) = exact::analyze_exact(
+        &input.paths(),
+        &input.targets,
+        input.all_platforms,
+        Vec::new(),
+    )
+    .map_err(|msg| usage_error(&msg))?;
+    if let Some(note) = &outcome.toolchain_note {
+        eprintln!("note: {note}");
+    }
+    Ok(a)
+}
+
 fn report(args: &ReportArgs) -> i32 {
-    let targets = match args.input.target_rows() {
-        Ok(t) => t,
-        Err(msg) => return usage_error(&msg),
+    let analysis = if args.exact {
+        match analyze_exact(&args.input) {
+            Ok(a) => a,
+            Err(code) => return code,
+        }
+    } else {
+        let targets = match args.input.target_rows() {
+            Ok(t) => t,
+            Err(msg) => return usage_error(&msg),
+        };
+        let mut a = layout_cli::analyze(&args.input.paths(), &targets);
+        diag::diagnose(&mut a);
+        a
     };
-    let mut analysis = layout_cli::analyze(&args.input.paths(), &targets);
-    diag::diagnose(&mut analysis);
     let no_color = std::env::var("NO_COLOR").ok();
     let color = render::use_color(args.color, io::stdout().is_terminal(), no_color.as_deref());
     let text = match args.format {
@@ -125,6 +155,27 @@ fn location(file: &std::path::Path, line: Option<usize>, column: Option<usize>) 
 }
 
 fn run_snapshot(cmd: &SnapshotCmd) -> i32 {
+    if cmd.exact {
+        let a = match analyze_exact(&cmd.input) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
+        if !a.errors.is_empty() {
+            print_errors(&a.errors);
+            eprintln!("no lockfile written");
+            return exit::ERROR;
+        }
+        return match snapshot::write(&cmd.output, &a) {
+            Ok(n) => {
+                eprintln!("wrote {n} layouts to {}", render::display_path(&cmd.output));
+                exit::CLEAN
+            }
+            Err(e) => {
+                print_errors(&[e]);
+                exit::ERROR
+            }
+        };
+    }
     let targets = match cmd.input.target_rows() {
         Ok(t) => t,
         Err(msg) => return usage_error(&msg),
@@ -145,4 +196,39 @@ fn run_snapshot(cmd: &SnapshotCmd) -> i32 {
             exit::ERROR
         }
     }
+}
+
+/// `verify`: static and rustc's numbers side by side; 1 on any `model-mismatch`.
+fn verify(cmd: &VerifyCmd) -> i32 {
+    let a = match analyze_exact(&cmd.input) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let mut mismatches = 0;
+    for s in &a.structs {
+        for f in s
+            .diagnostics
+            .iter()
+            .filter(|f| f.code == layout::Code::ModelMismatch)
+        {
+            mismatches += 1;
+            eprintln!(
+                "{}: error[model-mismatch]: {}: {}",
+                location(&s.file, Some(f.line), Some(f.column)),
+                s.path,
+                f.message
+            );
+        }
+    }
+    print_errors(&a.errors);
+    let checked = a
+        .structs
+        .iter()
+        .filter(|s| s.source == layout_cli::analysis::NumberSource::Rustc)
+        .count();
+    emit(&format!(
+        "verify: {checked} layouts from rustc, {mismatches} model mismatch(es), {} error(s)\n",
+        a.errors.len()
+    ));
+    exact::verify_exit_code(mismatches > 0, !a.errors.is_empty())
 }

@@ -22,8 +22,8 @@ pub struct Applied {
     pub replaced: usize,
     /// Reports added for structs only rustc saw.
     pub added: usize,
-    /// Reports removed: the static engine could not tell if they exist, rustc says
-    /// they do not in this build.
+    /// Reports removed: rustc compiled the crate and the struct is not in it (a cfg
+    /// the static engine could not know, or evaluated differently).
     pub removed: usize,
     /// `model-mismatch` findings added.
     pub mismatches: usize,
@@ -81,6 +81,7 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
                         continue; // another instantiation of a report already merged
                     }
                     let mut s = new_report(x, row, &root);
+                    s.file = display_file(analysis, &x.file);
                     s.diagnostics = crate::diag::diagnose_struct(&s);
                     analysis.structs.push(s);
                     done.added += 1;
@@ -90,7 +91,6 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
         let before = analysis.structs.len();
         analysis.structs.retain(|s| {
             !(s.target.triple == row.triple
-                && matches!(s.present, Presence::Unknown(_))
                 && s.source == NumberSource::Static
                 && t.absent
                     .iter()
@@ -98,7 +98,26 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
         });
         done.removed += before - analysis.structs.len();
     }
+    // Reports rustc added go where the static engine would have put them: by file,
+    // then line, then the order the targets were asked in.
+    let order: Vec<&str> = outcome.targets.iter().map(|t| t.target.as_str()).collect();
+    let rank = |s: &StructReport| order.iter().position(|t| *t == s.target.triple);
+    analysis
+        .structs
+        .sort_by(|a, b| (&a.file, a.line, rank(a)).cmp(&(&b.file, b.line, rank(b))));
     done
+}
+
+/// `file` spelled as the static reports spell it (relative when they are), else
+/// relative to the current directory when under it.
+fn display_file(analysis: &Analysis, file: &Path) -> PathBuf {
+    if let Some(s) = analysis.structs.iter().find(|s| same_file(&s.file, file)) {
+        return s.file.clone();
+    }
+    std::env::current_dir()
+        .ok()
+        .and_then(|d| file.strip_prefix(d).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| file.to_path_buf())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -334,7 +334,7 @@ pub fn run(req: &Request) -> Outcome {
 
     // The key of everything but the target.
     let mut base = cache::Key::default();
-    base.add("tool", env!("CARGO_PKG_VERSION"));
+    base.add("tool", (env!("CARGO_PKG_VERSION"), cache::FORMAT));
     base.add("rustc", &vv);
     base.add("args", &req.cargo_args);
     base.add("manifest", &req.manifest_path);
@@ -892,7 +892,11 @@ fn collect(
                 };
                 let any = ps.iter().any(|p| answers.contains_key(&p.id));
                 if !any {
-                    res.absent.push((file, d.line, d.name.clone()));
+                    // A plain item's probes follow it with its cfgs, so silence means
+                    // it is not in this build; a macro may have put it elsewhere.
+                    if !d.in_macro {
+                        res.absent.push((file, d.line, d.name.clone()));
+                    }
                     continue;
                 }
                 let fields: Vec<ExactField> = d

@@ -283,3 +283,108 @@ pub fn reported_generics(a: &crate::analysis::Analysis) -> Vec<Instantiation> {
     }
     out
 }
+
+/// The request for `report --exact` on the given input paths: the first path that is a
+/// crate dir (or its `Cargo.toml`) names the manifest; otherwise cargo searches from
+/// the current directory.
+pub fn request_for(paths: &[PathBuf], targets: Vec<String>, cargo_args: Vec<String>) -> Request {
+    let manifest_path = paths.iter().find_map(|p| {
+        if p.file_name().is_some_and(|n| n == "Cargo.toml") && p.is_file() {
+            Some(p.clone())
+        } else if p.join("Cargo.toml").is_file() {
+            Some(p.join("Cargo.toml"))
+        } else {
+            None
+        }
+    });
+    Request {
+        manifest_path,
+        cargo_args,
+        targets,
+        ..Default::default()
+    }
+}
+
+/// `--target` names for `--exact`: rows of the table for the static engine, plus the
+/// triples the table lacks (rustc may know them; [`check_target`] says if not).
+pub fn split_targets(
+    names: &[String],
+    all: bool,
+) -> Result<(Vec<&'static layout::target::TargetInfo>, Vec<String>), String> {
+    let mut known = Vec::new();
+    let mut extra = Vec::new();
+    for n in names {
+        if layout::target::find(n).is_some() {
+            known.push(n.clone());
+        } else if n.contains('-') || n.ends_with(".json") {
+            if !extra.contains(n) {
+                extra.push(n.clone());
+            }
+        } else {
+            known.push(n.clone());
+        }
+    }
+    if names.is_empty() || all || !known.is_empty() {
+        let rows = crate::cli::resolve_targets(&known, all)?;
+        return Ok((rows, extra));
+    }
+    Ok((Vec::new(), extra))
+}
+
+/// Runs the static analysis and rustc for `paths` on `names`, merged: what `report
+/// --exact`, `snapshot --exact` and `verify` print. Findings are computed.
+pub fn analyze_exact(
+    paths: &[PathBuf],
+    names: &[String],
+    all: bool,
+    cargo_args: Vec<String>,
+) -> Result<(crate::analysis::Analysis, Outcome, apply::Applied), String> {
+    let (rows, extra) = split_targets(names, all)?;
+    let mut a = crate::engine::analyze(paths, &rows);
+    crate::diag::diagnose(&mut a);
+    let mut triples: Vec<String> = rows.iter().map(|t| t.triple.to_string()).collect();
+    triples.extend(extra);
+    let outcome = run(&request_for(paths, triples, cargo_args));
+    let applied = apply(&mut a, &outcome);
+    Ok((a, outcome, applied))
+}
+
+/// The exit code of `verify`: 2 when a target or package could not be checked (input
+/// errors win, as in `report`), else 1 on any model mismatch, else 0.
+pub fn verify_exit_code(mismatch: bool, errors: bool) -> i32 {
+    if errors {
+        crate::exit::ERROR
+    } else if mismatch {
+        crate::exit::FINDINGS
+    } else {
+        crate::exit::CLEAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_fails_on_mismatches_and_errors_win() {
+        assert_eq!(verify_exit_code(false, false), 0);
+        assert_eq!(verify_exit_code(true, false), 1);
+        assert_eq!(verify_exit_code(true, true), 2);
+        assert_eq!(verify_exit_code(false, true), 2);
+    }
+
+    #[test]
+    fn triples_outside_the_table_go_to_rustc_only() {
+        let names = vec![
+            "x86_64-linux".to_string(),
+            "riscv64gc-unknown-linux-gnu".to_string(),
+        ];
+        let (rows, extra) = split_targets(&names, false).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].triple, "x86_64-unknown-linux-gnu");
+        assert_eq!(extra, ["riscv64gc-unknown-linux-gnu"]);
+        assert!(split_targets(&["sparc".to_string()], false).is_err());
+        let (rows, extra) = split_targets(&["riscv64gc-unknown-linux-gnu".into()], false).unwrap();
+        assert!(rows.is_empty() && extra.len() == 1);
+    }
+}

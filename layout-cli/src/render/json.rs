@@ -37,6 +37,9 @@ pub struct Struct {
     pub target: String,
     /// `#[repr(...)]` contents as written, `Rust` without one.
     pub repr: String,
+    /// Where the numbers come from: `static` (the engine) or `rustc` (`--exact`).
+    #[serde(default)]
+    pub source: String,
     /// `size_of`, `null` if unknown.
     pub size: Option<usize>,
     /// `align_of`, `null` if unknown.
@@ -112,6 +115,11 @@ fn wire_struct(s: &StructReport) -> Struct {
         column: s.column,
         target: s.target.triple.to_string(),
         repr: s.repr_text.clone(),
+        source: match s.source {
+            crate::analysis::NumberSource::Static => "static",
+            crate::analysis::NumberSource::Rustc => "rustc",
+        }
+        .to_string(),
         size: s.size,
         align: s.align,
         cache_line: s.line_size,
@@ -189,6 +197,7 @@ mod tests {
                 "padding",
                 "repr",
                 "size",
+                "source",
                 "target"
             ]
         );
