@@ -4,6 +4,7 @@
 //! from rustc's numbers, plus one `model-mismatch` (an error) per number where the
 //! static engine had a different one.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use layout::target::TargetInfo;
@@ -43,6 +44,22 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
             message: format!("--exact: {e}"),
         });
     }
+    let mut canon = Canon::default();
+    // (target, line, name, canonical file) -> report indices; kept up to date as
+    // reports are added, so merging is linear in the reports.
+    type Key = (&'static str, usize, String, PathBuf);
+    let mut index: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, s) in analysis.structs.iter().enumerate() {
+        let k = (s.target.triple, s.line, s.name.clone(), canon.get(&s.file));
+        index.entry(k).or_default().push(i);
+    }
+    // How the static reports spell each file, to spell added reports the same way.
+    let mut shown: HashMap<PathBuf, PathBuf> = HashMap::new();
+    for s in &analysis.structs {
+        let c = canon.get(&s.file);
+        shown.entry(c).or_insert_with(|| s.file.clone());
+    }
+    let mut remove = vec![false; analysis.structs.len()];
     for t in &outcome.targets {
         let row = target_row(&t.target);
         if let Some(e) = &t.error {
@@ -54,12 +71,11 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
             });
         }
         for x in &t.structs {
-            let at = analysis.structs.iter().position(|s| {
-                s.target.triple == row.triple
-                    && s.name == x.name
-                    && s.line == x.line
-                    && same_file(&s.file, &x.file)
-                    && (s.generic || x.args.is_empty() || x.args.starts_with("<'"))
+            let k = (row.triple, x.line, x.name.clone(), canon.get(&x.file));
+            let same = index.get(&k).cloned().unwrap_or_default();
+            let at = same.iter().copied().find(|&i| {
+                let s = &analysis.structs[i];
+                (s.generic || x.args.is_empty() || x.args.starts_with("<'"))
                     && s.source == NumberSource::Static
             });
             match at {
@@ -71,33 +87,37 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
                     s.diagnostics.extend(found);
                     done.replaced += 1;
                 }
+                // Another instantiation of a report already merged.
+                None if !same.is_empty() => {}
                 None => {
-                    if analysis.structs.iter().any(|s| {
-                        s.target.triple == row.triple
-                            && s.name == x.name
-                            && s.line == x.line
-                            && same_file(&s.file, &x.file)
-                    }) {
-                        continue; // another instantiation of a report already merged
-                    }
                     let mut s = new_report(x, row, &root);
-                    s.file = display_file(analysis, &x.file);
+                    s.file = shown
+                        .get(&k.3)
+                        .cloned()
+                        .unwrap_or_else(|| cwd_relative(&x.file));
                     s.diagnostics = crate::diag::diagnose_struct(&s);
+                    index.entry(k).or_default().push(analysis.structs.len());
                     analysis.structs.push(s);
+                    remove.push(false);
                     done.added += 1;
                 }
             }
         }
-        let before = analysis.structs.len();
-        analysis.structs.retain(|s| {
-            !(s.target.triple == row.triple
-                && s.source == NumberSource::Static
-                && t.absent
-                    .iter()
-                    .any(|(f, l, n)| *l == s.line && *n == s.name && same_file(&s.file, f)))
-        });
-        done.removed += before - analysis.structs.len();
+        for (f, l, n) in &t.absent {
+            let k = (row.triple, *l, n.clone(), canon.get(f));
+            for &i in index.get(&k).into_iter().flatten() {
+                if analysis.structs[i].source == NumberSource::Static && !remove[i] {
+                    remove[i] = true;
+                    done.removed += 1;
+                }
+            }
+        }
     }
+    let mut i = 0;
+    analysis.structs.retain(|_| {
+        i += 1;
+        !remove[i - 1]
+    });
     // Reports rustc added go where the static engine would have put them: by file,
     // then line, then the order the targets were asked in.
     let order: Vec<&str> = outcome.targets.iter().map(|t| t.target.as_str()).collect();
@@ -108,25 +128,27 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
     done
 }
 
-/// `file` spelled as the static reports spell it (relative when they are), else
-/// relative to the current directory when under it.
-fn display_file(analysis: &Analysis, file: &Path) -> PathBuf {
-    if let Some(s) = analysis.structs.iter().find(|s| same_file(&s.file, file)) {
-        return s.file.clone();
-    }
+/// `file` relative to the current directory when under it (static reports are
+/// spelled that way when their paths were given relative).
+fn cwd_relative(file: &Path) -> PathBuf {
     std::env::current_dir()
         .ok()
         .and_then(|d| file.strip_prefix(d).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| file.to_path_buf())
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    if a == b {
-        return true;
-    }
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+/// Canonical paths, each file resolved once.
+#[derive(Default)]
+struct Canon(HashMap<PathBuf, PathBuf>);
+
+impl Canon {
+    fn get(&mut self, p: &Path) -> PathBuf {
+        if let Some(c) = self.0.get(p) {
+            return c.clone();
+        }
+        let c = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        self.0.insert(p.to_path_buf(), c.clone());
+        c
     }
 }
 

@@ -890,7 +890,11 @@ fn collect(
                         .find(|p| p.ask == ask)
                         .and_then(|p| failures.get(&p.id).cloned())
                 };
-                let any = ps.iter().any(|p| answers.contains_key(&p.id));
+                // A field type's probe answers whether or not the struct exists.
+                let any = ps.iter().any(|p| {
+                    matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_))
+                        && answers.contains_key(&p.id)
+                });
                 if !any {
                     // A plain item's probes follow it with its cfgs, so silence means
                     // it is not in this build; a macro may have put it elsewhere.

@@ -245,21 +245,27 @@ pub fn check_target(triple: &str) -> Option<TargetError> {
     cargo::check_target(triple)
 }
 
-/// Instantiations for the generic reports of a static analysis: the engine reports a
-/// generic struct only when its layout does not depend on its parameters, so any
-/// arguments that satisfy the bounds show it; `u8` for types and `'static` for
+/// Instantiations for the generic reports of a static analysis that have numbers: the
+/// engine gives a generic struct numbers only when its layout does not depend on its
+/// parameters, so any arguments that satisfy the bounds check them; `u8` for types and `'static` for
 /// lifetimes are tried (a struct with const parameters is left to the static engine).
 pub fn reported_generics(a: &crate::analysis::Analysis) -> Vec<Instantiation> {
     let mut out: Vec<Instantiation> = Vec::new();
-    for s in a.structs.iter().filter(|s| s.generic) {
-        let Ok(text) = std::fs::read_to_string(&s.file) else {
+    // Each file is parsed once, however many targets and structs it has.
+    let mut decls: std::collections::HashMap<&Path, Vec<scan::Decl>> = Default::default();
+    for s in a.structs.iter().filter(|s| s.generic && s.size.is_some()) {
+        if out
+            .iter()
+            .any(|i| i.line == s.line && i.name == s.name && i.file == s.file)
+        {
             continue;
-        };
-        let rel = Path::new("");
-        let Some(d) = scan::scan_file(rel, &text)
-            .into_iter()
-            .find(|d| d.line == s.line && d.name == s.name)
-        else {
+        }
+        let ds = decls.entry(s.file.as_path()).or_insert_with(|| {
+            std::fs::read_to_string(&s.file)
+                .map(|text| scan::scan_file(Path::new(""), &text))
+                .unwrap_or_default()
+        });
+        let Some(d) = ds.iter().find(|d| d.line == s.line && d.name == s.name) else {
             continue;
         };
         let mut args = Vec::new();
@@ -271,14 +277,13 @@ pub fn reported_generics(a: &crate::analysis::Analysis) -> Vec<Instantiation> {
                 scan::Param::Const(_) => ok = false,
             }
         }
-        let i = Instantiation {
-            file: s.file.clone(),
-            line: s.line,
-            name: s.name.clone(),
-            args: format!("<{}>", args.join(", ")),
-        };
-        if ok && !out.contains(&i) {
-            out.push(i);
+        if ok {
+            out.push(Instantiation {
+                file: s.file.clone(),
+                line: s.line,
+                name: s.name.clone(),
+                args: format!("<{}>", args.join(", ")),
+            });
         }
     }
     out
@@ -344,7 +349,9 @@ pub fn analyze_exact(
     crate::diag::diagnose(&mut a);
     let mut triples: Vec<String> = rows.iter().map(|t| t.triple.to_string()).collect();
     triples.extend(extra);
-    let outcome = run(&request_for(paths, triples, cargo_args));
+    let mut req = request_for(paths, triples, cargo_args);
+    req.instantiations = reported_generics(&a);
+    let outcome = run(&req);
     let applied = apply(&mut a, &outcome);
     Ok((a, outcome, applied))
 }
