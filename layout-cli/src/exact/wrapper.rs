@@ -6,7 +6,7 @@
 //! inheritance, `OUT_DIR` and the build scripts' cfgs all stay exactly as cargo set them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,29 +34,44 @@ pub fn main() -> i32 {
         return 2;
     };
     let args: Vec<std::ffi::OsString> = args.collect();
-    let status = match Command::new(&rustc).args(&args).status() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("layout-cli (rustc wrapper): cannot run {rustc:?}: {e}");
-            return 101;
-        }
-    };
-    if !status.success() {
-        return status.code().unwrap_or(101);
-    }
-    if let Some(plan) = std::env::var_os(PLAN_ENV)
+    // The shadow run starts first and runs beside the user's command: for the last
+    // crate of a build (usually the big one) the second core is otherwise idle.
+    let shadow = std::env::var_os(PLAN_ENV)
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| serde_json::from_slice::<Plan>(&b).ok())
-    {
-        let args: Vec<String> = args
-            .iter()
-            .filter_map(|a| a.to_str().map(str::to_string))
-            .collect();
-        if let Some((shadow, shadow_args)) = shadow_args(&plan, &args) {
-            run_shadow(&plan, &rustc, &shadow, &shadow_args);
+        .and_then(|plan| {
+            let text: Vec<String> = args
+                .iter()
+                .filter_map(|a| a.to_str().map(str::to_string))
+                .collect();
+            let (root, shadow_args) = shadow_args(&plan, &text)?;
+            let _ = std::fs::create_dir_all(plan.out_dir.join("meta"));
+            let child = Command::new(&rustc)
+                .args(&shadow_args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .ok()?;
+            Some((plan, root, child))
+        });
+    let status = Command::new(&rustc).args(&args).status();
+    if let Err(e) = &status {
+        eprintln!("layout-cli (rustc wrapper): cannot run {rustc:?}: {e}");
+    }
+    let ok = status.as_ref().is_ok_and(|s| s.success());
+    if let Some((plan, root, mut child)) = shadow {
+        if ok {
+            if let Ok(out) = child.wait_with_output() {
+                save(&plan, &root, &out.stderr);
+            }
+        } else {
+            // The crate does not compile: its numbers stay the static engine's.
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
-    0
+    status.ok().and_then(|s| s.code()).unwrap_or(101)
 }
 
 /// The user's arguments rewritten for the shadow run, or `None` if this invocation is
@@ -113,16 +128,12 @@ fn same(a: &Path, b: &Path) -> bool {
         }
 }
 
-fn run_shadow(plan: &Plan, rustc: &std::ffi::OsStr, shadow: &Path, args: &[String]) {
-    let _ = std::fs::create_dir_all(plan.out_dir.join("meta"));
-    let Ok(out) = Command::new(rustc).args(args).output() else {
-        return;
-    };
-    // A header naming the root, then rustc's diagnostics. One file per run; the process
-    // id keeps crates checked in parallel apart.
-    let mut text = serde_json::json!({ "layout_cli_root": shadow }).to_string();
+/// Saves one shadow run's diagnostics: a header naming the root, then rustc's JSON
+/// lines. One file per run; the process id keeps crates checked in parallel apart.
+fn save(plan: &Plan, root: &Path, stderr: &[u8]) {
+    let mut text = serde_json::json!({ "layout_cli_root": root }).to_string();
     text.push('\n');
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    text.push_str(&String::from_utf8_lossy(stderr));
     let name = format!("{}.jsonl", std::process::id());
     let _ = std::fs::write(plan.out_dir.join(name), text);
 }
