@@ -39,6 +39,9 @@ pub enum Command {
     Fix(FixCmd),
     /// Write a layout lockfile for `report --baseline`.
     Snapshot(SnapshotCmd),
+    /// Run the static engine and rustc (`--exact`) and fail on any number they disagree
+    /// on (`model-mismatch`).
+    Verify(VerifyCmd),
 }
 
 /// What to read and for which targets: shared by `report`, `snapshot` and `fix`.
@@ -236,6 +239,9 @@ pub struct ReportArgs {
     /// every advisory code (repeatable). For one code, -D wins over -W over -A.
     #[arg(short = 'D', long = "deny-code", value_name = "CODE")]
     pub deny_codes: Vec<String>,
+    /// Take every number from rustc (`cargo check` per target, no linker, cached).
+    #[arg(long)]
+    pub exact: bool,
 }
 
 /// `layout-cli fix`.
@@ -261,6 +267,17 @@ pub struct SnapshotCmd {
     /// Output file.
     #[arg(short = 'o', long = "output", default_value = "layouts.json")]
     pub output: PathBuf,
+    /// Record rustc's numbers (`report --exact`).
+    #[arg(long)]
+    pub exact: bool,
+}
+
+/// `layout-cli verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyCmd {
+    /// What to read and check.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// `--deny`.
@@ -321,7 +338,7 @@ mod tests {
 
     #[test]
     fn every_subcommand_takes_the_same_input_flags() {
-        for sub in ["report", "snapshot", "fix"] {
+        for sub in ["report", "snapshot", "fix", "verify"] {
             let cli =
                 Cli::try_parse_from(["layout-cli", sub, "a", "b.rs", "--target", "aarch64-linux"])
                     .unwrap();
@@ -329,6 +346,7 @@ mod tests {
                 Command::Report(a) => a.input,
                 Command::Snapshot(a) => a.input,
                 Command::Fix(a) => a.input,
+                Command::Verify(a) => a.input,
                 Command::Explain { .. } => unreachable!(),
             };
             assert_eq!(input.paths, [PathBuf::from("a"), PathBuf::from("b.rs")]);

@@ -12,6 +12,7 @@ pub mod cfg;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod exact;
 pub mod exit;
 pub mod fix;
 pub mod index;

@@ -6,10 +6,10 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use layout_cli::cli::{Cli, Command, FixCmd, ReportArgs, SnapshotCmd};
+use layout_cli::cli::{Cli, Command, FixCmd, ReportArgs, SnapshotCmd, VerifyCmd};
 use layout_cli::levels::{self, Levels, LintConfig};
 use layout_cli::render::{self, Format};
-use layout_cli::{diag, exit, fix, snapshot};
+use layout_cli::{diag, exact, exit, fix, snapshot};
 
 /// The arguments as clap should see them, and the program's name for `--help`: cargo
 /// runs `cargo-layout layout ARGS` for `cargo layout ARGS`, so a first argument
@@ -28,6 +28,10 @@ fn args() -> (Vec<OsString>, &'static str) {
 }
 
 pub fn main() -> ExitCode {
+    // `--exact` runs cargo with this binary as its rustc wrapper.
+    if exact::wrapper::invoked() {
+        return ExitCode::from(u8::try_from(exact::wrapper::main()).unwrap_or(101));
+    }
     let (argv, name) = args();
     let matches = Cli::command().bin_name(name).get_matches_from(argv);
     let cli = match Cli::from_arg_matches(&matches) {
@@ -39,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Fix(args) => run_fix(&args),
         Command::Snapshot(args) => run_snapshot(&args),
+        Command::Verify(args) => verify(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -65,12 +70,21 @@ fn report(args: &ReportArgs) -> i32 {
         Ok(f) => f,
         Err(msg) => return usage_error(&msg),
     };
-    let input = match analyze(&args.input) {
-        Ok(i) => i,
-        Err(code) => return code,
+    let input = if args.exact {
+        match analyze_exact(&args.input) {
+            Ok(i) => i,
+            Err(code) => return code,
+        }
+    } else {
+        match analyze(&args.input) {
+            Ok(mut i) => {
+                diag::diagnose(&mut i.analysis);
+                i
+            }
+            Err(code) => return code,
+        }
     };
     let mut analysis = input.analysis;
-    diag::diagnose(&mut analysis);
     // Levels from [workspace.metadata.layout.lints] / [package.metadata.layout.lints].
     let config = match &input.build {
         None => LintConfig::default(),
@@ -202,24 +216,76 @@ fn analyze(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::cli::Input,
     }
 }
 
+/// The static analysis merged with rustc's numbers (`--exact`), findings computed; a
+/// usage or cargo error becomes exit 2.
+fn analyze_exact(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::cli::Input, i32> {
+    let (i, outcome, _) = exact::analyze_exact(input).map_err(|msg| usage_error(&msg))?;
+    for n in i.build.iter().flat_map(|b| &b.notes) {
+        eprintln!("note: {n}");
+    }
+    if let Some(note) = &outcome.toolchain_note {
+        eprintln!("note: {note}");
+    }
+    Ok(i)
+}
+
+/// `verify`: static and rustc's numbers side by side; 1 on any `model-mismatch`.
+fn verify(cmd: &VerifyCmd) -> i32 {
+    let a = match analyze_exact(&cmd.input) {
+        Ok(i) => i.analysis,
+        Err(code) => return code,
+    };
+    let mut mismatches = 0;
+    for s in &a.structs {
+        for f in s
+            .diagnostics
+            .iter()
+            .filter(|f| f.code == layout::Code::ModelMismatch)
+        {
+            mismatches += 1;
+            eprintln!(
+                "{}: error[model-mismatch]: {}: {}",
+                location(&s.file, Some(f.line), Some(f.column)),
+                s.path,
+                f.message
+            );
+        }
+    }
+    print_errors(&a.errors);
+    let checked = a
+        .structs
+        .iter()
+        .filter(|s| s.source == layout_cli::analysis::NumberSource::Rustc)
+        .count();
+    emit(&format!(
+        "verify: {checked} layouts from rustc, {mismatches} model mismatch(es), {} error(s)\n",
+        a.errors.len()
+    ));
+    exact::verify_exit_code(mismatches > 0, !a.errors.is_empty())
+}
+
 fn run_snapshot(cmd: &SnapshotCmd) -> i32 {
-    let targets = match cmd.input.target_rows() {
-        Ok(t) => t,
-        Err(msg) => return usage_error(&msg),
+    let input = if cmd.exact {
+        analyze_exact(&cmd.input)
+    } else {
+        analyze(&cmd.input)
     };
-    let args = snapshot::SnapshotArgs {
-        paths: cmd.input.paths(),
-        targets: targets.iter().map(|t| t.triple.to_string()).collect(),
-        all_targets: false,
-        output: cmd.output.clone(),
+    let a = match input {
+        Ok(i) => i.analysis,
+        Err(code) => return code,
     };
-    match snapshot::run(&args) {
+    match snapshot::write_analysis(&cmd.output, &a) {
         Ok(n) => {
             eprintln!("wrote {n} layouts to {}", render::display_path(&cmd.output));
             exit::CLEAN
         }
         Err(e) => {
-            print_errors(&[e]);
+            print_errors(&a.errors);
+            if a.errors.is_empty() {
+                print_errors(&[e]);
+            } else {
+                eprintln!("layout-cli: snapshot: input errors, no lockfile written");
+            }
             exit::ERROR
         }
     }

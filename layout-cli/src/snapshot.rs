@@ -149,6 +149,12 @@ pub fn run(args: &SnapshotArgs) -> Result<usize, FileError> {
         })?
     };
     let a = crate::engine::analyze(&args.paths, &targets);
+    write_analysis(&args.output, &a)
+}
+
+/// Writes the lockfile of an analysis made elsewhere (cargo's model, `--exact`), unless
+/// it has input errors: a partial lockfile would later read as removed structs.
+pub fn write_analysis(output: &Path, a: &Analysis) -> Result<usize, FileError> {
     if let Some(first) = a.errors.first() {
         return Err(FileError {
             message: format!(
@@ -159,7 +165,7 @@ pub fn run(args: &SnapshotArgs) -> Result<usize, FileError> {
             ..first.clone()
         });
     }
-    write(&args.output, &a)
+    write(output, a)
 }
 
 /// Compares `analysis` with the lockfile at `baseline`.

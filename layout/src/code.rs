@@ -124,6 +124,14 @@ codes! {
          versions (under -Zrandomize-layout hand-padded head/tail fields landed on one \
          line in 6 of 12 builds). The checks still hold for this build, but use \
          repr(C) when the order is the point.";
+    ModelMismatch = "model-mismatch", Error,
+        "rustc's number differs from the static engine's (`--exact`, `verify`)",
+        "Fires under --exact or layout-cli verify when rustc, asked directly on the \
+         target, gives a size, alignment, offset or field size different from the one \
+         the static engine computed. It is expected never to fire: the static model is \
+         checked against rustc by the project's oracle tests. The report uses rustc's \
+         number. Please report the struct and the toolchain named in the message; \
+         until it is fixed, use --exact for that crate.";
 }
 
 impl Code {

@@ -1,0 +1,999 @@
+//! Running cargo: metadata, the shadow copies, one `cargo check` per target, and
+//! reading the outcome back.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::probe::{self, Ask, Probe};
+use super::scan::{self, Decl};
+use super::wrapper::{PLAN_ENV, Plan};
+use super::{
+    ExactField, ExactStruct, Failure, MODEL_CHECKED_ON, Outcome, Repr, Request, TargetError,
+    TargetOutcome, cache,
+};
+
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn rustc_bin() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())
+}
+
+/// The flags of `cargo_args` that `cargo metadata` and `cargo clean` take too.
+fn shared_flags(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if matches!(a.as_str(), "--offline" | "--frozen" | "--locked") {
+            out.push(a.clone());
+        } else if a == "--config" || a == "-Z" {
+            out.push(a.clone());
+            if let Some(v) = args.get(i + 1) {
+                out.push(v.clone());
+            }
+            i += 1;
+        } else if a.starts_with("--config=") {
+            out.push(a.clone());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// One package of `cargo metadata`.
+#[derive(Debug)]
+struct Package {
+    id: String,
+    name: String,
+    manifest: PathBuf,
+    /// lib and bin crate roots (what `cargo check` checks by default).
+    roots: Vec<PathBuf>,
+}
+
+#[derive(Debug)]
+struct Metadata {
+    root: PathBuf,
+    target_dir: PathBuf,
+    packages: Vec<Package>,
+    default_members: Vec<String>,
+}
+
+fn metadata(req: &Request) -> Result<Metadata, String> {
+    let mut cmd = Command::new(cargo_bin());
+    cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+    if let Some(m) = &req.manifest_path {
+        cmd.arg("--manifest-path").arg(m);
+    }
+    cmd.args(shared_flags(&req.cargo_args));
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            first_error(&String::from_utf8_lossy(&out.stderr))
+        ));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("cargo metadata printed something unexpected: {e}"))?;
+    let s = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut packages = Vec::new();
+    for p in v
+        .get("packages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let mut roots = Vec::new();
+        for t in p
+            .get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kinds: Vec<&str> = t
+                .get("kind")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let checked = kinds.iter().any(|k| {
+                matches!(
+                    *k,
+                    "lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro" | "bin"
+                )
+            });
+            if checked {
+                roots.push(PathBuf::from(s(t, "src_path")));
+            }
+        }
+        packages.push(Package {
+            id: s(p, "id"),
+            name: s(p, "name"),
+            manifest: PathBuf::from(s(p, "manifest_path")),
+            roots,
+        });
+    }
+    let ids = |k: &str| -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let mut default_members = ids("workspace_default_members");
+    if default_members.is_empty() {
+        default_members = ids("workspace_members");
+    }
+    Ok(Metadata {
+        root: PathBuf::from(s(&v, "workspace_root")),
+        target_dir: PathBuf::from(s(&v, "target_directory")),
+        packages,
+        default_members,
+    })
+}
+
+/// The packages `cargo check` with `args` checks, as cargo picks them.
+fn select<'m>(md: &'m Metadata, req: &Request) -> Vec<&'m Package> {
+    let args = &req.cargo_args;
+    let mut specs = Vec::new();
+    let mut exclude = Vec::new();
+    let mut workspace = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        let value = |i: usize| args.get(i + 1).cloned().unwrap_or_default();
+        match a {
+            "-p" | "--package" => {
+                specs.push(value(i));
+                i += 1;
+            }
+            "--exclude" => {
+                exclude.push(value(i));
+                i += 1;
+            }
+            "--workspace" | "--all" => workspace = true,
+            _ => {
+                if let Some(v) = a.strip_prefix("--package=") {
+                    specs.push(v.to_string());
+                } else if let Some(v) = a.strip_prefix("--exclude=") {
+                    exclude.push(v.to_string());
+                } else if let Some(v) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
+                    specs.push(v.to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    let name_of = |spec: &str| spec.split('@').next().unwrap_or(spec).to_string();
+    if !specs.is_empty() {
+        let names: Vec<String> = specs.iter().map(|s| name_of(s)).collect();
+        return md
+            .packages
+            .iter()
+            .filter(|p| names.contains(&p.name))
+            .collect();
+    }
+    if workspace {
+        return md
+            .packages
+            .iter()
+            .filter(|p| !exclude.iter().any(|e| name_of(e) == p.name))
+            .collect();
+    }
+    let manifest = req
+        .manifest_path
+        .clone()
+        .or_else(|| locate_project().ok())
+        .and_then(|m| m.canonicalize().ok());
+    if let Some(m) = manifest
+        && let Some(p) = md
+            .packages
+            .iter()
+            .find(|p| p.manifest.canonicalize().ok().as_ref() == Some(&m))
+    {
+        return vec![p];
+    }
+    md.packages
+        .iter()
+        .filter(|p| md.default_members.contains(&p.id))
+        .collect()
+}
+
+fn locate_project() -> Result<PathBuf, String> {
+    let out = Command::new(cargo_bin())
+        .args(["locate-project", "--message-format", "plain"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+fn first_error(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("error"))
+        .or_else(|| stderr.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("(no message)")
+        .trim()
+        .to_string()
+}
+
+/// See [`super::check_target`].
+pub fn check_target(triple: &str) -> Option<TargetError> {
+    let err = |kind, message| {
+        Some(TargetError {
+            kind,
+            message,
+            file: None,
+            line: None,
+            column: None,
+        })
+    };
+    if triple.ends_with(".json") {
+        return None;
+    }
+    let list = Command::new(rustc_bin())
+        .args(["--print", "target-list"])
+        .output()
+        .ok()?;
+    let list = String::from_utf8_lossy(&list.stdout);
+    if !list.lines().any(|l| l.trim() == triple) {
+        return err(
+            Failure::UnknownTarget,
+            format!(
+                "rustc does not know the target `{triple}` (`rustc --print target-list` lists those it does)"
+            ),
+        );
+    }
+    let dir = Command::new(rustc_bin())
+        .args(["--print", "target-libdir", "--target", triple])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&dir.stdout).trim());
+    let has_core = std::fs::read_dir(&dir).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    });
+    if has_core {
+        None
+    } else {
+        err(
+            Failure::MissingStd,
+            format!(
+                "the standard library for `{triple}` is not installed, so rustc cannot check it: run `rustup target add {triple}`"
+            ),
+        )
+    }
+}
+
+/// One package's probes: its decls, its shadow root and the probes by shadow file.
+struct Shadowed<'m> {
+    pkg: &'m Package,
+    dir: PathBuf,
+    shadow: PathBuf,
+    decls: BTreeMap<PathBuf, Vec<Decl>>,
+    /// rel file -> probes placed in it.
+    probes: BTreeMap<PathBuf, Vec<Probe>>,
+}
+
+pub fn run(req: &Request) -> Outcome {
+    let mut o = Outcome::default();
+    let vv = Command::new(rustc_bin())
+        .arg("-vV")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default();
+    o.rustc_release = vv
+        .lines()
+        .find_map(|l| l.strip_prefix("release: "))
+        .unwrap_or("unknown")
+        .to_string();
+    if !o.rustc_release.starts_with(MODEL_CHECKED_ON) {
+        o.toolchain_note = Some(format!(
+            "rustc {} gave these numbers; the static model was checked on rustc {MODEL_CHECKED_ON}",
+            o.rustc_release
+        ));
+    }
+    let md = match metadata(req) {
+        Ok(m) => m,
+        Err(e) => {
+            o.errors.push(e);
+            return o;
+        }
+    };
+    o.workspace_root = md.root.clone();
+    let lock = md.root.join("Cargo.lock");
+    if !lock.is_file() {
+        o.errors.push(format!(
+            "no Cargo.lock in {}: `--exact` runs cargo, which would write one, and layout-cli never writes your files; run `cargo generate-lockfile` once",
+            md.root.display()
+        ));
+        return o;
+    }
+    let selected = select(&md, req);
+    let cache_root = req
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| md.target_dir.join("layout-exact"));
+
+    // The key of everything but the target.
+    let mut base = cache::Key::default();
+    base.add("tool", (env!("CARGO_PKG_VERSION"), cache::FORMAT));
+    base.add("rustc", &vv);
+    base.add("args", &req.cargo_args);
+    base.add("manifest", &req.manifest_path);
+    let mut flags: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| {
+            k == "RUSTFLAGS"
+                || k == "CARGO_ENCODED_RUSTFLAGS"
+                || k.starts_with("CARGO_BUILD_")
+                || k.starts_with("CARGO_PROFILE_")
+                || (k.starts_with("CARGO_TARGET_") && k != "CARGO_TARGET_DIR")
+        })
+        .collect();
+    flags.sort();
+    base.add("env", &flags);
+    base.add_file(&lock);
+    let mut up = Some(md.root.as_path());
+    while let Some(d) = up {
+        base.add_file(&d.join(".cargo/config.toml"));
+        base.add_file(&d.join(".cargo/config"));
+        up = d.parent();
+    }
+    for p in &md.packages {
+        if let Some(dir) = p.manifest.parent() {
+            for f in cache::input_files(dir) {
+                base.add_file(&f);
+            }
+        }
+    }
+    let mut inst: Vec<String> = req
+        .instantiations
+        .iter()
+        .map(|i| format!("{}:{}:{}{}", i.file.display(), i.line, i.name, i.args))
+        .collect();
+    inst.sort();
+    base.add("instantiations", &inst);
+    base.add(
+        "selected",
+        selected.iter().map(|p| &p.name).collect::<Vec<_>>(),
+    );
+
+    let targets: Vec<String> = if req.targets.is_empty() {
+        vec![host_triple(&vv)]
+    } else {
+        req.targets.clone()
+    };
+    let mut misses = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let mut key = cache::Key::default();
+        key.add("base", base.hex());
+        key.add("target", t);
+        let key = key.hex();
+        if let Some(mut hit) = cache::load(&cache_root.join("results"), &key) {
+            hit.from_cache = true;
+            hit.target = t.clone();
+            o.stats.cache_hits += 1;
+            o.targets.push(hit);
+            continue;
+        }
+        if let Some(e) = check_target(t) {
+            o.targets.push(TargetOutcome {
+                target: t.clone(),
+                error: Some(e),
+                ..Default::default()
+            });
+            continue;
+        }
+        o.targets.push(TargetOutcome {
+            target: t.clone(),
+            ..Default::default()
+        });
+        misses.push((i, key));
+    }
+    if misses.is_empty() {
+        return o;
+    }
+
+    let work = cache_root.join(format!("run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let shadowed = match build_shadows(req, &selected, &work, &mut o) {
+        Ok(s) => s,
+        Err(e) => {
+            o.errors.push(e);
+            let _ = std::fs::remove_dir_all(&work);
+            return o;
+        }
+    };
+    let wrapper = req
+        .wrapper
+        .clone()
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("layout-cli"));
+    for (i, key) in misses {
+        let t = targets[i].clone();
+        let out = check_one(
+            req,
+            &md,
+            &shadowed,
+            &wrapper,
+            &cache_root,
+            &work,
+            &t,
+            &mut o,
+        );
+        if out.error.is_none() {
+            cache::store(&cache_root.join("results"), &key, &out);
+        }
+        o.targets[i] = out;
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    o
+}
+
+fn host_triple(vv: &str) -> String {
+    vv.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap_or(layout::target::CURRENT.triple)
+        .to_string()
+}
+
+/// Which decls to probe, with which arguments.
+fn wanted(req: &Request, dir: &Path, rel: &Path, decls: &[Decl]) -> Vec<(usize, String)> {
+    let abs = dir.join(rel);
+    let canon = abs.canonicalize().ok();
+    let mut out = Vec::new();
+    for (i, d) in decls.iter().enumerate() {
+        if d.ambiguous {
+            continue;
+        }
+        if let Some(args) = probe::lifetime_args(d) {
+            out.push((i, args));
+            continue;
+        }
+        for inst in &req.instantiations {
+            let same_file =
+                inst.file == abs || (canon.is_some() && inst.file.canonicalize().ok() == canon);
+            if same_file && inst.line == d.line && inst.name == d.name {
+                out.push((i, inst.args.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn build_shadows<'m>(
+    req: &Request,
+    selected: &[&'m Package],
+    work: &Path,
+    o: &mut Outcome,
+) -> Result<Vec<Shadowed<'m>>, String> {
+    let mut next_id = 1;
+    let mut out = Vec::new();
+    for (n, pkg) in selected.iter().enumerate() {
+        let Some(dir) = pkg.manifest.parent().map(Path::to_path_buf) else {
+            continue;
+        };
+        let shadow = work.join("shadow").join(format!("{n}-{}", pkg.name));
+        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for r in &pkg.roots {
+            if let Some(d) = r.parent() {
+                dirs.insert(d.to_path_buf());
+            }
+        }
+        let mut files = BTreeSet::new();
+        for d in &dirs {
+            files.extend(scan::rust_files(d));
+        }
+        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let mut decls = BTreeMap::new();
+        let mut probes = BTreeMap::new();
+        for f in files {
+            let Ok(rel) = f.strip_prefix(&dir).map(Path::to_path_buf) else {
+                continue;
+            };
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
+            let ds = scan::scan_file(&rel, &text);
+            if ds.is_empty() {
+                continue;
+            }
+            let w = wanted(req, &dir, &rel, &ds);
+            let fp = probe::instrument(&text, &ds, &w, &mut next_id);
+            o.stats.probes += fp.probes.len();
+            if !fp.probes.is_empty() {
+                texts.insert(rel.clone(), fp.text);
+                probes.insert(rel.clone(), fp.probes);
+            }
+            decls.insert(rel, ds);
+        }
+        mirror(&dir, &shadow, Path::new(""), &texts)
+            .map_err(|e| format!("cannot write the shadow copy of `{}`: {e}", pkg.name))?;
+        out.push(Shadowed {
+            pkg,
+            dir,
+            shadow,
+            decls,
+            probes,
+        });
+    }
+    Ok(out)
+}
+
+/// Mirrors `src` into `dst`: files in `texts` are written, every other entry is a
+/// symlink to the original (a copy where symlinks are unavailable). Directories
+/// holding no probed file are linked whole.
+fn mirror(
+    src: &Path,
+    dst: &Path,
+    rel: &Path,
+    texts: &BTreeMap<PathBuf, String>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dst.join(rel))?;
+    for e in std::fs::read_dir(src.join(rel))?.flatten() {
+        let name = e.file_name();
+        let r = rel.join(&name);
+        let ft = e.file_type()?;
+        if ft.is_dir() && (name == "target" || name == ".git") {
+            continue;
+        }
+        if let Some(text) = texts.get(&r) {
+            std::fs::write(dst.join(&r), text)?;
+        } else if ft.is_dir() && texts.keys().any(|k| k.starts_with(&r)) {
+            mirror(src, dst, &r, texts)?;
+        } else {
+            link(&e.path(), &dst.join(&r))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(from, to)
+}
+
+#[cfg(not(unix))]
+fn link(from: &Path, to: &Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for e in std::fs::read_dir(from)?.flatten() {
+            link(&e.path(), &to.join(e.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(from, to).map(|_| ())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_one(
+    req: &Request,
+    md: &Metadata,
+    shadowed: &[Shadowed<'_>],
+    wrapper: &Path,
+    cache_root: &Path,
+    work: &Path,
+    triple: &str,
+    o: &mut Outcome,
+) -> TargetOutcome {
+    let mut res = TargetOutcome {
+        target: triple.to_string(),
+        ..Default::default()
+    };
+    let out_dir = work.join("out").join(triple.replace(['/', '\\'], "_"));
+    let _ = std::fs::create_dir_all(&out_dir);
+    let mut plan = Plan {
+        roots: Vec::new(),
+        out_dir: out_dir.clone(),
+    };
+    for s in shadowed {
+        for r in &s.pkg.roots {
+            if let Ok(rel) = r.strip_prefix(&s.dir) {
+                plan.roots.push((r.clone(), s.shadow.join(rel)));
+            }
+        }
+    }
+    let plan_path = out_dir.join("plan.json");
+    if let Err(e) = serde_json::to_vec(&plan)
+        .map_err(|e| e.to_string())
+        .and_then(|b| std::fs::write(&plan_path, b).map_err(|e| e.to_string()))
+    {
+        res.error = Some(cargo_error(format!(
+            "cannot write {}: {e}",
+            plan_path.display()
+        )));
+        return res;
+    }
+    let target_dir = cache_root.join("target");
+    let with_manifest = |cmd: &mut Command| {
+        if let Some(m) = &req.manifest_path {
+            cmd.arg("--manifest-path").arg(m);
+        }
+    };
+    // cargo skips crates it considers fresh; ours must be checked again for the probes
+    // to run, so their artifacts in the private target dir go first.
+    let mut clean = Command::new(cargo_bin());
+    clean.args(["clean", "--quiet", "--target", triple, "--target-dir"]);
+    clean.arg(&target_dir);
+    with_manifest(&mut clean);
+    clean.args(shared_flags(&req.cargo_args));
+    if !req
+        .cargo_args
+        .iter()
+        .any(|a| a == "--locked" || a == "--frozen")
+    {
+        clean.arg("--locked");
+    }
+    for s in shadowed {
+        clean.args(["-p", &s.pkg.name]);
+    }
+    let _ = clean.output();
+
+    let mut cmd = Command::new(cargo_bin());
+    cmd.args(["check", "--message-format=json", "--target", triple]);
+    with_manifest(&mut cmd);
+    cmd.args(&req.cargo_args);
+    if !req
+        .cargo_args
+        .iter()
+        .any(|a| a == "--locked" || a == "--frozen")
+    {
+        cmd.arg("--locked");
+    }
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", wrapper)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env(PLAN_ENV, &plan_path)
+        .env_remove("CARGO_BUILD_TARGET");
+    o.stats.cargo_runs += 1;
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            res.error = Some(cargo_error(format!("cannot run cargo: {e}")));
+            return res;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let names: HashMap<&str, &str> = md
+        .packages
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .collect();
+    if !out.status.success() {
+        res.error = Some(classify(
+            &stdout, &stderr, triple, &md.root, &names, &mut res,
+        ));
+    }
+
+    // The shadow runs' diagnostics.
+    let mut ran: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut diags = Vec::new();
+    for e in std::fs::read_dir(&out_dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            if let Some(root) = text.lines().next().and_then(|l| {
+                serde_json::from_str::<Value>(l)
+                    .ok()?
+                    .get("layout_cli_root")?
+                    .as_str()
+                    .map(PathBuf::from)
+            }) {
+                ran.insert(root);
+            }
+            o.stats.shadow_runs += 1;
+            diags.extend(probe::parse_diagnostics(&text));
+        }
+    }
+    collect(shadowed, &plan, &ran, &diags, &mut res);
+    res
+}
+
+fn cargo_error(message: String) -> TargetError {
+    TargetError {
+        kind: Failure::Cargo,
+        message,
+        file: None,
+        line: None,
+        column: None,
+    }
+}
+
+/// Turns a failed `cargo check` into one error, with rustc's first message.
+fn classify(
+    stdout: &str,
+    stderr: &str,
+    triple: &str,
+    root: &Path,
+    names: &HashMap<&str, &str>,
+    res: &mut TargetOutcome,
+) -> TargetError {
+    let mut first: Option<TargetError> = None;
+    for l in stdout.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(l) else {
+            continue;
+        };
+        if v.get("reason").and_then(Value::as_str) != Some("compiler-message") {
+            continue;
+        }
+        let msg = &v["message"];
+        if msg.get("level").and_then(Value::as_str) != Some("error") {
+            continue;
+        }
+        let id = v.get("package_id").and_then(Value::as_str).unwrap_or("");
+        let pkg = names.get(id).copied().unwrap_or(id).to_string();
+        if !res.failed_packages.contains(&pkg) {
+            res.failed_packages.push(pkg.clone());
+        }
+        if first.is_some() {
+            continue;
+        }
+        let text = msg.get("message").and_then(Value::as_str).unwrap_or("");
+        let code = msg
+            .get("code")
+            .and_then(|c| c.get("code"))
+            .and_then(Value::as_str)
+            .map(|c| format!("[{c}]"))
+            .unwrap_or_default();
+        let span = msg
+            .get("spans")
+            .and_then(Value::as_array)
+            .and_then(|s| s.iter().find(|s| s["is_primary"].as_bool() == Some(true)));
+        let kind = if text.contains("can't find crate for `core`")
+            || text.contains("can't find crate for `std`")
+        {
+            Failure::MissingStd
+        } else {
+            Failure::Compile
+        };
+        let hint = if kind == Failure::MissingStd {
+            format!("; run `rustup target add {triple}`")
+        } else {
+            String::new()
+        };
+        first = Some(TargetError {
+            kind,
+            message: format!(
+                "`{pkg}` does not compile for {triple}: error{code}: {text}{hint} (the numbers shown for it are the static engine's)"
+            ),
+            file: span
+                .and_then(|s| s["file_name"].as_str())
+                .map(|f| root.join(f)),
+            line: span
+                .and_then(|s| s["line_start"].as_u64())
+                .map(|n| n as usize),
+            column: span
+                .and_then(|s| s["column_start"].as_u64())
+                .map(|n| n as usize),
+        });
+    }
+    if let Some(f) = first {
+        return f;
+    }
+    if let Some(l) = stderr
+        .lines()
+        .find(|l| l.contains("failed to run custom build command for"))
+    {
+        let var = triple.replace(['-', '.'], "_");
+        let detail: Vec<&str> = stderr
+            .lines()
+            .filter(|l| {
+                let t = l.trim_start();
+                t.starts_with("error") || t.contains("failed to find tool") || t.contains("is `")
+            })
+            .skip(1)
+            .take(3)
+            .collect();
+        return TargetError {
+            kind: Failure::BuildScript,
+            message: format!(
+                "{} on {triple}: a build script that compiles C needs the target's C compiler and archiver; set CC_{var} and AR_{var} (e.g. CC_{var}=clang) or install them{}",
+                l.trim().trim_start_matches("error: "),
+                if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", detail.join("; ").trim())
+                }
+            ),
+            file: None,
+            line: None,
+            column: None,
+        };
+    }
+    cargo_error(format!(
+        "cargo check --target {triple} failed: {}",
+        first_error(stderr)
+    ))
+}
+
+/// Matches the shadow runs' answers to probes and builds the structs.
+fn collect(
+    shadowed: &[Shadowed<'_>],
+    plan: &Plan,
+    ran: &BTreeSet<PathBuf>,
+    diags: &[probe::Diag],
+    res: &mut TargetOutcome,
+) {
+    // (shadow file, line) -> probe.
+    let mut by_line: HashMap<(PathBuf, usize), (usize, &Path, &Probe)> = HashMap::new();
+    for (si, s) in shadowed.iter().enumerate() {
+        for (rel, ps) in &s.probes {
+            for p in ps {
+                by_line.insert((s.shadow.join(rel), p.line), (si, rel.as_path(), p));
+            }
+        }
+    }
+    let mut answers: HashMap<u32, usize> = HashMap::new();
+    let mut failures: HashMap<u32, String> = HashMap::new();
+    for d in diags.iter().filter(|d| d.level == "error") {
+        let Some(&(_, _, p)) = by_line.get(&(PathBuf::from(&d.file), d.line)) else {
+            continue;
+        };
+        match probe::probe_answer(&d.label) {
+            Some((v, id)) if id == p.id => {
+                answers.insert(id, v);
+            }
+            _ => {
+                failures.entry(p.id).or_insert_with(|| d.message.clone());
+            }
+        }
+    }
+    for s in shadowed {
+        let compiled = plan
+            .roots
+            .iter()
+            .any(|(r, sh)| r.starts_with(&s.dir) && ran.contains(sh));
+        if !compiled {
+            if !res.failed_packages.contains(&s.pkg.name) {
+                res.failed_packages.push(s.pkg.name.clone());
+            }
+            continue;
+        }
+        for (rel, ps) in &s.probes {
+            let decls = &s.decls[rel];
+            // Probes of one instantiation are consecutive.
+            let mut groups: Vec<(usize, &str, Vec<&Probe>)> = Vec::new();
+            for p in ps {
+                match groups.last_mut() {
+                    Some((d, a, v)) if *d == p.decl && *a == p.args => v.push(p),
+                    _ => groups.push((p.decl, &p.args, vec![p])),
+                }
+            }
+            for (di, args, ps) in groups {
+                let d = &decls[di];
+                let file = s.dir.join(rel);
+                let get = |ask: Ask| {
+                    ps.iter()
+                        .find(|p| p.ask == ask)
+                        .and_then(|p| answers.get(&p.id).copied())
+                };
+                let failure = |ask: Ask| {
+                    ps.iter()
+                        .find(|p| p.ask == ask)
+                        .and_then(|p| failures.get(&p.id).cloned())
+                };
+                // A field type's probe answers whether or not the struct exists.
+                let any = ps.iter().any(|p| {
+                    matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_))
+                        && answers.contains_key(&p.id)
+                });
+                if !any {
+                    // A plain item's probes follow it with its cfgs, so silence means
+                    // it is not in this build; a macro may have put it elsewhere.
+                    if !d.in_macro {
+                        res.absent.push((file, d.line, d.name.clone()));
+                    }
+                    continue;
+                }
+                let fields: Vec<ExactField> = d
+                    .fields
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, f)| ExactField {
+                        name: f.name.clone(),
+                        ty: f.ty.clone(),
+                        line: f.line,
+                        column: f.column,
+                        offset: get(Ask::Offset(i)),
+                        size: get(Ask::FieldSize(i)),
+                        align: get(Ask::FieldAlign(i)),
+                    })
+                    .collect();
+                let unknown = failure(Ask::Size)
+                    .or_else(|| failure(Ask::Align))
+                    .or_else(|| (0..fields.len()).find_map(|i| failure(Ask::Offset(i))));
+                res.structs.push(ExactStruct {
+                    package: s.pkg.name.clone(),
+                    file,
+                    line: d.line,
+                    column: d.column,
+                    name: d.name.clone(),
+                    inline: d.inline.clone(),
+                    args: args.to_string(),
+                    kind: d.kind,
+                    repr_text: d.repr_text.clone(),
+                    repr: Repr {
+                        c: d.repr.c,
+                        transparent: d.repr.transparent,
+                        packed: d.repr.packed,
+                        align: d.repr.align,
+                    },
+                    in_macro: d.in_macro,
+                    size: get(Ask::Size),
+                    align: get(Ask::Align),
+                    fields_known: d.fields.is_some(),
+                    fields,
+                    unknown,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_and_clean_get_only_the_flags_they_take() {
+        let args: Vec<String> = [
+            "-p",
+            "a",
+            "--features",
+            "x",
+            "--offline",
+            "--config",
+            "k=v",
+            "--release",
+            "--locked",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            shared_flags(&args),
+            ["--offline", "--config", "k=v", "--locked"]
+        );
+    }
+
+    #[test]
+    fn a_build_script_failure_names_the_compiler_variables() {
+        let stderr = "   Compiling foo-sys v0.1.0\nerror: failed to run custom build command for `foo-sys v0.1.0 (/w/foo-sys)`\n\nCaused by:\n  error occurred in cc-rs: failed to find tool \"aarch64-linux-gnu-gcc\"\n";
+        let mut res = TargetOutcome::default();
+        let e = classify(
+            "",
+            stderr,
+            "aarch64-unknown-linux-gnu",
+            Path::new("/w"),
+            &HashMap::new(),
+            &mut res,
+        );
+        assert_eq!(e.kind, Failure::BuildScript);
+        assert!(
+            e.message.contains("CC_aarch64_unknown_linux_gnu"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("AR_aarch64_unknown_linux_gnu"));
+        assert!(e.message.contains("foo-sys"));
+    }
+}

@@ -1,0 +1,410 @@
+//! Finds every struct declaration in a package's source files: module level, inside
+//! inline modules, and `struct Name ...` written literally inside item macro
+//! invocations (`cfg_if!`, `cfg_rt!`, ...). Each becomes a [`Decl`] with the byte offset
+//! right after its item, where the probes go, so they sit in the struct's own module
+//! (private structs and private fields are in scope there).
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::spanned::Spanned;
+
+use crate::analysis::StructKind;
+use crate::engine::types::type_string;
+
+/// One field as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDecl {
+    /// Name; tuple fields are "0", "1", ...
+    pub name: String,
+    /// The type as written.
+    pub ty: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// A generic parameter, for building an instantiation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `'a`.
+    Lifetime(String),
+    /// `T`.
+    Type(String),
+    /// `const N: usize`.
+    Const(String),
+}
+
+/// One struct declaration.
+#[derive(Clone, Debug)]
+pub struct Decl {
+    /// The file, relative to the package root.
+    pub rel: PathBuf,
+    /// 1-based line of the name.
+    pub line: usize,
+    /// 1-based column of the name.
+    pub column: usize,
+    /// The name.
+    pub name: String,
+    /// Inline modules between the file's module and the struct (`a::b`).
+    pub inline: Vec<String>,
+    /// Named, tuple or unit.
+    pub kind: StructKind,
+    /// The fields, `None` when a macro's tokens do not parse as a struct.
+    pub fields: Option<Vec<FieldDecl>>,
+    /// Generic parameters in order.
+    pub params: Vec<Param>,
+    /// `#[cfg(...)]` attributes (as written) that decide whether it exists; copied
+    /// onto its probes so a cfg'd-out variant's probes vanish with it.
+    pub cfgs: Vec<String>,
+    /// `#[repr(...)]` contents as written (`Rust` when none), for reports only rustc
+    /// produced.
+    pub repr_text: String,
+    /// The repr as the rules need it.
+    pub repr: layout::ReprInfo,
+    /// Byte offset in the file where its probes are inserted.
+    pub insert_at: usize,
+    /// Declared inside a macro invocation.
+    pub in_macro: bool,
+    /// Another struct of this name is declared in the same module and one of them is
+    /// inside a macro, so a probe could not tell which one rustc compiled.
+    pub ambiguous: bool,
+}
+
+impl Decl {
+    /// Whether any parameter is a type or const (lifetimes alone do not change a layout).
+    pub fn is_generic(&self) -> bool {
+        self.params.iter().any(|p| !matches!(p, Param::Lifetime(_)))
+    }
+}
+
+/// Every struct declared in `text` (the file `rel`). A file that does not parse has
+/// none (the static engine reports the parse error).
+pub fn scan_file(rel: &Path, text: &str) -> Vec<Decl> {
+    let (base, body) = match text.strip_prefix('\u{feff}') {
+        Some(b) => (3, b),
+        None => (0, text),
+    };
+    let Ok(file) = syn::parse_file(body) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(body, base);
+    let mut out = Vec::new();
+    walk(&file.items, rel, &lines, &mut Vec::new(), &mut out);
+    mark_ambiguous(&mut out);
+    out
+}
+
+/// Byte offsets of line starts, for turning span positions into insertion points.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+    base: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str, base: usize) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts, base }
+    }
+
+    /// Byte offset (in the original file) of 1-based `line`, 0-based char `column`.
+    fn offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
+            return self.base + self.text.len();
+        };
+        let rest = &self.text[start..];
+        let within = rest
+            .char_indices()
+            .nth(column)
+            .map_or(rest.len(), |(i, _)| i);
+        self.base + start + within
+    }
+}
+
+fn walk(
+    items: &[syn::Item],
+    rel: &Path,
+    lines: &LineIndex<'_>,
+    inline: &mut Vec<String>,
+    out: &mut Vec<Decl>,
+) {
+    for item in items {
+        match item {
+            syn::Item::Struct(s) => {
+                let end = item.span().end();
+                let at = lines.offset(end.line, end.column);
+                out.push(decl(s, rel, inline, cfgs(&s.attrs), at, false));
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    inline.push(m.ident.to_string());
+                    walk(items, rel, lines, inline, out);
+                    inline.pop();
+                }
+            }
+            syn::Item::Macro(m) if !m.mac.path.is_ident("macro_rules") => {
+                let end = item.span().end();
+                let at = lines.offset(end.line, end.column);
+                let outer = cfgs(&m.attrs);
+                let mut found = Vec::new();
+                structs_in_tokens(m.mac.tokens.clone(), &mut found);
+                for (s, inner_cfgs) in found {
+                    let mut all = outer.clone();
+                    all.extend(inner_cfgs);
+                    out.push(decl(&s, rel, inline, all, at, true));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn cfgs(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .map(|a| quote::ToTokens::to_token_stream(a).to_string())
+        .collect()
+}
+
+fn decl(
+    s: &syn::ItemStruct,
+    rel: &Path,
+    inline: &[String],
+    cfgs: Vec<String>,
+    insert_at: usize,
+    in_macro: bool,
+) -> Decl {
+    let p = s.ident.span().start();
+    let fields: Vec<FieldDecl> = s
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let start = match &f.ident {
+                Some(id) => id.span().start(),
+                None => f.ty.span().start(),
+            };
+            FieldDecl {
+                name: f
+                    .ident
+                    .as_ref()
+                    .map_or_else(|| i.to_string(), ToString::to_string),
+                ty: type_string(&f.ty),
+                line: start.line,
+                column: start.column + 1,
+            }
+        })
+        .collect();
+    let params = s
+        .generics
+        .params
+        .iter()
+        .map(|g| match g {
+            syn::GenericParam::Lifetime(l) => Param::Lifetime(l.lifetime.to_string()),
+            syn::GenericParam::Type(t) => Param::Type(t.ident.to_string()),
+            syn::GenericParam::Const(c) => Param::Const(c.ident.to_string()),
+        })
+        .collect();
+    let cx = layout_syntax::Ctxt::new();
+    let r = layout_syntax::parse_repr(&cx, &s.attrs);
+    drop(cx.into_errors());
+    let repr = layout::ReprInfo {
+        c: r.kind == layout_syntax::ReprKind::C,
+        transparent: r.kind == layout_syntax::ReprKind::Transparent,
+        packed: r.packed.map(|p| p.value as usize),
+        align: r.align.map(|a| a.value as usize),
+    };
+    let repr_text: Vec<String> = s
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("repr"))
+        .filter_map(|a| a.meta.require_list().ok())
+        .map(|l| crate::engine::types::tokens_string(l.tokens.clone()))
+        .collect();
+    Decl {
+        rel: rel.to_path_buf(),
+        line: p.line,
+        column: p.column + 1,
+        name: s.ident.to_string(),
+        inline: inline.to_vec(),
+        kind: match s.fields {
+            syn::Fields::Named(_) => StructKind::Named,
+            syn::Fields::Unnamed(_) => StructKind::Tuple,
+            syn::Fields::Unit => StructKind::Unit,
+        },
+        fields: Some(fields),
+        params,
+        cfgs,
+        repr_text: if repr_text.is_empty() {
+            "Rust".to_string()
+        } else {
+            repr_text.join(", ")
+        },
+        repr,
+        insert_at,
+        in_macro,
+        ambiguous: false,
+    }
+}
+
+/// Every `struct Name ...` inside a macro's tokens (at any depth), parsed from its
+/// `struct` keyword to its body, with the `#[cfg]` attributes written just before it.
+/// Tokens that do not parse as a struct (fields built from `$metavariables`) are
+/// skipped: the macro's output cannot be known without expanding it.
+fn structs_in_tokens(ts: TokenStream, out: &mut Vec<(syn::ItemStruct, Vec<String>)>) {
+    let toks: Vec<TokenTree> = ts.into_iter().collect();
+    let mut i = 0;
+    while i < toks.len() {
+        if let TokenTree::Group(g) = &toks[i] {
+            structs_in_tokens(g.stream(), out);
+            i += 1;
+            continue;
+        }
+        let is_struct = matches!(&toks[i], TokenTree::Ident(id) if id == "struct")
+            && matches!(toks.get(i + 1), Some(TokenTree::Ident(_)));
+        if !is_struct {
+            i += 1;
+            continue;
+        }
+        // The attributes just before (`#[...]` pairs, skipping a visibility).
+        let mut cfg_attrs = Vec::new();
+        let mut j = i;
+        if j > 0
+            && matches!(&toks[j - 1], TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis)
+        {
+            j -= 1;
+        }
+        if j > 0 && matches!(&toks[j - 1], TokenTree::Ident(id) if id == "pub") {
+            j -= 1;
+        }
+        let mut attrs: Vec<TokenTree> = Vec::new();
+        while j >= 2 {
+            let (TokenTree::Punct(p), TokenTree::Group(g)) = (&toks[j - 2], &toks[j - 1]) else {
+                break;
+            };
+            if p.as_char() != '#' || g.delimiter() != Delimiter::Bracket {
+                break;
+            }
+            attrs.splice(0..0, [toks[j - 2].clone(), toks[j - 1].clone()]);
+            j -= 2;
+        }
+        let mut end = i + 2;
+        let mut done = false;
+        while end < toks.len() {
+            match &toks[end] {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                    done = true;
+                    break;
+                }
+                TokenTree::Punct(p) if p.as_char() == ';' => {
+                    done = true;
+                    break;
+                }
+                _ => end += 1,
+            }
+        }
+        if done {
+            let mut ts: TokenStream = attrs.into_iter().collect();
+            ts.extend(toks[i..=end].iter().cloned());
+            if let Ok(s) = syn::parse2::<syn::ItemStruct>(ts) {
+                cfg_attrs.extend(cfgs(&s.attrs));
+                out.push((s, cfg_attrs));
+            }
+            i = end + 1;
+        } else {
+            i += 2;
+        }
+    }
+}
+
+fn mark_ambiguous(decls: &mut [Decl]) {
+    for i in 0..decls.len() {
+        let clash = decls.iter().enumerate().any(|(j, d)| {
+            j != i
+                && d.name == decls[i].name
+                && d.inline == decls[i].inline
+                && (d.in_macro || decls[i].in_macro)
+        });
+        decls[i].ambiguous = clash;
+    }
+}
+
+/// The `.rs` files under `dir` (recursively), skipping `target` directories and
+/// hidden ones. Sorted, so runs are reproducible.
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    stack.push(e.path());
+                }
+            } else if ft.is_file() && name.ends_with(".rs") {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str) -> Vec<Decl> {
+        scan_file(Path::new("src/lib.rs"), text)
+    }
+
+    #[test]
+    fn finds_module_level_inline_and_macro_structs() {
+        let text = "struct A { a: u8 }\nmod m {\n    #[cfg(unix)]\n    pub struct B(u64, u8);\n}\n\
+                    some_macro! {\n    #[cfg(feature = \"x\")]\n    pub(crate) struct C { c: u32 }\n}\n\
+                    macro_rules! no { () => { struct D; } }\n";
+        let d = scan(text);
+        let names: Vec<&str> = d.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["A", "B", "C"]);
+        assert_eq!((d[0].line, d[0].column), (1, 8));
+        assert_eq!(&text[..d[0].insert_at], "struct A { a: u8 }");
+        assert_eq!(d[1].inline, ["m"]);
+        assert_eq!(d[1].cfgs, ["# [cfg (unix)]"]);
+        assert_eq!(d[1].kind, StructKind::Tuple);
+        let f = d[1].fields.as_ref().unwrap();
+        assert_eq!((f[1].name.as_str(), f[1].ty.as_str()), ("1", "u8"));
+        assert!(d[2].in_macro && !d[2].ambiguous);
+        assert_eq!(d[2].cfgs.len(), 1);
+        assert!(text[..d[2].insert_at].ends_with("u32 }\n}"));
+        assert_eq!(d[2].line, 8);
+    }
+
+    #[test]
+    fn a_name_twice_in_one_module_with_a_macro_is_ambiguous() {
+        let d = scan("cfg_if! { if #[cfg(unix)] { struct S(u8); } else { struct S(u16); } }\n");
+        assert_eq!(d.len(), 2);
+        assert!(d.iter().all(|d| d.ambiguous));
+        let d = scan("#[cfg(unix)] struct S(u8);\n#[cfg(not(unix))] struct S(u16);\n");
+        assert!(
+            d.iter().all(|d| !d.ambiguous),
+            "plain cfg variants are told apart by their cfg"
+        );
+    }
+
+    #[test]
+    fn insertion_points_count_bytes_not_chars() {
+        let text = "\u{feff}// é ü\nstruct Ä { a: u8 } // x\n";
+        let d = scan(text);
+        assert_eq!(d.len(), 1);
+        assert!(text[..d[0].insert_at].ends_with("u8 }"));
+    }
+}

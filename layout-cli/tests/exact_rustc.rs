@@ -1,0 +1,504 @@
+//! `--exact`: rustc's numbers for the `exact` fixture crate on the four CI targets,
+//! agreement with the static engine, and the promises around it: the user's files are
+//! never written, a missing standard library and a crate that does not compile are
+//! clear errors while the rest still reports, and a second run is a cache hit.
+//!
+//! Every run here starts cargo with the real `layout-cli` binary as its rustc wrapper,
+//! on a cache dir of its own.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use layout::Code;
+use layout::target::TargetInfo;
+use layout_cli::analysis::NumberSource;
+use layout_cli::exact::{self, ExactStruct, Failure, Outcome, Request, TargetOutcome};
+use layout_cli::render::json::Document;
+
+const TARGETS: [&str; 4] = [
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-pc-windows-msvc",
+    "aarch64-apple-darwin",
+];
+
+/// A real triple rustc knows whose standard library is not installed here.
+const NOT_INSTALLED: &str = "riscv64gc-unknown-linux-gnu";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exact")
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_layout-cli")
+}
+
+fn request(krate: &Path, cache: &Path, targets: &[&str]) -> Request {
+    Request {
+        manifest_path: Some(krate.join("Cargo.toml")),
+        targets: targets.iter().map(|t| t.to_string()).collect(),
+        cache_dir: Some(cache.to_path_buf()),
+        wrapper: Some(PathBuf::from(bin())),
+        ..Default::default()
+    }
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == "target" {
+            continue;
+        }
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` (but `skip`), with its modification time and contents.
+fn files(dir: &Path, skip: &Path) -> BTreeMap<PathBuf, (SystemTime, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if p.starts_with(skip) {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else {
+                let m = e.metadata().unwrap().modified().unwrap();
+                out.insert(p.clone(), (m, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn get<'a>(t: &'a TargetOutcome, name: &str) -> &'a ExactStruct {
+    t.structs
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{name} not compiled on {}", t.target))
+}
+
+fn offsets(s: &ExactStruct) -> Vec<(&str, Option<usize>)> {
+    s.fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.offset))
+        .collect()
+}
+
+fn rows() -> Vec<&'static TargetInfo> {
+    TARGETS
+        .iter()
+        .map(|t| layout::target::find(t).unwrap())
+        .collect()
+}
+
+#[test]
+fn rustc_numbers_for_the_fixture_on_four_targets_agree_with_the_static_engine() {
+    let cache = tempfile::tempdir().unwrap();
+    let before = files(&fixture(), &fixture().join("target"));
+    let o = exact::run(&request(&fixture(), cache.path(), &TARGETS));
+    assert!(o.errors.is_empty(), "{:?}", o.errors);
+    assert_eq!(o.stats.cargo_runs, 4);
+    assert_eq!(
+        o.stats.shadow_runs, 4,
+        "one shadow run of the lib per target"
+    );
+    for t in &o.targets {
+        assert_eq!(t.error, None, "{}", t.target);
+        let windows = t.target.contains("windows");
+        // Private fields, reordered by rustc.
+        let p = get(t, "Plain");
+        assert_eq!((p.size, p.align), (Some(16), Some(8)));
+        assert_eq!(
+            offsets(p),
+            [("a", Some(10)), ("b", Some(0)), ("c", Some(8))]
+        );
+        // The variant the build script's cfg selects, and not the other one.
+        let b = get(t, "FromBuildScript");
+        assert_eq!((b.line, b.size, b.align), (23, Some(8), Some(4)));
+        assert!(
+            t.absent
+                .iter()
+                .any(|(_, l, n)| *l == 29 && n == "FromBuildScript"),
+            "{:?}",
+            t.absent
+        );
+        // Declared inside a macro_rules! invocation.
+        let g = get(t, "Generated");
+        assert!(g.in_macro);
+        assert_eq!(g.size, Some(16));
+        assert_eq!(
+            offsets(g),
+            [("id", Some(8)), ("ok", Some(12)), ("ptr", Some(0))]
+        );
+        // Private struct in an inline module.
+        let h = get(t, "Hidden");
+        assert_eq!(h.inline, ["inner"]);
+        assert_eq!(
+            (h.size, offsets(h)),
+            (Some(16), vec![("a", Some(8)), ("b", Some(0))])
+        );
+        // A size of 0 is a number, not a miss.
+        assert_eq!(get(t, "Unit").size, Some(0));
+        assert_eq!(offsets(get(t, "Tuple")), [("0", Some(4)), ("1", Some(0))]);
+        let w = get(t, "WithLife");
+        assert_eq!((w.size, w.fields[0].size), (Some(24), Some(16)));
+        // `c_long` is 4 bytes on Windows.
+        let c = get(t, "CLong");
+        let want = if windows { (8, 4) } else { (16, 8) };
+        assert_eq!((c.size, c.fields[0].size), (Some(want.0), Some(want.1)));
+        // A file module.
+        let a = get(t, "Addr");
+        assert!(a.file.ends_with("src/net.rs"));
+        assert_eq!(
+            (a.size, offsets(a)),
+            (
+                Some(24),
+                vec![("ip", Some(0)), ("port", Some(16)), ("scope", Some(20))]
+            )
+        );
+        assert_eq!(
+            t.structs.iter().any(|s| s.name == "OnlyWindows"),
+            windows,
+            "{}",
+            t.target
+        );
+        // A macro that drops its input: the field type answers, the struct does not.
+        assert!(!t.structs.iter().any(|s| s.name == "NeverBuilt"));
+        assert_eq!(t.structs.len(), if windows { 11 } else { 10 });
+    }
+
+    // The static engine, merged with rustc: every number it has agrees.
+    let mut a = layout_cli::analyze(&[fixture()], &rows());
+    layout_cli::diag::diagnose(&mut a);
+    let static_known: Vec<(String, usize, String, Option<usize>)> = a
+        .structs
+        .iter()
+        .map(|s| (s.target.triple.to_string(), s.line, s.name.clone(), s.size))
+        .collect();
+    let applied = exact::apply(&mut a, &o);
+    assert_eq!(applied.mismatches, 0);
+    assert!(applied.replaced >= 30, "{applied:?}");
+    let mut compared = 0;
+    for (t, line, name, size) in static_known {
+        let Some(size) = size else { continue };
+        let Some(r) = o
+            .targets
+            .iter()
+            .find(|o| o.target == t)
+            .and_then(|o| o.structs.iter().find(|s| s.line == line && s.name == name))
+        else {
+            continue;
+        };
+        assert_eq!(r.size, Some(size), "{name} on {t}");
+        compared += 1;
+    }
+    assert!(compared >= 30, "only {compared} static sizes compared");
+    assert!(
+        a.structs.iter().all(|s| s.source == NumberSource::Rustc),
+        "every fixture struct's numbers come from rustc"
+    );
+    assert!(
+        a.structs
+            .iter()
+            .all(|s| s.diagnostics.iter().all(|d| d.code != Code::ModelMismatch))
+    );
+    assert_eq!(
+        before,
+        files(&fixture(), &fixture().join("target")),
+        "the fixture was written to"
+    );
+}
+
+#[test]
+fn a_wrong_static_number_is_a_model_mismatch_error() {
+    let t = layout::target::find(TARGETS[0]).unwrap();
+    let mut a = layout_cli::analyze(&[fixture()], &[t]);
+    layout_cli::diag::diagnose(&mut a);
+    let plain = a.structs.iter().find(|s| s.name == "Plain").unwrap();
+    let rustc = ExactStruct {
+        package: "exact-fixture".into(),
+        file: plain.file.clone(),
+        line: plain.line,
+        column: plain.column,
+        name: "Plain".into(),
+        inline: Vec::new(),
+        args: String::new(),
+        kind: plain.kind,
+        repr_text: "Rust".into(),
+        repr: Default::default(),
+        in_macro: false,
+        size: Some(24),
+        align: plain.align,
+        fields: Vec::new(),
+        fields_known: true,
+        unknown: None,
+    };
+    let o = Outcome {
+        targets: vec![TargetOutcome {
+            target: t.triple.into(),
+            structs: vec![rustc],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let applied = exact::apply(&mut a, &o);
+    assert_eq!(applied.mismatches, 1);
+    let plain = a.structs.iter().find(|s| s.name == "Plain").unwrap();
+    assert_eq!(plain.size, Some(24), "rustc's number wins");
+    let m: Vec<_> = plain
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::ModelMismatch)
+        .collect();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].severity, layout::Severity::Error);
+    assert!(
+        m[0].message.contains("16") && m[0].message.contains("24"),
+        "{}",
+        m[0].message
+    );
+    assert_eq!(layout_cli::exit::exit_code(&a, layout::Severity::Error), 1);
+}
+
+#[test]
+fn user_files_and_their_mtimes_are_unchanged_by_report_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("user");
+    copy_dir(&fixture(), &dir);
+    let before = files(&dir, &dir.join("target"));
+    let out = Command::new(bin())
+        .args([
+            "report",
+            "--exact",
+            "--format",
+            "json",
+            "--target",
+            "x86_64-linux",
+            ".",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "only warnings (padding-waste): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let gen_ = doc.structs.iter().find(|s| s.name == "Generated").unwrap();
+    assert_eq!((gen_.source.as_str(), gen_.size), ("rustc", Some(16)));
+    assert!(doc.structs.iter().all(|s| s.source == "rustc"));
+    assert_eq!(before, files(&dir, &dir.join("target")));
+    // Only the tool's own directory appeared under target/.
+    let under: Vec<_> = std::fs::read_dir(dir.join("target"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(under, ["layout-exact"]);
+}
+
+#[test]
+fn a_missing_standard_library_is_an_error_and_the_other_targets_still_report() {
+    let list = Command::new("rustc")
+        .args(["--print", "target-list"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .any(|l| l == NOT_INSTALLED),
+        "rustc should know {NOT_INSTALLED}"
+    );
+    let e = exact::check_target(NOT_INSTALLED).unwrap_or_else(|| {
+        panic!(
+            "this test needs {NOT_INSTALLED} not installed: `rustup target remove {NOT_INSTALLED}`"
+        )
+    });
+    assert_eq!(e.kind, Failure::MissingStd);
+    assert!(
+        e.message
+            .contains(&format!("rustup target add {NOT_INSTALLED}"))
+    );
+    assert_eq!(
+        exact::check_target("sparc-nowhere-none").map(|e| e.kind),
+        Some(Failure::UnknownTarget)
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("user");
+    copy_dir(&fixture(), &dir);
+    let out = Command::new(bin())
+        .args([
+            "report",
+            "--exact",
+            "--format",
+            "json",
+            "--target",
+            "x86_64-linux",
+        ])
+        .args(["--target", NOT_INSTALLED, "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc.errors.len(), 1, "{:?}", doc.errors);
+    assert!(
+        doc.errors[0]
+            .message
+            .contains(&format!("rustup target add {NOT_INSTALLED}"))
+    );
+    let x86: Vec<_> = doc
+        .structs
+        .iter()
+        .filter(|s| s.target == TARGETS[0])
+        .collect();
+    assert_eq!(x86.len(), 10);
+    assert!(x86.iter().all(|s| s.source == "rustc"));
+    assert!(doc.structs.iter().all(|s| s.target == TARGETS[0]));
+}
+
+#[test]
+fn a_crate_that_does_not_compile_is_an_error_with_rustcs_message_and_static_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("broken");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"broken\"\nversion = \"0.0.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub struct Fine {\n    a: u8,\n    b: u32,\n}\n\npub fn f() -> u8 {\n    \"not a number\"\n}\n",
+    )
+    .unwrap();
+    let o = exact::run(&request(&dir, &tmp.path().join("cache"), &[TARGETS[0]]));
+    let e = o.targets[0].error.as_ref().unwrap();
+    assert_eq!(e.kind, Failure::Compile);
+    assert!(e.message.contains("mismatched types"), "{}", e.message);
+    assert!(
+        e.message.contains("`broken` does not compile"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.line, Some(7));
+    assert!(o.targets[0].structs.is_empty());
+    assert_eq!(o.targets[0].failed_packages, ["broken"]);
+
+    let out = Command::new(bin())
+        .args(["report", "--exact", "--format", "json", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc.errors
+            .iter()
+            .any(|e| e.message.contains("mismatched types"))
+    );
+    let fine = doc.structs.iter().find(|s| s.name == "Fine").unwrap();
+    assert_eq!((fine.source.as_str(), fine.size), ("static", Some(8)));
+}
+
+#[test]
+fn a_second_run_on_unchanged_code_is_a_cache_hit_and_a_change_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("user");
+    copy_dir(&fixture(), &dir);
+    let req = request(&dir, &tmp.path().join("cache"), &TARGETS[..2]);
+    let first = exact::run(&req);
+    assert_eq!(
+        (
+            first.stats.cache_hits,
+            first.stats.cargo_runs,
+            first.stats.shadow_runs
+        ),
+        (0, 2, 2)
+    );
+    assert!(first.stats.probes > 0);
+    let second = exact::run(&req);
+    assert_eq!(
+        (
+            second.stats.cache_hits,
+            second.stats.cargo_runs,
+            second.stats.shadow_runs
+        ),
+        (2, 0, 0),
+        "nothing changed, so no cargo and no rustc"
+    );
+    assert_eq!(second.stats.probes, 0);
+    for (a, b) in first.targets.iter().zip(&second.targets) {
+        assert_eq!((&a.structs, &a.absent), (&b.structs, &b.absent));
+    }
+    assert!(second.targets.iter().all(|t| t.from_cache));
+
+    let lib = dir.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        text.replace("    c: u16,\n", "    c: u16,\n    d: u64,\n"),
+    )
+    .unwrap();
+    let third = exact::run(&req);
+    assert_eq!((third.stats.cache_hits, third.stats.cargo_runs), (0, 2));
+    assert_eq!(get(&third.targets[0], "Plain").size, Some(24));
+}
+
+/// Guards the diagnostic text the probes are read from: if a toolchain words it
+/// differently, this fails before any report does.
+#[test]
+fn rustc_prints_probe_answers_in_the_form_the_parser_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("probe.rs");
+    std::fs::write(
+        &src,
+        "pub struct S { a: u8, b: u64 }\npub struct Z;\n\
+         const _: () = ([(); ::core::mem::size_of::<S>()], [(); 1]);\n\
+         const _: () = ([(); ::core::mem::size_of::<Z>()], [(); 2]);\n\
+         const _: () = ([(); ::core::mem::offset_of!(S, a)], [(); 3]);\n\
+         const _: () = ([(); ::core::mem::size_of::<Missing>()], [(); 4]);\n",
+    )
+    .unwrap();
+    let out = Command::new("rustc")
+        .args([
+            "--crate-type",
+            "lib",
+            "--edition",
+            "2021",
+            "--error-format=json",
+        ])
+        .args(["--emit=metadata", "--out-dir"])
+        .arg(tmp.path())
+        .arg(&src)
+        .output()
+        .unwrap();
+    let diags = exact::probe::parse_diagnostics(&String::from_utf8_lossy(&out.stderr));
+    let answers: Vec<(usize, (usize, u32))> = diags
+        .iter()
+        .filter_map(|d| exact::probe::probe_answer(&d.label).map(|a| (d.line, a)))
+        .collect();
+    assert_eq!(answers, [(3, (16, 1)), (4, (0, 2)), (5, (8, 3))]);
+    let missing = diags.iter().find(|d| d.line == 6).unwrap();
+    assert!(missing.message.contains("cannot find type `Missing`"));
+}
