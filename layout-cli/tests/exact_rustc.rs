@@ -502,3 +502,40 @@ fn rustc_prints_probe_answers_in_the_form_the_parser_reads() {
     let missing = diags.iter().find(|d| d.line == 6).unwrap();
     assert!(missing.message.contains("cannot find type `Missing`"));
 }
+
+#[test]
+fn verify_passes_when_static_and_rustc_agree_and_counts_what_it_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("user");
+    copy_dir(&fixture(), &dir);
+    let out = Command::new(bin())
+        .args([
+            "verify",
+            "--target",
+            "x86_64-linux",
+            "--target",
+            "x86_64-pc-windows-msvc",
+            ".",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        "verify: 21 layouts from rustc, 0 model mismatch(es), 0 error(s)"
+    );
+    // A target that cannot be checked fails verify with 2.
+    let out = Command::new(bin())
+        .args(["verify", "--target", NOT_INSTALLED, "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

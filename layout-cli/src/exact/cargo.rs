@@ -7,13 +7,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::probe::{self, Ask, Probe};
+use super::outcome::{cargo_error, classify, collect};
+use super::probe::{self, Probe};
 use super::scan::{self, Decl};
 use super::wrapper::{PLAN_ENV, Plan};
-use super::{
-    ExactField, ExactStruct, Failure, MODEL_CHECKED_ON, Outcome, Repr, Request, TargetError,
-    TargetOutcome, cache,
-};
+use super::{Failure, MODEL_CHECKED_ON, Outcome, Request, TargetError, TargetOutcome, cache};
 
 fn cargo_bin() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
@@ -47,12 +45,12 @@ fn shared_flags(args: &[String]) -> Vec<String> {
 
 /// One package of `cargo metadata`.
 #[derive(Debug)]
-struct Package {
-    id: String,
-    name: String,
-    manifest: PathBuf,
+pub(super) struct Package {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) manifest: PathBuf,
     /// lib and bin crate roots (what `cargo check` checks by default).
-    roots: Vec<PathBuf>,
+    pub(super) roots: Vec<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -224,7 +222,7 @@ fn locate_project() -> Result<PathBuf, String> {
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-fn first_error(stderr: &str) -> String {
+pub(super) fn first_error(stderr: &str) -> String {
     stderr
         .lines()
         .find(|l| l.trim_start().starts_with("error"))
@@ -283,13 +281,13 @@ pub fn check_target(triple: &str) -> Option<TargetError> {
 }
 
 /// One package's probes: its decls, its shadow root and the probes by shadow file.
-struct Shadowed<'m> {
-    pkg: &'m Package,
-    dir: PathBuf,
-    shadow: PathBuf,
-    decls: BTreeMap<PathBuf, Vec<Decl>>,
+pub(super) struct Shadowed<'m> {
+    pub(super) pkg: &'m Package,
+    pub(super) dir: PathBuf,
+    pub(super) shadow: PathBuf,
+    pub(super) decls: BTreeMap<PathBuf, Vec<Decl>>,
     /// rel file -> probes placed in it.
-    probes: BTreeMap<PathBuf, Vec<Probe>>,
+    pub(super) probes: BTreeMap<PathBuf, Vec<Probe>>,
 }
 
 pub fn run(req: &Request) -> Outcome {
@@ -707,248 +705,6 @@ fn check_one(
     res
 }
 
-fn cargo_error(message: String) -> TargetError {
-    TargetError {
-        kind: Failure::Cargo,
-        message,
-        file: None,
-        line: None,
-        column: None,
-    }
-}
-
-/// Turns a failed `cargo check` into one error, with rustc's first message.
-fn classify(
-    stdout: &str,
-    stderr: &str,
-    triple: &str,
-    root: &Path,
-    names: &HashMap<&str, &str>,
-    res: &mut TargetOutcome,
-) -> TargetError {
-    let mut first: Option<TargetError> = None;
-    for l in stdout.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(l) else {
-            continue;
-        };
-        if v.get("reason").and_then(Value::as_str) != Some("compiler-message") {
-            continue;
-        }
-        let msg = &v["message"];
-        if msg.get("level").and_then(Value::as_str) != Some("error") {
-            continue;
-        }
-        let id = v.get("package_id").and_then(Value::as_str).unwrap_or("");
-        let pkg = names.get(id).copied().unwrap_or(id).to_string();
-        if !res.failed_packages.contains(&pkg) {
-            res.failed_packages.push(pkg.clone());
-        }
-        if first.is_some() {
-            continue;
-        }
-        let text = msg.get("message").and_then(Value::as_str).unwrap_or("");
-        let code = msg
-            .get("code")
-            .and_then(|c| c.get("code"))
-            .and_then(Value::as_str)
-            .map(|c| format!("[{c}]"))
-            .unwrap_or_default();
-        let span = msg
-            .get("spans")
-            .and_then(Value::as_array)
-            .and_then(|s| s.iter().find(|s| s["is_primary"].as_bool() == Some(true)));
-        let kind = if text.contains("can't find crate for `core`")
-            || text.contains("can't find crate for `std`")
-        {
-            Failure::MissingStd
-        } else {
-            Failure::Compile
-        };
-        let hint = if kind == Failure::MissingStd {
-            format!("; run `rustup target add {triple}`")
-        } else {
-            String::new()
-        };
-        first = Some(TargetError {
-            kind,
-            message: format!(
-                "`{pkg}` does not compile for {triple}: error{code}: {text}{hint} (the numbers shown for it are the static engine's)"
-            ),
-            file: span
-                .and_then(|s| s["file_name"].as_str())
-                .map(|f| root.join(f)),
-            line: span
-                .and_then(|s| s["line_start"].as_u64())
-                .map(|n| n as usize),
-            column: span
-                .and_then(|s| s["column_start"].as_u64())
-                .map(|n| n as usize),
-        });
-    }
-    if let Some(f) = first {
-        return f;
-    }
-    if let Some(l) = stderr
-        .lines()
-        .find(|l| l.contains("failed to run custom build command for"))
-    {
-        let var = triple.replace(['-', '.'], "_");
-        let detail: Vec<&str> = stderr
-            .lines()
-            .filter(|l| {
-                let t = l.trim_start();
-                t.starts_with("error") || t.contains("failed to find tool") || t.contains("is `")
-            })
-            .skip(1)
-            .take(3)
-            .collect();
-        return TargetError {
-            kind: Failure::BuildScript,
-            message: format!(
-                "{} on {triple}: a build script that compiles C needs the target's C compiler and archiver; set CC_{var} and AR_{var} (e.g. CC_{var}=clang) or install them{}",
-                l.trim().trim_start_matches("error: "),
-                if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", detail.join("; ").trim())
-                }
-            ),
-            file: None,
-            line: None,
-            column: None,
-        };
-    }
-    cargo_error(format!(
-        "cargo check --target {triple} failed: {}",
-        first_error(stderr)
-    ))
-}
-
-/// Matches the shadow runs' answers to probes and builds the structs.
-fn collect(
-    shadowed: &[Shadowed<'_>],
-    plan: &Plan,
-    ran: &BTreeSet<PathBuf>,
-    diags: &[probe::Diag],
-    res: &mut TargetOutcome,
-) {
-    // (shadow file, line) -> probe.
-    let mut by_line: HashMap<(PathBuf, usize), (usize, &Path, &Probe)> = HashMap::new();
-    for (si, s) in shadowed.iter().enumerate() {
-        for (rel, ps) in &s.probes {
-            for p in ps {
-                by_line.insert((s.shadow.join(rel), p.line), (si, rel.as_path(), p));
-            }
-        }
-    }
-    let mut answers: HashMap<u32, usize> = HashMap::new();
-    let mut failures: HashMap<u32, String> = HashMap::new();
-    for d in diags.iter().filter(|d| d.level == "error") {
-        let Some(&(_, _, p)) = by_line.get(&(PathBuf::from(&d.file), d.line)) else {
-            continue;
-        };
-        match probe::probe_answer(&d.label) {
-            Some((v, id)) if id == p.id => {
-                answers.insert(id, v);
-            }
-            _ => {
-                failures.entry(p.id).or_insert_with(|| d.message.clone());
-            }
-        }
-    }
-    for s in shadowed {
-        let compiled = plan
-            .roots
-            .iter()
-            .any(|(r, sh)| r.starts_with(&s.dir) && ran.contains(sh));
-        if !compiled {
-            if !res.failed_packages.contains(&s.pkg.name) {
-                res.failed_packages.push(s.pkg.name.clone());
-            }
-            continue;
-        }
-        for (rel, ps) in &s.probes {
-            let decls = &s.decls[rel];
-            // Probes of one instantiation are consecutive.
-            let mut groups: Vec<(usize, &str, Vec<&Probe>)> = Vec::new();
-            for p in ps {
-                match groups.last_mut() {
-                    Some((d, a, v)) if *d == p.decl && *a == p.args => v.push(p),
-                    _ => groups.push((p.decl, &p.args, vec![p])),
-                }
-            }
-            for (di, args, ps) in groups {
-                let d = &decls[di];
-                let file = s.dir.join(rel);
-                let get = |ask: Ask| {
-                    ps.iter()
-                        .find(|p| p.ask == ask)
-                        .and_then(|p| answers.get(&p.id).copied())
-                };
-                let failure = |ask: Ask| {
-                    ps.iter()
-                        .find(|p| p.ask == ask)
-                        .and_then(|p| failures.get(&p.id).cloned())
-                };
-                // A field type's probe answers whether or not the struct exists.
-                let any = ps.iter().any(|p| {
-                    matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_))
-                        && answers.contains_key(&p.id)
-                });
-                if !any {
-                    // A plain item's probes follow it with its cfgs, so silence means
-                    // it is not in this build; a macro may have put it elsewhere.
-                    if !d.in_macro {
-                        res.absent.push((file, d.line, d.name.clone()));
-                    }
-                    continue;
-                }
-                let fields: Vec<ExactField> = d
-                    .fields
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(i, f)| ExactField {
-                        name: f.name.clone(),
-                        ty: f.ty.clone(),
-                        line: f.line,
-                        column: f.column,
-                        offset: get(Ask::Offset(i)),
-                        size: get(Ask::FieldSize(i)),
-                        align: get(Ask::FieldAlign(i)),
-                    })
-                    .collect();
-                let unknown = failure(Ask::Size)
-                    .or_else(|| failure(Ask::Align))
-                    .or_else(|| (0..fields.len()).find_map(|i| failure(Ask::Offset(i))));
-                res.structs.push(ExactStruct {
-                    package: s.pkg.name.clone(),
-                    file,
-                    line: d.line,
-                    column: d.column,
-                    name: d.name.clone(),
-                    inline: d.inline.clone(),
-                    args: args.to_string(),
-                    kind: d.kind,
-                    repr_text: d.repr_text.clone(),
-                    repr: Repr {
-                        c: d.repr.c,
-                        transparent: d.repr.transparent,
-                        packed: d.repr.packed,
-                        align: d.repr.align,
-                    },
-                    in_macro: d.in_macro,
-                    size: get(Ask::Size),
-                    align: get(Ask::Align),
-                    fields_known: d.fields.is_some(),
-                    fields,
-                    unknown,
-                });
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -973,27 +729,5 @@ mod tests {
             shared_flags(&args),
             ["--offline", "--config", "k=v", "--locked"]
         );
-    }
-
-    #[test]
-    fn a_build_script_failure_names_the_compiler_variables() {
-        let stderr = "   Compiling foo-sys v0.1.0\nerror: failed to run custom build command for `foo-sys v0.1.0 (/w/foo-sys)`\n\nCaused by:\n  error occurred in cc-rs: failed to find tool \"aarch64-linux-gnu-gcc\"\n";
-        let mut res = TargetOutcome::default();
-        let e = classify(
-            "",
-            stderr,
-            "aarch64-unknown-linux-gnu",
-            Path::new("/w"),
-            &HashMap::new(),
-            &mut res,
-        );
-        assert_eq!(e.kind, Failure::BuildScript);
-        assert!(
-            e.message.contains("CC_aarch64_unknown_linux_gnu"),
-            "{}",
-            e.message
-        );
-        assert!(e.message.contains("AR_aarch64_unknown_linux_gnu"));
-        assert!(e.message.contains("foo-sys"));
     }
 }

@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod cache;
 mod cargo;
+mod outcome;
 pub mod probe;
 pub mod scan;
 pub mod wrapper;
