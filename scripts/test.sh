@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every check CI runs, in order, failing fast:
 #   setup, fmt, clippy, host tests, cross-target tests (qemu / wine / check-only),
-#   Miri, loom, the strace check of the fast submit path, and the layout report of
-#   eventloop for every built-in target.
+#   Miri, loom, the strace check of the fast submit path, the layout report of the
+#   whole workspace (as cargo builds it) for every built-in target, and the
+#   rustc-judged report of five real crates from crates.io.
 # Usage: bash scripts/test.sh
 # TEST_KEEP_GOING=1 runs every step even after a failure and fails at the end.
 set -euo pipefail
@@ -63,8 +64,10 @@ step "cross-target tests" bash scripts/cross-test.sh
 step "miri" bash scripts/miri.sh
 step "loom" bash scripts/loom.sh
 step "strace: no system calls on the running loop's submit path" bash scripts/strace-check.sh
-step "layout report (deny warnings)" \
-    cargo run -p layout-cli -- report eventloop --all-targets --deny warning
+step "layout report of the workspace (deny warnings)" \
+    cargo run --release -p layout-cli -- report --all-platforms --deny warning --quiet
+step "real crates judged by rustc (tokio, crossbeam-channel, hashbrown, mio, rayon-core)" \
+    python3 scripts/real-crates.py --cli target/release/layout-cli --min-coverage "${REAL_CRATES_MIN_COVERAGE:-0}"
 
 print_timings
 if [[ ${#failed[@]} -gt 0 ]]; then

@@ -192,6 +192,23 @@ impl Walk<'_> {
                                 .unwrap_or_else(|| dir.join(md.ident.to_string()));
                             let mut ctx = outer.to_vec();
                             ctx.extend(md.attrs.iter().filter(|a| is_cfg(a)).cloned());
+                            // Two blocks `#[cfg(a)] mod m { .. }` / `#[cfg(not(a))] mod m
+                            // { .. }` make one module: each item keeps its own block's
+                            // condition instead of the module holding both (moved before
+                            // the items are walked, so nested blocks pass it on).
+                            let conds: Vec<Attribute> =
+                                md.attrs.iter().filter(|a| is_cfg(a)).cloned().collect();
+                            let mut inner = inner;
+                            if !conds.is_empty() {
+                                md.attrs.retain(|a| !is_cfg(a));
+                                for it in &mut inner {
+                                    if let Some(a) = attrs_mut(it) {
+                                        let mut new = conds.clone();
+                                        new.append(a);
+                                        *a = new;
+                                    }
+                                }
+                            }
                             let inner =
                                 self.items(inner, file, &inner_dir, &child, depth + 1, true, &ctx);
                             md.content = Some((brace, inner));
