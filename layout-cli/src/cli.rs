@@ -191,6 +191,7 @@ impl InputArgs {
                 }
             })?;
         let mut analysis = crate::engine::analyze_build(&build);
+        relative_to_cwd(&mut analysis);
         if !config.exclude.is_empty() {
             let root = &build.workspace_root;
             analysis.structs.retain(|s| {
@@ -246,6 +247,7 @@ pub struct ReportArgs {
 
 /// `layout-cli fix`.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = crate::fix::FIX_HELP)]
 pub struct FixCmd {
     /// What to read; every target given must satisfy the intent after the fix.
     #[command(flatten)]
@@ -295,6 +297,25 @@ impl From<Deny> for Severity {
             Deny::Warning => Severity::Warning,
             Deny::Error => Severity::Error,
         }
+    }
+}
+
+/// cargo gives absolute paths; like cargo's and rustc's own messages, files under the
+/// current directory are shown relative to it.
+fn relative_to_cwd(a: &mut crate::analysis::Analysis) {
+    let Ok(cwd) = std::env::current_dir() else {
+        return;
+    };
+    let rel = |p: &mut PathBuf| {
+        if let Ok(r) = p.strip_prefix(&cwd) {
+            *p = r.to_path_buf();
+        }
+    };
+    for s in &mut a.structs {
+        rel(&mut s.file);
+    }
+    for e in &mut a.errors {
+        rel(&mut e.file);
     }
 }
 

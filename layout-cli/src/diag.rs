@@ -18,14 +18,36 @@ pub fn diagnose(analysis: &mut Analysis) {
     }
 }
 
-/// The findings for one struct on one target. Nothing when its layout is unknown: a
-/// rule checked against a guessed number would be a guess too.
+/// A struct that states intent (the derive or `#[layout]`) but whose layout is unknown:
+/// its intent goes unchecked by the report, which must not pass silently. Generic
+/// structs' own entries are left out (the derive checks them at their instantiations).
+fn unknown_intent(s: &StructReport) -> Option<Finding> {
+    if !s.annotated || s.generic {
+        return None;
+    }
+    let why = s
+        .unknown
+        .as_deref()
+        .unwrap_or("a field's layout is unknown");
+    Some(Finding {
+        code: Code::UnknownLayout,
+        severity: Code::UnknownLayout.severity(),
+        message: format!(
+            "{} states layout intent but its layout is unknown: {why}",
+            s.name
+        ),
+        field: None,
+        partner: None,
+        line: s.line,
+        column: s.column,
+    })
+}
+
+/// The findings for one struct on one target. Only `unknown-layout` when its layout is
+/// unknown: a rule checked against a guessed number would be a guess too.
 pub fn diagnose_struct(s: &StructReport) -> Vec<Finding> {
-    let Some(fields) = s.field_layouts() else {
-        return Vec::new();
-    };
-    let (Some(size), Some(align)) = (s.size, s.align) else {
-        return Vec::new();
+    let (Some(fields), Some(size), Some(align)) = (s.field_layouts(), s.size, s.align) else {
+        return unknown_intent(s).into_iter().collect();
     };
     if s.line_size == 0 {
         return Vec::new();

@@ -100,10 +100,9 @@ fn quiet_prints_findings_and_the_summary_only() {
 fn markdown_lists_the_structs_with_findings() {
     let r = report(&["--format", "markdown"]);
     insta::assert_snapshot!("markdown_all_targets", r.transcript());
-    assert!(
-        r.stdout
-            .contains("| ⚠️ | `Same` | `src/lib.rs:11` | warning `padding-waste` | all |")
-    );
+    assert!(r.stdout.contains(
+        "| ⚠️ | `grouped-fixture::Same` | `src/lib.rs:11` | warning `padding-waste` | all |"
+    ));
     assert!(!r.stdout.contains("`Ffi`"), "its finding is allowed");
 }
 
@@ -161,7 +160,7 @@ fn sarif_has_one_result_per_finding_with_its_targets() {
 fn fingerprints_survive_unrelated_lines_inserted_above() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::copy(fixture().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
+    copy_manifest(dir.path());
     let lib = dir.path().join("src/lib.rs");
     let text = std::fs::read_to_string(fixture().join("src/lib.rs")).unwrap();
     std::fs::write(&lib, &text).unwrap();
@@ -269,11 +268,28 @@ fn workspace_lints(cargo_toml: &str) -> serde_json::Value {
     serde_json::json!({ "layout": { "lints": table } })
 }
 
+/// The fixture's Cargo.toml in a scratch copy, without its path dependency (which does
+/// not resolve from there; the report reads the derive's attributes as source).
+fn copy_manifest(dir: &Path) {
+    let toml = std::fs::read_to_string(fixture().join("Cargo.toml")).unwrap();
+    let kept: Vec<&str> = toml
+        .lines()
+        .filter(|l| !l.starts_with("layout = "))
+        .collect();
+    std::fs::write(dir.join("Cargo.toml"), kept.join("\n")).unwrap();
+}
+
+/// Levels as a workspace would write them (cli_cargo.rs runs the same table through
+/// cargo metadata, end to end).
+pub const WORKSPACE_LINTS: &str = "[workspace.metadata.layout.lints]\n\
+                                   padding-waste = \"deny\"\n\
+                                   possible_false_sharing = \"allow\"\n";
+
 #[test]
 fn workspace_metadata_levels_change_the_exit_code() {
-    let toml = std::fs::read_to_string(fixture().join("Cargo.toml")).unwrap();
+    let toml = WORKSPACE_LINTS;
     let config = LintConfig {
-        workspace: Levels::from_metadata(&workspace_lints(&toml)).unwrap(),
+        workspace: Levels::from_metadata(&workspace_lints(toml)).unwrap(),
         ..LintConfig::default()
     };
     assert!(!config.workspace.is_empty());
@@ -314,7 +330,7 @@ fn workspace_metadata_levels_change_the_exit_code() {
 fn markdown_lists_layout_changes_against_a_baseline() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::copy(fixture().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
+    copy_manifest(dir.path());
     let lib = dir.path().join("src/lib.rs");
     std::fs::copy(fixture().join("src/lib.rs"), &lib).unwrap();
     let snap = run_in(

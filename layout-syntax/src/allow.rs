@@ -81,6 +81,14 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("false-sharing", "`group = \"...\"` on the fields"),
     ("not-isolated", "`isolated` on a field"),
     ("padding-budget", "`max_padding = N` on the struct"),
+    (
+        "model-mismatch",
+        "no annotation: it reports a static number rustc refutes",
+    ),
+    (
+        "unknown-layout",
+        "the intent stated on the struct (the report cannot check it)",
+    ),
 ];
 
 /// `name` with `_` written as `-`, the spelling codes are stored in.

@@ -132,6 +132,15 @@ codes! {
          checked against rustc by the project's oracle tests. The report uses rustc's \
          number. Please report the struct and the toolchain named in the message; \
          until it is fixed, use --exact for that crate.";
+    UnknownLayout = "unknown-layout", Warning,
+        "a struct that states layout intent has a layout the static engine cannot know",
+        "Fires for a struct that carries #[derive(CacheLayout)] or a #[layout] \
+         attribute when the static report cannot compute its size, alignment or an \
+         offset (a type it does not model, a cfg only a build script decides): its \
+         intent is then not checked by the report, so a --deny warning gate would \
+         otherwise pass while checking nothing. The derive still checks it under \
+         cargo check. Use --exact to take the numbers from rustc, or simplify the \
+         field types; the message says which field is unknown and why.";
 }
 
 impl Code {

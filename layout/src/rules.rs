@@ -415,7 +415,10 @@ impl Violation {
                 m.push_str(l.name);
                 m.push_str(" is repr(Rust) but states line intent; rustc may reorder its fields");
             }
-            Code::PaddingWaste | Code::PossibleFalseSharing | Code::ModelMismatch => {
+            Code::PaddingWaste
+            | Code::PossibleFalseSharing
+            | Code::ModelMismatch
+            | Code::UnknownLayout => {
                 // Computed by layout-cli, which writes its own message.
                 m.push_str(l.name)
                     .push_str(": ")

@@ -81,7 +81,7 @@ pub struct FixArgs {
 }
 
 /// The end of `layout-cli fix --help`.
-const FIX_HELP: &str = "\
+pub const FIX_HELP: &str = "\
 Each file is replaced atomically (a temp file renamed over it) after the new text \
 has been parsed and analysed again; a file that fails is left untouched and the \
 others are still fixed. The note of each reordered struct names derives that follow \
