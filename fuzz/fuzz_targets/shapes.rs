@@ -8,9 +8,9 @@
 //!   `pub use mK::*`, external globs), named re-exports and cycles, with structs whose
 //!   fields name types through them.
 //!
-//! Each input goes through `report` (engine, diagnostics, renderers) and through
-//! `fix --all --dry-run`, which parses again on this (main) thread. Any panic, abort or
-//! stack overflow is a bug; a file nested too deeply must be an error entry.
+//! Each input goes through `report` (engine, diagnostics, renderers), and is parsed,
+//! cloned, printed and dropped again on this (main) thread, as `fix` does. Any panic,
+//! abort or stack overflow is a bug; a file nested too deeply must be an error entry.
 #![no_main]
 
 use std::fmt::Write as _;
@@ -167,16 +167,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(analysis.structs.iter().any(|s| s.name == "Good"));
     }
 
-    // `fix` parses again, on this thread.
-    let outcome = layout_cli::fix::run(&layout_cli::fix::FixArgs {
-        paths: vec![file],
-        targets: Vec::new(),
-        dry_run: true,
-        all: true,
-    });
-    assert!(outcome.changed.is_empty(), "a dry run wrote files");
-    // `Good` is always improvable (24 -> 16 bytes), unless the file was refused.
-    if !deep && outcome.errors.is_empty() {
-        assert!(outcome.diff.contains("Good"), "{}", outcome.diff);
+    // `fix` parses again on the main thread (8 MiB), and clones, prints and drops
+    // the tree there. `fix` itself cannot run here: under `cfg(fuzzing)` proc-macro2
+    // reports every span's byte range as `0..0`, which its splicing relies on.
+    if let Ok(ast) = layout_cli::source::parse(&src) {
+        assert!(!deep);
+        let copy = ast.clone();
+        assert!(!format!("{copy:?}").is_empty());
+        drop(copy);
     }
 });
