@@ -525,6 +525,11 @@ mod tests {
             // Alternating kinds add up.
             format!("type T = {}u8{};", "&(".repeat(70), ")".repeat(70)),
             format!("{}struct S;{}", "mod m { ".repeat(200), "}".repeat(200)),
+            // Chains parse in a loop but build trees as deep as they are long.
+            format!("const X: u32 = {}1;", "1 + ".repeat(200_000)),
+            format!("const X: u64 = {}1;", "1 << ".repeat(1921)),
+            format!("fn f() {{ x{}; }}", ".a()".repeat(20_000)),
+            format!("const X: u64 = x{};", " as u64".repeat(20_000)),
         ];
         for src in &deep {
             let at = depth_error(src);
@@ -554,15 +559,15 @@ mod tests {
 
     fn valid_deep_looking_code() {
         let shifts: Vec<String> = (0..65).map(|i| format!("1 << {i}")).collect();
-        let many_shifts: Vec<String> = (0..5000).map(|i| format!("x << {}", i % 64)).collect();
+        let many_shifts: Vec<String> = (0..300).map(|i| format!("x << {}", i % 64)).collect();
         let minus: Vec<String> = (0..5000).map(|i| format!("-{i}")).collect();
         let ok = [
             format!("const M: u64 = {};", shifts.join(" | ")),
             format!("const M: u64 = {};", many_shifts.join(" | ")),
             format!("const A: [i32; 5000] = [{}];", minus.join(", ")),
-            format!("const B: i32 = 0{};", " - a".repeat(5000)),
-            format!("const C: bool = true{};", " && !a".repeat(5000)),
-            format!("const D: i32 = *a{};", " * *b".repeat(5000)),
+            format!("const B: i32 = 0{};", " - a".repeat(900)),
+            format!("const C: bool = true{};", " && !a".repeat(900)),
+            format!("const D: i32 = *a{};", " * *b".repeat(900)),
             format!(
                 "fn f() {{ {} }}",
                 "if a < b { x() } else { y() } ".repeat(5000)
@@ -570,7 +575,9 @@ mod tests {
             format!("fn f() {{ {} }}", "let x = a < b; ".repeat(5000)),
             format!("fn f() {{ {} }}", "m!(x); ".repeat(5000)),
             format!("fn f() {{ {} }}", "if a > b && c < d { z() } ".repeat(5000)),
-            format!("fn f() {{ x{}; }}", ".a()?".repeat(5000)),
+            format!("fn f() {{ {} }}", "x.a()?.b(); ".repeat(5000)),
+            format!("fn f() {{ x{}; }}", ".a()?".repeat(400)),
+            format!("const P: &[&str] = &[{}];", "\"a::b\", ".repeat(5000)),
             format!("type T = {}u8{};", "Vec<".repeat(100), ">".repeat(100)),
             format!("type T = {}u8;", "&mut ".repeat(100)),
             format!(
@@ -592,7 +599,7 @@ mod tests {
             );
         }
         // More than 64 nested inline modules used to be an `unexpected token`.
-        let f = parse(&ok[13]).unwrap();
+        let f = parse(&ok[15]).unwrap();
         let mut items = &f.items;
         let mut depth = 0;
         while let [syn::Item::Mod(m)] = items.as_slice() {

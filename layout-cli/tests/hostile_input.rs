@@ -156,6 +156,16 @@ fn deep_nesting_through_keywords_and_lifetimes_is_one_error_entry() {
             "fn-returns",
             format!("struct P {{ p: {}u8 }}{tail}", "fn() -> ".repeat(53_000)),
         ),
+        // Found by the `shapes` fuzz target: parsed in a loop, but the tree is as
+        // deep as the chain, and dropping it overflowed the stack.
+        (
+            "binary-chain",
+            format!("const X: u32 = {}1;{tail}", "1 + ".repeat(200_000)),
+        ),
+        (
+            "method-chain",
+            format!("fn f() {{ x{}; }}{tail}", ".a()?".repeat(50_000)),
+        ),
         (
             "mixed",
             format!(

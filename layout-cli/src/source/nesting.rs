@@ -14,8 +14,10 @@
 //!   `return`, `break`, each of which parses the rest as a nested operand.
 //!
 //! A run of prefixes ends where its operand ends: at a binary operator, `,`, `;`,
-//! `=>`, or a statement following a `{ ... }` block. Binary-operator chains
-//! (`1 << 0 | 1 << 1 | ...`, `a - b - c`) do not nest: syn parses them in a loop.
+//! `=>`, or a statement following a `{ ... }` block. Chains of binary operators,
+//! method calls, `?` and `as` (`1 << 0 | 1 << 1 | ...`, `x.a().b()`) are parsed in a
+//! loop but build a tree as deep as the chain, which recurses when cloned, printed or
+//! dropped: every [`CHAIN_PER_LEVEL`] of them in one expression count as a level.
 //! A `<` with no matching `>` in its statement (a shift or a comparison) is an
 //! operator, not a level.
 
@@ -52,8 +54,11 @@ enum Kind {
     End,
     /// `,`.
     Comma,
-    /// Any other operator: `+`, `/`, `==`, `<=`, `..`, `.`, `::`, `:`, `?`, `#`, ...
+    /// An operator that chains: `+`, `/`, `==`, `<=`, `.`, `?`, `as`, ... (and `&`,
+    /// `*`, `-`, `|`, `&&`, `||`, `<`, `>` between operands).
     Binary,
+    /// A separator that does not nest: `::`, `:`, `..`, `#`, `$`, `@`.
+    Sep,
     /// An identifier, literal or operand keyword (`self`, `true`, ...).
     Operand,
     /// A keyword after which an operand is still to come (`mut`, `const`, `dyn`,
@@ -97,8 +102,9 @@ pub fn scan(text: &str, limit: usize) -> Nesting {
     for (i, t) in toks.iter().enumerate() {
         out.steps += 1;
         if after_block && !matches!(t.kind, Kind::Nests | Kind::Close(_)) {
-            // A statement after a block (`if a {} if b {}`): the run before it ended.
+            // A statement after a block (`if a {} if b {}`): the runs before it ended.
             end_run(&mut levels, &mut total);
+            end_chain(&mut levels, &mut total);
         }
         after_block = false;
         let in_params = levels.last().is_some_and(|l| l.closure_params);
@@ -154,10 +160,35 @@ pub fn scan(text: &str, limit: usize) -> Nesting {
                 prev_operand = false;
                 continue;
             }
-            _ => {
-                // A binary operator or the end of an item ends the run at this level.
+            Kind::End | Kind::Comma => {
+                // The end of an item, statement or element ends both kinds of run.
+                end_run(&mut levels, &mut total);
+                end_chain(&mut levels, &mut total);
+                prev_operand = false;
+                continue;
+            }
+            Kind::Sep => {
                 end_run(&mut levels, &mut total);
                 prev_operand = false;
+                continue;
+            }
+            _ => {
+                // A binary operator ends the prefix run before it, and makes the
+                // expression so far the left operand of a new node: a chain of them is
+                // a tree as deep as it is long (syn parses it in a loop, but cloning,
+                // printing and dropping it recurse).
+                end_run(&mut levels, &mut total);
+                prev_operand = false;
+                let Some(l) = levels.last_mut() else { continue };
+                l.chain += 1;
+                if l.chain % CHAIN_PER_LEVEL == 0 {
+                    total += 1;
+                    out.deepest = out.deepest.max(total);
+                    if total > limit {
+                        out.too_deep_at = Some((t.line, t.col));
+                        return out;
+                    }
+                }
                 continue;
             }
         };
@@ -175,13 +206,28 @@ pub fn scan(text: &str, limit: usize) -> Nesting {
     out
 }
 
+/// Binary operators in one chain that count as one level: a chain node is a small
+/// frame to clone or drop next to a level of recursive parsing, so `1 << 0 | 1 << 1
+/// | ...` (stdarch has 65 such terms) is far from the limit, while a chain of many
+/// thousands, deep enough to exhaust a thread's stack when dropped, is over it.
+const CHAIN_PER_LEVEL: usize = 8;
+
 /// One open bracket level of [`scan`].
 #[derive(Default)]
 struct Level {
     /// Prefixes whose operand has not ended yet.
     run: usize,
+    /// Binary operators since the start of the current expression.
+    chain: usize,
     /// Inside `|...|` closure parameters.
     closure_params: bool,
+}
+
+fn end_chain(levels: &mut [Level], total: &mut usize) {
+    if let Some(l) = levels.last_mut() {
+        *total -= l.chain / CHAIN_PER_LEVEL;
+        l.chain = 0;
+    }
 }
 
 fn end_run(levels: &mut [Level], total: &mut usize) {
@@ -244,10 +290,11 @@ fn match_angles(toks: &[Tok], steps: &mut u64) -> Vec<bool> {
 fn keyword(word: &[u8]) -> Kind {
     match word {
         b"else" | b"return" | b"break" | b"yield" => Kind::Nests,
-        b"as" | b"async" | b"await" | b"const" | b"continue" | b"do" | b"dyn" | b"enum"
-        | b"extern" | b"fn" | b"for" | b"if" | b"impl" | b"in" | b"let" | b"loop" | b"match"
-        | b"mod" | b"move" | b"mut" | b"pub" | b"ref" | b"static" | b"struct" | b"trait"
-        | b"type" | b"union" | b"unsafe" | b"use" | b"where" | b"while" => Kind::Prefix,
+        b"as" => Kind::Binary,
+        b"async" | b"await" | b"const" | b"continue" | b"do" | b"dyn" | b"enum" | b"extern"
+        | b"fn" | b"for" | b"if" | b"impl" | b"in" | b"let" | b"loop" | b"match" | b"mod"
+        | b"move" | b"mut" | b"pub" | b"ref" | b"static" | b"struct" | b"trait" | b"type"
+        | b"union" | b"unsafe" | b"use" | b"where" | b"while" => Kind::Prefix,
         // Identifiers, and `self`, `Self`, `super`, `crate`, `true`, `false`.
         _ => Kind::Operand,
     }
@@ -406,8 +453,9 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
             (b'*' | b'-', _) => (Kind::Unary, 1),
             (b';', _) => (Kind::End, 1),
             (b',', _) => (Kind::Comma, 1),
-            (b'.', Some(b'.')) if matches!(next2, Some(b'.' | b'=')) => (Kind::Binary, 3),
-            (b':', Some(b':')) | (b'.', Some(b'.')) => (Kind::Binary, 2),
+            (b'.', Some(b'.')) if matches!(next2, Some(b'.' | b'=')) => (Kind::Sep, 3),
+            (b':', Some(b':')) | (b'.', Some(b'.')) => (Kind::Sep, 2),
+            (b':' | b'#' | b'$' | b'@', _) => (Kind::Sep, 1),
             _ => (Kind::Binary, 1),
         };
         toks.push(tok(kind));
