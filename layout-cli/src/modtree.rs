@@ -38,10 +38,13 @@ pub struct Tree {
     pub unexpanded: Vec<(String, PathBuf, usize)>,
 }
 
-/// A `macro_rules!` item wrapper: the attributes it adds to each item.
+/// A `macro_rules!` item wrapper: the attributes it adds to each item, or (for
+/// `($($i:item)*) => { ATTRS other! { $($i)* } }`, tokio's `cfg_*_and_unix!`) the
+/// attributes and the macro it hands the items to.
 #[derive(Clone, Debug)]
 struct Wrapper {
     attrs: Vec<Attribute>,
+    delegate: Option<String>,
 }
 
 struct Walk<'a> {
@@ -164,9 +167,11 @@ impl Walk<'_> {
                         .unwrap_or_default();
                     let expanded = if name == "cfg_if" {
                         cfg_if(&m.mac.tokens, &m.attrs)
+                    } else if name == "cfg_select" {
+                        cfg_select(&m.mac.tokens, &m.attrs)
                     } else {
                         match self.macros.get(&name) {
-                            Some(Some(w)) => wrap(&m.mac.tokens, w, &m.attrs),
+                            Some(Some(w)) => self.wrap(&m.mac.tokens, w, &m.attrs, 0),
                             _ => None,
                         }
                     };
@@ -227,6 +232,27 @@ impl Walk<'_> {
         out
     }
 
+    /// The items a wrapper macro re-emits, with the attributes it adds (following a
+    /// chain of delegating wrappers).
+    fn wrap(
+        &self,
+        tokens: &TokenStream,
+        w: &Wrapper,
+        outer: &[Attribute],
+        depth: usize,
+    ) -> Option<Vec<Item>> {
+        let mut items = match &w.delegate {
+            None => source::parse_items(tokens.clone()).ok()?,
+            Some(next) if depth < MAX_DEPTH => {
+                let nw = self.macros.get(next)?.as_ref()?;
+                self.wrap(tokens, nw, &[], depth + 1)?
+            }
+            Some(_) => return None,
+        };
+        prepend(&mut items, outer, &w.attrs);
+        Some(items)
+    }
+
     /// Loads the file(s) of `mod x;`.
     fn declared(
         &mut self,
@@ -254,11 +280,21 @@ impl Walk<'_> {
         let sure = self.presence(outer, &md.attrs) == Some(true);
         let variants = path_variants(&md.attrs);
         let plain = path_attr(&md.attrs);
+        // `#[cfg(unix)] #[path = "unix/mod.rs"] mod imp;` beside `#[cfg(windows)]
+        // #[path = "windows.rs"] mod imp;`: one module, two files; each file's items
+        // keep the condition of the declaration that loaded them.
+        let own: Vec<Attribute> = md
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .cloned()
+            .collect();
         if variants.is_empty() {
             match plain {
-                Some(p) => self.load(&path_base.join(p), module, true, Vec::new(), &ctx),
+                Some(p) => self.load(&path_base.join(p), module, true, own, outer),
                 None => {
-                    self.default_file(dir, &md.ident.to_string(), module, Vec::new(), &ctx, sure)
+                    let name = md.ident.to_string();
+                    self.default_file(dir, &name, module, own, outer, sure)
                 }
             }
             return;
@@ -454,8 +490,11 @@ fn wrapper(body: &TokenStream) -> Option<Wrapper> {
     }
     let (matcher, body) = &rules[0];
     let var = item_repetition(matcher)?;
-    // body: `$( ATTRS $var )*`
     let b: Vec<TokenTree> = body.clone().into_iter().collect();
+    if let Some(w) = delegating(&b, &var) {
+        return Some(w);
+    }
+    // body: `$( ATTRS $var )*`
     let [
         TokenTree::Punct(d),
         TokenTree::Group(g),
@@ -487,7 +526,49 @@ fn wrapper(body: &TokenStream) -> Option<Wrapper> {
         return None;
     }
     let attrs = syn::parse::Parser::parse2(Attribute::parse_outer, attrs_tokens).ok()?;
-    Some(Wrapper { attrs })
+    Some(Wrapper {
+        attrs,
+        delegate: None,
+    })
+}
+
+/// `ATTRS other! { $($var)* }`.
+fn delegating(b: &[TokenTree], var: &str) -> Option<Wrapper> {
+    let n = b.len();
+    if n < 3 {
+        return None;
+    }
+    let (TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(g)) =
+        (&b[n - 3], &b[n - 2], &b[n - 1])
+    else {
+        return None;
+    };
+    if bang.as_char() != '!' {
+        return None;
+    }
+    // `$($var)*`
+    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    let [
+        TokenTree::Punct(d),
+        TokenTree::Group(rep),
+        TokenTree::Punct(star),
+    ] = inner.as_slice()
+    else {
+        return None;
+    };
+    let rep: Vec<TokenTree> = rep.stream().into_iter().collect();
+    let ok = d.as_char() == '$'
+        && star.as_char() == '*'
+        && matches!(rep.as_slice(), [TokenTree::Punct(d2), TokenTree::Ident(v)] if d2.as_char() == '$' && v == var);
+    if !ok {
+        return None;
+    }
+    let attrs_tokens: TokenStream = b[..n - 3].iter().cloned().collect();
+    let attrs = syn::parse::Parser::parse2(Attribute::parse_outer, attrs_tokens).ok()?;
+    Some(Wrapper {
+        attrs,
+        delegate: Some(name.to_string()),
+    })
 }
 
 /// `$($var:item)*` -> `var`.
@@ -516,10 +597,57 @@ fn item_repetition(matcher: &TokenStream) -> Option<String> {
     }
 }
 
-fn wrap(tokens: &TokenStream, w: &Wrapper, outer: &[Attribute]) -> Option<Vec<Item>> {
-    let mut items = source::parse_items(tokens.clone()).ok()?;
-    prepend(&mut items, outer, &w.attrs);
-    Some(items)
+/// `cfg_select! { a => { .. } b => { .. } _ => { .. } }` (core's macro): the first arm
+/// whose predicate holds.
+fn cfg_select(tokens: &TokenStream, outer: &[Attribute]) -> Option<Vec<Item>> {
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let arrow = |i: usize| {
+        matches!((tts.get(i), tts.get(i + 1)),
+            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == '=' && b.as_char() == '>')
+    };
+    let mut i = 0;
+    let mut previous: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    while i < tts.len() {
+        // The predicate: the tokens up to `=>`.
+        let start = i;
+        while i < tts.len() && !arrow(i) {
+            i += 1;
+        }
+        if i >= tts.len() {
+            return None;
+        }
+        let pred: Vec<TokenTree> = tts[start..i].to_vec();
+        i += 2;
+        let Some(TokenTree::Group(body)) = tts.get(i) else {
+            return None;
+        };
+        if body.delimiter() != Delimiter::Brace {
+            return None;
+        }
+        i += 1;
+        if let Some(TokenTree::Punct(p)) = tts.get(i)
+            && p.as_char() == ','
+        {
+            i += 1;
+        }
+        let wildcard = matches!(pred.as_slice(), [TokenTree::Ident(u)] if u == "_");
+        let pred = pred.into_iter().collect::<TokenStream>().to_string();
+        let cond = match (wildcard, previous.is_empty()) {
+            (true, true) => "all()".to_string(),
+            (true, false) => format!("not(any({}))", previous.join(", ")),
+            (false, true) => pred.clone(),
+            (false, false) => format!("all(not(any({})), {pred})", previous.join(", ")),
+        };
+        let mut items = source::parse_items(body.stream()).ok()?;
+        prepend(&mut items, outer, &cfg_attr_of(&cond));
+        out.extend(items);
+        if wildcard {
+            break;
+        }
+        previous.push(pred);
+    }
+    Some(out)
 }
 
 /// `cfg_if! { if #[cfg(a)] { .. } else if #[cfg(b)] { .. } else { .. } }`.
@@ -724,6 +852,56 @@ mod tests {
             2,
             "windows.rs is not read for Linux alone"
         );
+    }
+
+    #[test]
+    fn cfg_select_delegating_wrappers_and_two_declarations_of_one_module() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            "src/lib.rs",
+            "macro_rules! inner { ($($i:item)*) => { $( #[cfg(feature = \"x\")] $i )* } }\n\
+             macro_rules! outer { ($($i:item)*) => { #[cfg(unix)] inner! { $($i)* } } }\n\
+             outer! { pub struct Both; }\n\
+             cfg_select! { windows => { mod win; } _ => { mod other; } }\n\
+             #[cfg(unix)] #[path = \"u.rs\"] mod imp;\n#[cfg(windows)] #[path = \"w.rs\"] mod imp;\n",
+        );
+        write(root, "src/win.rs", "pub struct Win;");
+        write(root, "src/other.rs", "pub struct Other;");
+        write(root, "src/u.rs", "pub struct Imp { fd: i32 }");
+        write(root, "src/w.rs", "pub struct Imp { h: usize }");
+        let mut errors = Vec::new();
+        let lin = CfgTarget::new(&X86_64_LINUX);
+        let win = CfgTarget::new(&X86_64_WINDOWS_MSVC);
+        let tree = walk(
+            &root.join("src/lib.rs"),
+            &[lin.clone(), win.clone()],
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut seen = Vec::new();
+        for f in &tree.files {
+            for it in &f.ast.items {
+                if let Item::Struct(s) = it {
+                    let on = |t: &CfgTarget| cfg::presence(&s.attrs, t) == Tri::True;
+                    seen.push((s.ident.to_string(), on(&lin), on(&win)));
+                }
+            }
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                // feature "x" is off in plain mode, whichever wrapper added it
+                ("Both".to_string(), false, false),
+                ("Imp".to_string(), false, true),
+                ("Imp".to_string(), true, false),
+                ("Other".to_string(), true, false),
+                ("Win".to_string(), false, true),
+            ]
+        );
+        assert!(tree.unexpanded.is_empty(), "{:?}", tree.unexpanded);
     }
 
     #[test]
