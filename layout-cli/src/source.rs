@@ -611,6 +611,18 @@ mod tests {
     }
 
     #[test]
+    fn chains_in_closed_blocks_do_not_add_up() {
+        // syn's generated PartialEq impls: thousands of short `==`/`&&` chains, each in
+        // its own fn body. A closed block's chain ends with it.
+        let one = "impl PartialEq for T { fn eq(&self, o: &Self) -> bool { self.a == o.a && \
+                   self.b == o.b && self.c == o.c && self.d == o.d && self.e == o.e } }\n";
+        assert!(parse(&one.repeat(3000)).is_ok());
+        // One long chain is still counted.
+        let long = format!("const X: u32 = 1{};", " << 1".repeat(100_000));
+        assert!(parse(&long).is_err());
+    }
+
+    #[test]
     fn the_nesting_scan_is_linear() {
         let unit = "struct S { a: &'static mut Vec<fn(u8) -> u8>, b: [u8; 1 << 3] }\n\
                     fn f() { if a < b { g(|x| x + 1) } else { *p = !q; } }\n";

@@ -120,7 +120,10 @@ pub fn scan(text: &str, limit: usize) -> Nesting {
                 0
             }
             Kind::Close(_) | Kind::Gt if levels.len() > 1 && (t.kind != Kind::Gt || generic[i]) => {
-                total -= 1 + levels.pop().map_or(0, |l| l.run);
+                // A closed level's runs and chains end with it.
+                total -= 1 + levels
+                    .pop()
+                    .map_or(0, |l| l.run + l.chain / CHAIN_PER_LEVEL);
                 after_block = t.kind == Kind::Close(b'{');
                 prev_operand = true;
                 continue;
