@@ -187,7 +187,8 @@ enum Bias {
 }
 
 /// rustc's `univariant`: the start-biased layout, or the end-biased one when that
-/// leaves more room before the niche (RUSTC_LAYOUT.md, step 4).
+/// leaves more room before the niche than the start-biased one does, and more than
+/// after it (rustc's two tries).
 pub fn univariant(
     fields: &[Layout],
     repr: ReprOpts,
@@ -671,7 +672,7 @@ mod tests {
         univariant(fields, ReprOpts::default(), Kind::AlwaysSized, B).unwrap()
     }
 
-    // The examples of RUSTC_LAYOUT.md, measured on x86_64 Linux.
+    // Layouts measured with rustc 1.95 on x86_64 Linux (offset_of! under cargo check).
     #[test]
     fn doc_example_mixed() {
         let nz32 = Layout::scalar_niche(4, 4, 1);

@@ -2,8 +2,8 @@
 //!
 //! Sources: the std sources of rustc 1.95 (`library/std/src/sys/sync/*` for the locks,
 //! `library/core/src/time.rs` for `Duration`, `library/alloc/src/raw_vec` for `Vec`'s
-//! capacity niche, hashbrown's `RawTableInner` for `HashMap`), measured in
-//! `shared/RUSTC_LAYOUT.md` and checked by the oracle test on every target row.
+//! capacity niche, hashbrown's `RawTableInner` for `HashMap`), measured with rustc 1.95
+//! (`size_of`/`offset_of!`) and checked by the oracle test on every target row.
 //! crossbeam-utils `src/cache_padded.rs` for `CachePadded`.
 
 use std::rc::Rc;

@@ -54,27 +54,7 @@ impl Key {
 /// Every file under `dir` that can decide a layout: `.rs` sources and `Cargo.toml`s,
 /// skipping `target` and hidden directories.
 pub fn input_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if name != "target" && !name.starts_with('.') {
-                    stack.push(e.path());
-                }
-            } else if name.ends_with(".rs") || name == "Cargo.toml" {
-                out.push(e.path());
-            }
-        }
-    }
-    out.sort();
-    out
+    super::scan::files_under(dir, |name, _| name.ends_with(".rs") || name == "Cargo.toml")
 }
 
 /// The cached outcome for `key`, if there is one that reads back.

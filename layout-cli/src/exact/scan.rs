@@ -336,6 +336,12 @@ fn mark_ambiguous(decls: &mut [Decl]) {
 /// The `.rs` files under `dir` (recursively), skipping `target` directories and
 /// hidden ones. Sorted, so runs are reproducible.
 pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir, |name, ft| ft.is_file() && name.ends_with(".rs"))
+}
+
+/// The files under `dir` (recursively) whose name and type `keep` accepts, skipping
+/// `target` directories and hidden ones. Sorted, so runs are reproducible.
+pub fn files_under(dir: &Path, keep: impl Fn(&str, &std::fs::FileType) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -350,7 +356,7 @@ pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
                 if name != "target" && !name.starts_with('.') {
                     stack.push(e.path());
                 }
-            } else if ft.is_file() && name.ends_with(".rs") {
+            } else if keep(&name, &ft) {
                 out.push(e.path());
             }
         }
