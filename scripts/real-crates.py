@@ -635,7 +635,8 @@ def cli_report(cli: Path, scratch: Path, name: str, crate_dir: Path, cargo_mode:
     """`layout-cli report` of one crate for the four targets, as the consumer builds it:
     with cargo's resolved features when the CLI reads cargo's model, else plain mode."""
     if cargo_mode:
-        args = ["report", "--manifest-path", str(scratch / "Cargo.toml"), "-p", name]
+        # --check-features: the features computed from cargo metadata must be cargo tree's.
+        args = ["report", "--manifest-path", str(scratch / "Cargo.toml"), "-p", name, "--check-features"]
     else:
         args = ["report", str(crate_dir)]
     args += ["--format", "json"]

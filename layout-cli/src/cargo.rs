@@ -6,15 +6,16 @@
 //! What is asked of cargo and rustc, once per run:
 //! - `cargo metadata --format-version 1` (one call, every target): packages, targets,
 //!   the resolve graph with each edge's platform cfg, workspace members and metadata;
-//! - `cargo tree -e normal --target T -f '{p}|{f}' --prefix depth` per target: the
-//!   features of each package *as built for T*. The resolve graph of `cargo metadata`
-//!   unions in features that only dev- and build-dependencies enable (resolver 2 keeps
-//!   those apart), so it is not the build's set; `cargo tree` is. Subtrees under
-//!   proc-macro packages are skipped: they are built for the host. `--tests` adds
-//!   dev-dependency edges (`-e normal,dev`).
 //! - `rustc --print cfg --target T` with the build's rustflags and the profile's
 //!   `-C debug-assertions`/`-C panic`: the target's exact cfg set (target features
 //!   included), instead of a built-in table.
+//!
+//! The features of each package *as built for T* are computed from the metadata's
+//! manifests and resolve graph by [`crate::features`] with that cfg set. The features
+//! the metadata's resolve graph lists are not the build's: under resolver 2 they union
+//! in features that only dev- and build-dependencies enable. `cargo tree -e normal
+//! --target T` gives the build's set too, but costs a resolve per target;
+//! `--check-features` runs it and compares.
 //!
 //! The calls run in parallel; a missing `cargo`, a manifest that does not parse or a
 //! failing command is an [`Error`] naming the cause.
@@ -385,7 +386,8 @@ pub fn load(
     let lock_note = (!cwd_ancestors_have_lock(&cwd) && !sel.locked && !sel.frozen)
         .then(|| "no Cargo.lock: cargo metadata creates one, as `cargo build` would".to_string());
 
-    // cargo metadata and, per target, cargo tree and rustc --print cfg, in parallel.
+    // cargo metadata and, per target, rustc --print cfg, in parallel; then the
+    // features per target from the metadata (see `features`).
     std::thread::scope(|s| {
         let meta = s.spawn(|| metadata(&sel_m));
         let flags_cfg: Vec<_> = rows
@@ -396,43 +398,89 @@ pub fn load(
                     let flags = rustflags(cwd, row.triple);
                     let profile = profile_for(&sel_m.manifest_path, sel_m)?;
                     let cfg = rustc_cfg(cwd, row.triple, &flags, &profile)?;
-                    let tree = tree_features(sel_m, row.triple)?;
-                    Ok::<_, Error>((cfg, tree, profile))
+                    Ok::<_, Error>((cfg, profile))
                 })
             })
             .collect();
         let meta = meta
             .join()
             .unwrap_or_else(|_| Err(error(Some(&manifest), "cargo metadata thread failed")))?;
-        let mut build = from_metadata(meta, sel)?;
+        let mut build = from_metadata(&meta, sel)?;
         if let Some(n) = lock_note {
             build.notes.push(n);
         }
-        let by_name_ver: HashMap<(String, String), PkgId> = build
-            .packages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.name.clone(), p.version.clone()), i))
-            .collect();
+        let roots = feature_roots(&meta, &build);
         for (row, h) in rows.iter().zip(flags_cfg) {
-            let (cfg, tree, profile) = h
-                .join()
-                .unwrap_or_else(|_| Err(error(Some(&manifest), "cargo tree thread failed")))?;
+            let (cfg, profile) = h.join().unwrap_or_else(|_| {
+                Err(error(Some(&manifest), "rustc --print cfg thread failed"))
+            })?;
             build.profile = profile;
-            let mut features = HashMap::new();
-            for ((name, ver), f) in tree {
-                if let Some(&id) = by_name_ver.get(&(name, ver)) {
-                    features.insert(id, Arc::new(f));
-                }
-            }
+            let features = crate::features::resolve(
+                &meta,
+                &crate::features::Request {
+                    roots: &roots,
+                    features: &sel.features,
+                    all_features: sel.all_features,
+                    no_default_features: sel.no_default_features,
+                    tests: sel.tests,
+                    triple: row.triple,
+                    cfg: &cfg,
+                },
+            );
             build.targets.push(TargetBuild {
                 row,
                 cfg: Arc::new(cfg),
-                features,
+                features: features
+                    .into_iter()
+                    .map(|(k, v)| (k, Arc::new(v)))
+                    .collect(),
             });
         }
         Ok(build)
     })
+}
+
+/// The packages whose build decides the features: the selected workspace members, or,
+/// when `-p` names a dependency (reported as the workspace builds it), the default
+/// members.
+fn feature_roots(meta: &cargo_metadata::Metadata, build: &Build) -> Vec<PkgId> {
+    let members: Vec<PkgId> = build
+        .selected
+        .iter()
+        .copied()
+        .filter(|&p| build.packages[p].member)
+        .collect();
+    if members.len() == build.selected.len() {
+        return members;
+    }
+    let ids = package_ids(meta);
+    let mut roots = default_members(meta, &ids);
+    roots.extend(members);
+    roots.sort_unstable();
+    roots.dedup();
+    roots
+}
+
+/// The feature sets `cargo tree` shows for every package built for `triple` (the check
+/// of [`crate::features`], and of `--check-features`).
+pub fn cargo_tree_features(
+    build: &Build,
+    sel: &Selection,
+    triple: &str,
+) -> Result<HashMap<PkgId, Vec<BTreeSet<String>>>, Error> {
+    let by_name_ver: HashMap<(String, String), PkgId> = build
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ((p.name.clone(), p.version.clone()), i))
+        .collect();
+    let mut out = HashMap::new();
+    for ((name, ver), f) in tree_features(sel, triple)? {
+        if let Some(&id) = by_name_ver.get(&(name, ver)) {
+            out.insert(id, f);
+        }
+    }
+    Ok(out)
 }
 
 fn cwd_ancestors_have_lock(dir: &Path) -> bool {
@@ -507,14 +555,18 @@ fn crate_kind(t: &cargo_metadata::Target) -> CrateKind {
     }
 }
 
-fn from_metadata(meta: cargo_metadata::Metadata, sel: &Selection) -> Result<Build, Error> {
-    use cargo_metadata::DependencyKind;
-    let ids: HashMap<&cargo_metadata::PackageId, PkgId> = meta
-        .packages
+/// Each package id of the metadata with its index ([`PkgId`]).
+pub fn package_ids(meta: &cargo_metadata::Metadata) -> HashMap<&cargo_metadata::PackageId, PkgId> {
+    meta.packages
         .iter()
         .enumerate()
         .map(|(i, p)| (&p.id, i))
-        .collect();
+        .collect()
+}
+
+fn from_metadata(meta: &cargo_metadata::Metadata, sel: &Selection) -> Result<Build, Error> {
+    use cargo_metadata::DependencyKind;
+    let ids = package_ids(meta);
     let members: BTreeSet<&cargo_metadata::PackageId> = meta.workspace_members.iter().collect();
     let mut packages: Vec<Package> = meta
         .packages
@@ -584,7 +636,7 @@ fn from_metadata(meta: cargo_metadata::Metadata, sel: &Selection) -> Result<Buil
             }
         }
     }
-    let selected = select(&meta, &ids, sel)?;
+    let selected = select(meta, &ids, sel)?;
     Ok(Build {
         workspace_root: meta.workspace_root.clone().into_std_path_buf(),
         packages,
@@ -644,30 +696,36 @@ fn select(
             }
         }
     } else {
-        // Default members (cargo's `workspace.default-members`, else every member at a
-        // virtual root, else the root package).
-        let defaults: Vec<&cargo_metadata::PackageId> =
-            if meta.workspace_default_members.is_available() {
-                meta.workspace_default_members.iter().collect()
-            } else {
-                members.iter().map(|p| &p.id).collect()
-            };
-        for id in defaults {
-            if let Some(&i) = ids.get(id) {
-                out.push(i);
-            }
-        }
+        out = default_members(meta, ids);
     }
     out.sort_unstable();
     out.dedup();
     Ok(out)
 }
 
-/// `cargo tree` features per (name, version) for one target.
-fn tree_features(
-    sel: &Selection,
-    triple: &str,
-) -> Result<BTreeMap<(String, String), BTreeSet<String>>, Error> {
+/// cargo's `workspace.default-members`, else every member at a virtual root, else the
+/// root package.
+fn default_members(
+    meta: &cargo_metadata::Metadata,
+    ids: &HashMap<&cargo_metadata::PackageId, PkgId>,
+) -> Vec<PkgId> {
+    let defaults: Vec<&cargo_metadata::PackageId> = if meta.workspace_default_members.is_available()
+    {
+        meta.workspace_default_members.iter().collect()
+    } else {
+        meta.workspace_members.iter().collect()
+    };
+    defaults
+        .into_iter()
+        .filter_map(|id| ids.get(id).copied())
+        .collect()
+}
+
+/// Feature sets per package (name, version), as `cargo tree` shows them.
+pub type TreeFeatures = BTreeMap<(String, String), Vec<BTreeSet<String>>>;
+
+/// `cargo tree` feature sets per (name, version) for one target.
+fn tree_features(sel: &Selection, triple: &str) -> Result<TreeFeatures, Error> {
     let mut cmd = cargo();
     cmd.arg("tree");
     cmd.args(sel.cargo_args());
@@ -691,10 +749,12 @@ fn tree_features(
     Ok(parse_tree(&text))
 }
 
-/// Parses `cargo tree --prefix depth -f '{p}|{f}'`; subtrees under proc-macro packages
-/// (built for the host) are left out.
-pub fn parse_tree(text: &str) -> BTreeMap<(String, String), BTreeSet<String>> {
-    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+/// Parses `cargo tree --prefix depth -f '{p}|{f}'`: the distinct feature sets each
+/// package is shown with (a package both built for the target and a host dependency of
+/// a root is printed once for each); subtrees under proc-macro packages (built for the
+/// host) are left out.
+pub fn parse_tree(text: &str) -> TreeFeatures {
+    let mut out = TreeFeatures::new();
     let mut skip_below: Option<usize> = None;
     for line in text.lines() {
         let digits = line.bytes().take_while(u8::is_ascii_digit).count();
@@ -718,9 +778,16 @@ pub fn parse_tree(text: &str) -> BTreeMap<(String, String), BTreeSet<String>> {
             continue;
         }
         let ver = ver.trim_start_matches('v').to_string();
-        let feats = out.entry((name.to_string(), ver)).or_default();
+        let sets = out.entry((name.to_string(), ver)).or_default();
         let f = f.trim().trim_end_matches("(*)").trim();
-        feats.extend(f.split(',').filter(|s| !s.is_empty()).map(str::to_string));
+        let set: BTreeSet<String> = f
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !sets.contains(&set) {
+            sets.push(set);
+        }
     }
     out
 }
@@ -997,7 +1064,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tree_features_skip_proc_macro_subtrees_and_merge_duplicates() {
+    fn tree_features_skip_proc_macro_subtrees_and_keep_distinct_sets() {
         let text = "0app v0.1.0 (/w/app)|default,fast\n\
                     1tokio v1.48.0|default,full,rt\n\
                     2tokio-macros v2.5.0 (proc-macro)|\n\
@@ -1008,12 +1075,16 @@ mod tests {
         let t = parse_tree(text);
         assert_eq!(
             t[&("tokio".into(), "1.48.0".into())],
-            ["default", "full", "rt"].map(String::from).into()
+            [["default", "full", "rt"].map(String::from).into()]
         );
         assert!(!t.contains_key(&("syn".into(), "2.0.1".into())), "{t:?}");
         assert!(!t.contains_key(&("tokio-macros".into(), "2.5.0".into())));
+        // A repeated node (`(*)`) is one set; the same package with other features (a
+        // root printed for the host and for the target) is another.
         assert_eq!(t[&("bytes".into(), "1.9.0".into())].len(), 1);
-        assert_eq!(t[&("app".into(), "0.1.0".into())].len(), 2);
+        assert_eq!(t[&("app".into(), "0.1.0".into())][0].len(), 2);
+        let twice = parse_tree("0s v1.0.0|a,b\n0s v1.0.0|a\n1t v1.0.0|\n");
+        assert_eq!(twice[&("s".into(), "1.0.0".into())].len(), 2);
     }
 
     #[test]

@@ -100,6 +100,10 @@ pub struct InputArgs {
     /// Passed to cargo: --locked and --offline.
     #[arg(long, help_heading = "Cargo")]
     pub frozen: bool,
+    /// Also ask `cargo tree` for every target's features and fail (exit 2) where they
+    /// differ from the ones computed from `cargo metadata` (a check of this tool).
+    #[arg(long, hide = true)]
+    pub check_features: bool,
 }
 
 /// What `analyze` read: cargo's model of the build, or plain files.
@@ -190,6 +194,9 @@ impl InputArgs {
                     None => e.message.clone(),
                 }
             })?;
+        if self.check_features {
+            check_features(&build, &self.selection())?;
+        }
         let mut analysis = crate::engine::analyze_build(&build);
         relative_to_cwd(&mut analysis);
         if !config.exclude.is_empty() {
@@ -204,6 +211,54 @@ impl InputArgs {
             build: Some(build),
         })
     }
+}
+
+/// `--check-features`: the features of every target as `cargo tree` gives them must be
+/// the ones the build uses.
+fn check_features(
+    build: &crate::cargo::Build,
+    sel: &crate::cargo::Selection,
+) -> Result<(), String> {
+    for t in &build.targets {
+        let tree =
+            crate::cargo::cargo_tree_features(build, sel, t.row.triple).map_err(|e| e.message)?;
+        let diffs = feature_differences(build, t, &tree);
+        if !diffs.is_empty() {
+            return Err(format!(
+                "features differ from `cargo tree` on {}: {}",
+                t.row.triple,
+                diffs.join("; ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where target `t`'s features differ from `tree` (`cargo tree`'s sets, per package:
+/// ours must be one of them), one line each, sorted; empty when they agree.
+pub fn feature_differences(
+    build: &crate::cargo::Build,
+    t: &crate::cargo::TargetBuild,
+    tree: &std::collections::HashMap<crate::cargo::PkgId, Vec<std::collections::BTreeSet<String>>>,
+) -> Vec<String> {
+    // `cargo tree -p X` shows X's part of the build only.
+    let whole = build.selected.iter().all(|s| build.packages[*s].member);
+    let name = |p: &crate::cargo::PkgId| build.packages[*p].name.clone();
+    let mut diffs: Vec<String> = Vec::new();
+    for (p, f) in &t.features {
+        match tree.get(p) {
+            None if whole => diffs.push(format!("{} built here, not by cargo", name(p))),
+            Some(g) if !g.contains(&**f) => {
+                diffs.push(format!("{}: {:?} here, {:?} by cargo", name(p), f, g))
+            }
+            _ => {}
+        }
+    }
+    for p in tree.keys().filter(|p| !t.features.contains_key(p)) {
+        diffs.push(format!("{} built by cargo, not here", name(p)));
+    }
+    diffs.sort();
+    diffs
 }
 
 /// `layout-cli report`.

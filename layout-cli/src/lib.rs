@@ -14,6 +14,7 @@ pub mod diag;
 pub mod engine;
 pub mod exact;
 pub mod exit;
+pub mod features;
 pub mod fix;
 pub mod index;
 pub mod levels;

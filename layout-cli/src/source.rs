@@ -163,13 +163,21 @@ pub fn load(path: &Path, root: &Path) -> Result<SourceFile, FileError> {
 
 /// Parses Rust source, refusing pathological nesting instead of overflowing the stack.
 pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, String)> {
-    if let Some((line, col)) = nesting::scan(text, MAX_NESTING).too_deep_at {
+    let lexed = nesting::lex(text);
+    if let Some((line, col)) = nesting::scan_lexed(&lexed, MAX_NESTING).too_deep_at {
         return Err((
             Some(line),
             Some(col),
             format!("nesting deeper than {MAX_NESTING} levels; not analysed"),
         ));
     }
+    let blanked = nesting::blank_fn_bodies(text, &lexed);
+    drop(lexed);
+    parse_as_is(blanked.as_deref().unwrap_or(text))
+}
+
+/// [`parse`] without the nesting gate and without blanking bodies and doc comments.
+fn parse_as_is(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // A shebang line (not an inner attribute `#![...]`) is blanked, keeping line numbers.
     let owned;
@@ -453,6 +461,162 @@ fn type_position(before: &[proc_macro2::TokenTree]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The items of a parsed file as the engine sees them: each item's tokens without
+    /// doc attributes, and where its name is.
+    fn items_seen(f: &syn::File) -> Vec<(String, Option<(usize, usize)>)> {
+        fn strip(attrs: &mut Vec<syn::Attribute>) {
+            attrs.retain(|a| !a.path().is_ident("doc"));
+        }
+        fn walk(items: &[syn::Item], out: &mut Vec<(String, Option<(usize, usize)>)>) {
+            use quote::ToTokens;
+            for it in items {
+                let mut it = it.clone();
+                let name = match &mut it {
+                    syn::Item::Struct(s) => {
+                        strip(&mut s.attrs);
+                        for f in s.fields.iter_mut() {
+                            strip(&mut f.attrs);
+                        }
+                        Some(s.ident.span().start())
+                    }
+                    syn::Item::Enum(e) => {
+                        strip(&mut e.attrs);
+                        for v in e.variants.iter_mut() {
+                            strip(&mut v.attrs);
+                            for f in v.fields.iter_mut() {
+                                strip(&mut f.attrs);
+                            }
+                        }
+                        Some(e.ident.span().start())
+                    }
+                    syn::Item::Mod(m) => {
+                        strip(&mut m.attrs);
+                        if let Some((_, inner)) = &m.content {
+                            walk(inner, out);
+                        }
+                        m.content = None;
+                        Some(m.ident.span().start())
+                    }
+                    syn::Item::Const(c) => {
+                        strip(&mut c.attrs);
+                        Some(c.ident.span().start())
+                    }
+                    syn::Item::Type(t) => {
+                        strip(&mut t.attrs);
+                        Some(t.ident.span().start())
+                    }
+                    syn::Item::Static(t) => {
+                        strip(&mut t.attrs);
+                        Some(t.ident.span().start())
+                    }
+                    syn::Item::Union(u) => {
+                        strip(&mut u.attrs);
+                        for f in u.fields.named.iter_mut() {
+                            strip(&mut f.attrs);
+                        }
+                        Some(u.ident.span().start())
+                    }
+                    syn::Item::ExternCrate(e) => {
+                        strip(&mut e.attrs);
+                        None
+                    }
+                    syn::Item::Use(u) => {
+                        strip(&mut u.attrs);
+                        None
+                    }
+                    syn::Item::Macro(m) => {
+                        // Its body as the module tree reads it (bodies differ).
+                        strip(&mut m.attrs);
+                        if let Ok(inner) = parse_items(m.mac.tokens.clone()) {
+                            walk(&inner, out);
+                        }
+                        m.mac.tokens = Default::default();
+                        None
+                    }
+                    // Function bodies differ; the engine reads none of these.
+                    syn::Item::Fn(_) | syn::Item::Impl(_) | syn::Item::Trait(_) => continue,
+                    _ => None,
+                };
+                let text = it.to_token_stream().to_string();
+                out.push((text, name.map(|p| (p.line, p.column))));
+            }
+        }
+        let mut out = Vec::new();
+        walk(&f.items, &mut out);
+        out
+    }
+
+    /// `parse` (bodies and doc comments blanked) and `parse_as_is` agree on every item
+    /// the engine reads, and on where it is; the blanked text keeps byte offsets.
+    fn assert_blanking_keeps_items(text: &str) {
+        let lexed = nesting::lex(text);
+        if let Some(b) = nesting::blank_fn_bodies(text, &lexed) {
+            assert_eq!(b.len(), text.len());
+            let nl = |t: &str| t.match_indices('\n').map(|(i, _)| i).collect::<Vec<_>>();
+            assert_eq!(nl(&b), nl(text));
+        }
+        match (parse(text), parse_as_is(text)) {
+            (Ok(a), Ok(b)) => assert_eq!(items_seen(&a), items_seen(&b), "{text}"),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("blanked: {:?}, as is: {:?}\n{text}", a.err(), b.err()),
+        }
+    }
+
+    #[test]
+    fn blanking_bodies_and_docs_keeps_items_and_positions() {
+        for text in [
+            "/// doc é\nfn f() -> u8 {\n    let s = \"}\"; 1\n}\nstruct S(u8);",
+            "fn f() {\n  \"é\" } struct After { a: u8 }",
+            "fn f() {\n  let s = \"multi\n  é\"; } pub struct T;",
+            "/*! inner */\n/** é */ struct A; /** x */\nstruct B;",
+            "struct P { f: fn(u8) -> u8, g: Option<fn() -> [u8; { 4 }]> }",
+            "fn g<const N: usize>() -> Foo<{ N + 1 }> { body(); }\nstruct Q;",
+            "macro_rules! m { (fn $n:ident) => { /// kept\n struct $n; }; }\nm!(fn X);",
+            "macro_rules! w { ($($i:item)*) => { $($i)* } }\nw! { /// d\n fn h() { 1 } struct W(u16); }",
+            "trait T { fn d(&self) -> u8 { 3 } fn r(); }\nimpl T for u8 { fn r() {} }\nconst C: usize = { 2 };",
+            "fn r#type() { x } extern \"C\" { fn c(); } struct Z;",
+            "fn f() { let c = '{'; let l: &'static str = r#\"}\"#; } struct Y;",
+            "fn broken() { ( }",
+        ] {
+            assert_blanking_keeps_items(text);
+        }
+        // The tool's own sources, as a sample of real code.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = 0;
+        for dir in [
+            "layout-cli/src",
+            "eventloop/src",
+            "layout-derive/src",
+            "layout/src",
+        ] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "rs") {
+                        assert_blanking_keeps_items(&std::fs::read_to_string(&p).unwrap());
+                        files += 1;
+                    }
+                }
+            }
+        }
+        assert!(files > 50, "{files} files");
+    }
+
+    #[test]
+    fn blanking_removes_bodies_and_docs() {
+        let text =
+            "/// doc\nfn f() {\n    work();\n}\nmacro_rules! m { () => { fn g() { keep(); } } }\n";
+        let b = nesting::blank_fn_bodies(text, &nesting::lex(text)).unwrap();
+        assert!(!b.contains("doc") && !b.contains("work"), "{b}");
+        assert!(b.contains("keep()"), "{b}");
+        // Nothing to blank: no copy.
+        let plain = "struct S { a: fn(u8) }";
+        assert!(nesting::blank_fn_bodies(plain, &nesting::lex(plain)).is_none());
+    }
 
     #[test]
     fn module_paths() {

@@ -71,6 +71,23 @@ struct Tok {
     kind: Kind,
     line: usize,
     col: usize,
+    /// Byte offset of the token's first byte.
+    pos: usize,
+    /// What the blanking pass needs to know of a word.
+    word: Word,
+}
+
+/// Words [`blank_fn_bodies`] looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Word {
+    /// Not one of the others (punctuation, literals, other words).
+    Other,
+    /// An identifier that is not a keyword (a function's name follows `fn`).
+    Ident,
+    /// `fn`.
+    Fn,
+    /// `macro_rules`.
+    MacroRules,
 }
 
 /// The result of [`scan`].
@@ -86,8 +103,25 @@ pub struct Nesting {
 
 /// Measures the nesting of `text`, stopping at the first point deeper than `limit`.
 pub fn scan(text: &str, limit: usize) -> Nesting {
-    let (toks, mut steps) = lex(text);
-    let generic = match_angles(&toks, &mut steps);
+    scan_lexed(&lex(text), limit)
+}
+
+/// The tokens of a text, as [`lex`] splits it.
+#[derive(Debug)]
+pub struct Lexed {
+    toks: Vec<Tok>,
+    /// Bytes read.
+    bytes: u64,
+    /// Byte ranges of string literals and block comments that contain a newline.
+    multiline: Vec<(usize, usize)>,
+    /// Byte ranges of doc comments (`///`, `//!`, `/** */`, `/*! */`).
+    docs: Vec<(usize, usize)>,
+}
+
+/// [`scan`] of an already lexed text.
+pub fn scan_lexed(lexed: &Lexed, limit: usize) -> Nesting {
+    let (toks, mut steps) = (&lexed.toks, lexed.bytes);
+    let generic = match_angles(toks, &mut steps);
     let mut out = Nesting {
         too_deep_at: None,
         deepest: 0,
@@ -308,10 +342,12 @@ fn is_ident_byte(c: u8) -> bool {
 }
 
 /// Splits `text` into the tokens nesting depends on, skipping comments and the
-/// contents of string and character literals. Returns the tokens and the bytes read.
-fn lex(text: &str) -> (Vec<Tok>, u64) {
+/// contents of string and character literals.
+pub fn lex(text: &str) -> Lexed {
     let b = text.as_bytes();
     let mut toks = Vec::new();
+    let mut multiline = Vec::new();
+    let mut docs = Vec::new();
     let (mut line, mut line_start) = (1usize, 0usize);
     let mut i = 0;
     while i < b.len() {
@@ -328,12 +364,22 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
             continue;
         }
         if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            let start = i;
+            let doc = match b.get(i + 2) {
+                Some(b'!') => true,
+                Some(b'/') => b.get(i + 3) != Some(&b'/'),
+                _ => false,
+            };
             while i < b.len() && b[i] != b'\n' {
                 i += 1;
+            }
+            if doc {
+                docs.push((start, i));
             }
             continue;
         }
         if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            let (start, start_line) = (i, line);
             let mut nest = 0usize;
             while i < b.len() {
                 if b[i] == b'\n' {
@@ -353,9 +399,28 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
                     i += 1;
                 }
             }
+            if line != start_line {
+                multiline.push((start, i));
+            }
+            // `/** ... */` and `/*! ... */` (not `/**/` or `/*** ... */`) are doc comments.
+            let doc = match b.get(start + 2) {
+                Some(b'!') => true,
+                Some(b'*') => !matches!(b.get(start + 3), Some(b'*' | b'/')),
+                _ => false,
+            };
+            if doc && nest == 0 {
+                docs.push((start, i));
+            }
             continue;
         }
-        let tok = |kind| Tok { kind, line, col };
+        let pos = i;
+        let tok = |kind| Tok {
+            kind,
+            line,
+            col,
+            pos,
+            word: Word::Other,
+        };
         if c == b'\'' {
             // A char literal (`'"'`, `'\\''`, `'é'`), else a lifetime or label.
             if b.get(i + 1) == Some(&b'\\') {
@@ -383,7 +448,12 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
         }
         if c == b'"' {
             toks.push(tok(Kind::Operand));
+            let start_line = line;
+            let start = i;
             i = skip_string(b, i + 1, None, &mut line, &mut line_start);
+            if line != start_line {
+                multiline.push((start, i));
+            }
             continue;
         }
         if is_ident_byte(c) {
@@ -417,7 +487,11 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
                 if b.get(h) == Some(&b'"') {
                     toks.push(tok(Kind::Operand));
                     let hashes = raw.then_some(h - k);
+                    let (start, start_line) = (i, line);
                     i = skip_string(b, h + 1, hashes, &mut line, &mut line_start);
+                    if line != start_line {
+                        multiline.push((start, i));
+                    }
                     continue;
                 }
             }
@@ -426,7 +500,14 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
             } else {
                 keyword(word)
             };
-            toks.push(tok(kind));
+            let mut t = tok(kind);
+            t.word = match word {
+                b"fn" => Word::Fn,
+                b"macro_rules" => Word::MacroRules,
+                _ if kind == Kind::Operand && !c.is_ascii_digit() => Word::Ident,
+                _ => Word::Other,
+            };
+            toks.push(t);
             i = k;
             continue;
         }
@@ -464,7 +545,144 @@ fn lex(text: &str) -> (Vec<Tok>, u64) {
         toks.push(tok(kind));
         i += len;
     }
-    (toks, b.len() as u64)
+    Lexed {
+        toks,
+        bytes: b.len() as u64,
+        multiline,
+        docs,
+    }
+}
+
+/// `text` with the insides of function bodies and the doc comments replaced by
+/// spaces, or `None` when it has neither. Layouts never depend on what a function does
+/// or on documentation, and lexing them (and parsing doc comments as `#[doc]`
+/// attributes) is most of the cost of reading a crate. Newlines are kept and every byte
+/// becomes one space, so byte offsets and line numbers stay those of `text`; a body's
+/// last line (before its `}`) is kept when it holds non-ASCII characters, and so is a
+/// non-ASCII block doc comment, so columns after them stay right too. `macro_rules!`
+/// definitions are left alone (a rule may look like a function, and may match doc
+/// attributes), as is every `fn` not followed by a name (function pointer types). The
+/// result parses to the same items, with empty bodies and without doc attributes.
+pub fn blank_fn_bodies(text: &str, lexed: &Lexed) -> Option<String> {
+    let toks = &lexed.toks;
+    let close = matching_closes(toks);
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    // Byte ranges of `macro_rules!` definitions, in order.
+    let mut rules: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        if t.word == Word::MacroRules && toks.get(i + 1).is_some_and(|n| n.kind == Kind::Bang) {
+            // Past the rules' group.
+            let Some(k) = (i + 2..toks.len()).find(|&k| matches!(toks[k].kind, Kind::Open(_)))
+            else {
+                rules.push((t.pos, text.len()));
+                break;
+            };
+            let Some(c) = close[k] else {
+                rules.push((t.pos, text.len()));
+                break;
+            };
+            rules.push((t.pos, toks[c].pos));
+            i = c + 1;
+            continue;
+        }
+        if t.word == Word::Fn && toks.get(i + 1).is_some_and(|n| n.word == Word::Ident) {
+            match fn_body(toks, &close, i + 2) {
+                Some((open, end)) => {
+                    regions.push((toks[open].pos + 1, toks[end].pos));
+                    i = end + 1;
+                }
+                None => i += 1,
+            }
+            continue;
+        }
+        i += 1;
+    }
+    let b = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    for (from, to) in regions {
+        let body = &b[from..to];
+        let upto = match body.iter().rposition(|&c| c == b'\n') {
+            _ if body.is_ascii() => to,
+            Some(nl) if body[nl + 1..].is_ascii() => to,
+            // Keep the last line; its start must not be inside a literal or comment.
+            Some(nl) if !inside(&lexed.multiline, from + nl) => from + nl,
+            _ => continue,
+        };
+        if upto - from < 2 {
+            continue;
+        }
+        let buf = out.get_or_insert_with(|| b.to_vec());
+        for c in &mut buf[from..upto] {
+            if *c != b'\n' && *c != b'\r' {
+                *c = b' ';
+            }
+        }
+    }
+    for &(from, to) in &lexed.docs {
+        let doc = &b[from..to];
+        // A block doc comment may have tokens after it on its last line.
+        if inside(&rules, from) || (doc[1] == b'*' && !doc.is_ascii()) {
+            continue;
+        }
+        let buf = out.get_or_insert_with(|| b.to_vec());
+        for c in &mut buf[from..to] {
+            if *c != b'\n' && *c != b'\r' {
+                *c = b' ';
+            }
+        }
+    }
+    // Whole UTF-8 characters were replaced by ASCII spaces: still UTF-8.
+    out.map(|v| String::from_utf8(v).unwrap_or_else(|_| text.to_owned()))
+}
+
+/// For each opening bracket token, the index of the token that closes it.
+fn matching_closes(toks: &[Tok]) -> Vec<Option<usize>> {
+    let mut close = vec![None; toks.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            Kind::Open(_) => open.push(i),
+            Kind::Close(_) => {
+                if let Some(o) = open.pop() {
+                    close[o] = Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    close
+}
+
+/// The `{` and `}` of the body of the function whose signature starts at token `from`
+/// (after its name), or `None` when it has none (`fn f();`) or the signature is not
+/// understood. Brackets and generic angle brackets nest; a `{` inside them is a const
+/// argument, not the body.
+fn fn_body(toks: &[Tok], close: &[Option<usize>], from: usize) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    let mut k = from;
+    while k < toks.len() {
+        match toks[k].kind {
+            Kind::Open(b'{') if depth == 0 => return Some((k, close[k]?)),
+            Kind::Open(b'{') => {
+                k = close[k]? + 1;
+                continue;
+            }
+            Kind::Open(_) | Kind::Lt => depth += 1,
+            Kind::Close(_) | Kind::Gt => depth = depth.checked_sub(1)?,
+            Kind::End if depth == 0 => return None,
+            _ => {}
+        }
+        k += 1;
+    }
+    None
+}
+
+/// Whether byte `at` lies inside one of the sorted, disjoint `ranges`.
+fn inside(ranges: &[(usize, usize)], at: usize) -> bool {
+    let k = ranges.partition_point(|&(start, _)| start <= at);
+    k > 0 && at < ranges[k - 1].1
 }
 
 /// The index after a string literal whose body starts at `i`: for a raw string with
