@@ -198,6 +198,8 @@ impl InputArgs {
             check_features(&build, &self.selection())?;
         }
         let mut analysis = crate::engine::analyze_build(&build);
+        let mut build = build;
+        dependency_errors_to_notes(&mut analysis, &mut build);
         relative_to_cwd(&mut analysis);
         if !config.exclude.is_empty() {
             let root = &build.workspace_root;
@@ -211,6 +213,41 @@ impl InputArgs {
             build: Some(build),
         })
     }
+}
+
+/// A file of a dependency's source (a package neither selected nor a workspace member)
+/// that cannot be read or parsed is not the user's input error: it becomes a note, and
+/// the types it declares stay unknown ("cannot resolve") in what reaches them.
+fn dependency_errors_to_notes(
+    analysis: &mut crate::analysis::Analysis,
+    build: &mut crate::cargo::Build,
+) {
+    let owner = |file: &std::path::Path| {
+        build
+            .packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| file.starts_with(p.dir()))
+            .max_by_key(|(_, p)| p.dir().components().count())
+            .map(|(i, _)| i)
+    };
+    let mut notes = Vec::new();
+    analysis.errors.retain(|e| {
+        let dependency = owner(&e.file)
+            .is_some_and(|p| !build.packages[p].member && !build.selected.contains(&p));
+        if dependency {
+            let mut at = crate::render::display_path(&e.file);
+            if let Some(l) = e.line {
+                at.push_str(&format!(":{l}"));
+            }
+            notes.push(format!(
+                "dependency file {at} not analysed ({}); the types it declares are unknown",
+                e.message
+            ));
+        }
+        !dependency
+    });
+    build.notes.extend(notes);
 }
 
 /// `--check-features`: the features of every target as `cargo tree` gives them must be
