@@ -61,6 +61,8 @@ pub enum Def {
     Alias(usize),
     /// Index into [`Index::consts`].
     Const(usize),
+    /// Index into [`Index::traits`].
+    Trait(usize),
     /// A child module.
     Module(ModId),
     /// A `use`: resolved lazily.
@@ -89,6 +91,8 @@ pub enum Res {
     Alias(usize),
     /// A `const` of this crate.
     Const(usize),
+    /// A trait of this crate (for its associated types' bounds).
+    Trait(usize),
     /// A module of this crate.
     Module(ModId),
     /// Something outside this crate (or the prelude): its path as written after
@@ -137,6 +141,8 @@ pub struct Index {
     pub aliases: Vec<Def_<syn::ItemType>>,
     /// Constants (for array lengths).
     pub consts: Vec<Def_<syn::ItemConst>>,
+    /// Traits (whether their associated types are sized).
+    pub traits: Vec<Def_<syn::ItemTrait>>,
     /// `cfg` results, memoised per attribute list and target.
     pub cfg: cfg::CfgCache,
     module_on: RefCell<HashMap<(ModId, usize), bool>>,
@@ -310,6 +316,10 @@ impl Index {
                 Item::Const(c) => {
                     let id = push_def(&mut self.consts, c, m, file);
                     self.add(m, &c.ident, Def::Const(id), &c.attrs);
+                }
+                Item::Trait(tr) => {
+                    let id = push_def(&mut self.traits, tr, m, file);
+                    self.add(m, &tr.ident, Def::Trait(id), &tr.attrs);
                 }
                 Item::Use(u) => {
                     let mut out = Vec::new();
@@ -547,6 +557,7 @@ impl Index {
                 Def::Enum(i) => Res::Enum(*i),
                 Def::Union(i) => Res::Union(*i),
                 Def::Alias(i) => Res::Alias(*i),
+                Def::Trait(i) => Res::Trait(*i),
                 Def::Const(i) => {
                     value.get_or_insert(Res::Const(*i));
                     continue;
