@@ -35,8 +35,8 @@ pub struct Module {
     pub attrs: Vec<Attribute>,
     /// Named items, several per name when `cfg` selects between them.
     pub items: HashMap<String, Vec<Entry>>,
-    /// `use path::*;`
-    pub globs: Vec<UseEntry>,
+    /// `use path::*;` with the `use`'s cfg attributes.
+    pub globs: Vec<(UseEntry, Vec<Attribute>)>,
 }
 
 /// A named thing in a module.
@@ -332,7 +332,7 @@ impl Index {
                     );
                     for (name, entry) in out {
                         match name {
-                            None => self.modules[m].globs.push(entry),
+                            None => self.modules[m].globs.push((entry, cfg_attrs(&u.attrs))),
                             Some(name) => {
                                 self.modules[m].items.entry(name).or_default().push(Entry {
                                     def: Def::Use(entry),
@@ -634,8 +634,11 @@ impl Index {
         let empty = MemoVal::Globs(Rc::new(GlobEdges::default()));
         let v = self.memoised(key, low, empty, |low| {
             let mut edges = GlobEdges::default();
-            for g in &self.modules[m].globs {
+            for (g, attrs) in &self.modules[m].globs {
                 self.step();
+                if !self.cfg.enabled(attrs, self.crate_cfg(m, t)) {
+                    continue;
+                }
                 match self.resolve_in(m, &g.path, g.global, t, Some(&edges.local), low) {
                     Some(Res::Module(gm)) if gm != m && !edges.local.contains(&gm) => {
                         edges.local.push(gm)

@@ -409,6 +409,33 @@ impl Ctx<'_> {
                     ));
                 }
             },
+            // SIMD vectors (`#[repr(simd)]`): as aligned as they are big, no niche.
+            "__m128i" | "__m128" | "__m128d"
+                if matches!(self.row.arch, "x86_64" | "x86")
+                    && path.iter().any(|s| s == "x86_64" || s == "x86") =>
+            {
+                Layout::plain(16, 16)
+            }
+            "uint8x8_t" | "int8x8_t" | "uint16x4_t" | "uint32x2_t" | "uint64x1_t"
+                if self.row.arch == "aarch64" && path.iter().any(|s| s == "aarch64") =>
+            {
+                Layout::plain(8, 8)
+            }
+            "uint8x16_t" | "int8x16_t" | "uint16x8_t" | "uint32x4_t" | "uint64x2_t"
+                if self.row.arch == "aarch64" && path.iter().any(|s| s == "aarch64") =>
+            {
+                Layout::plain(16, 16)
+            }
+            // `ExitStatus(c_int)` on Unix, `ExitStatus(u32)` on Windows.
+            "ExitStatus" if self.unix_row() || self.row.os == "windows" => Layout::plain(4, 4),
+            // Raw OS handles: aliases of `c_int`, `u64` and `*mut c_void`.
+            "RawFd" if self.unix_row() => Layout::plain(4, 4),
+            "RawSocket" if self.row.os == "windows" => Layout::plain(8, a64),
+            "RawHandle" if self.row.os == "windows" => Layout::plain(p, p),
+            // Windows' owned handles: a socket's valid range ends at `u64::MAX - 1`; a
+            // handle is a raw pointer without a niche.
+            "OwnedSocket" if self.row.os == "windows" => Layout::scalar_niche(8, a64, 1),
+            "OwnedHandle" if self.row.os == "windows" => Layout::plain(p, p),
             // `Stdin`, `Stdout`, `Stderr`: one `&'static` to the shared handle.
             "Stdin" | "Stdout" | "Stderr" => self.ptr(Ptr::Thin, true),
             // A fieldless enum of 42 variants (rustc 1.95): 214 niche values.
