@@ -65,6 +65,9 @@ pub enum Def {
     Trait(usize),
     /// A child module.
     Module(ModId),
+    /// A name an unexpanded item macro invocation declares (`s! { struct X {..} }`):
+    /// the macro's name.
+    Macro(String),
     /// A `use`: resolved lazily.
     Use(UseEntry),
 }
@@ -95,6 +98,9 @@ pub enum Res {
     Trait(usize),
     /// A module of this crate.
     Module(ModId),
+    /// A type declared inside an item macro the module tree did not expand: the
+    /// macro's name.
+    Macro(String),
     /// Something outside this crate (or the prelude): its path as written after
     /// following local `use`s, e.g. `["std", "sync", "Mutex"]` or `["u8"]`.
     Extern(Vec<String>),
@@ -342,6 +348,25 @@ impl Index {
                         }
                     }
                 }
+                Item::Macro(mac) if mac.ident.is_none() => {
+                    let name = mac
+                        .mac
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    for declared in macro_declared_names(&mac.mac.tokens, 0) {
+                        self.modules[m]
+                            .items
+                            .entry(declared)
+                            .or_default()
+                            .push(Entry {
+                                def: Def::Macro(name.clone()),
+                                attrs: cfg_attrs(&mac.attrs),
+                            });
+                    }
+                }
                 Item::ExternCrate(e) => {
                     let name = e.rename.as_ref().map_or(&e.ident, |(_, r)| r).to_string();
                     if name != "_" {
@@ -572,6 +597,7 @@ impl Index {
                     via_use.get_or_insert(u);
                     continue;
                 }
+                Def::Macro(_) => continue,
             };
             match &found {
                 None => found = Some(r),
@@ -585,6 +611,21 @@ impl Index {
         // `use x::y;` inside module `m` resolves from `m` (uniform paths); a use of a
         // name that is not local is an external crate.
         via_use.map(|u| self.resolve_in(m, &u.path, u.global, t, None, low))
+    }
+
+    /// The macro an unexpanded invocation in module `m` that declares `name` is, when
+    /// present on this target: looked at only when nothing else defines the name.
+    fn macro_decl(&self, m: ModId, name: &str, t: &CfgTarget) -> Option<Res> {
+        self.modules[m]
+            .items
+            .get(name)?
+            .iter()
+            .find_map(|e| match &e.def {
+                Def::Macro(mac) if self.cfg.enabled(&e.attrs, self.crate_cfg(m, t)) => {
+                    Some(Res::Macro(mac.clone()))
+                }
+                _ => None,
+            })
     }
 
     /// The item `name` in module `m` on this target: own items, then `use`s, then globs.
@@ -609,6 +650,9 @@ impl Index {
                 if let Some(r) = self.lookup(gm, name, t, extern_globs, low) {
                     return MemoVal::Lookup(Some(r));
                 }
+            }
+            if let Some(r) = self.macro_decl(m, name, t) {
+                return MemoVal::Lookup(Some(r));
             }
             if extern_globs
                 && !is_prelude(name)
@@ -823,6 +867,35 @@ fn only_doc(a: &Attribute) -> bool {
         return false;
     };
     metas.len() > 1 && metas.iter().skip(1).all(|m| m.path().is_ident("doc"))
+}
+
+/// The names `struct X`, `enum X`, `union X` and `type X` inside the tokens of an item
+/// macro invocation (and the brace groups in it, two levels deep).
+fn macro_declared_names(tokens: &proc_macro2::TokenStream, depth: usize) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let mut out = Vec::new();
+    let mut prev_kw = false;
+    for tt in tokens.clone() {
+        match &tt {
+            TokenTree::Ident(i) => {
+                let s = i.to_string();
+                if prev_kw && !out.contains(&s) {
+                    out.push(s.clone());
+                }
+                prev_kw = matches!(s.as_str(), "struct" | "enum" | "union" | "type");
+            }
+            TokenTree::Group(g) if depth < 2 => {
+                prev_kw = false;
+                for n in macro_declared_names(&g.stream(), depth + 1) {
+                    if !out.contains(&n) {
+                        out.push(n);
+                    }
+                }
+            }
+            _ => prev_kw = false,
+        }
+    }
+    out
 }
 
 fn is_cfg(a: &Attribute) -> bool {

@@ -106,6 +106,10 @@ impl Ctx<'_> {
                         Some(_) => Ok(Ptr::Thin),
                         None => unknown(format!("whether `{}` is sized", p.join("::"))),
                     },
+                    Some(Res::Macro(mac)) => unknown(format!(
+                        "whether `{}` is sized: it is declared by macro `{mac}!`, which is not expanded",
+                        segs.join("::")
+                    )),
                     _ => unknown(format!("cannot resolve `{}`", segs.join("::"))),
                 }
             }

@@ -673,3 +673,26 @@ fn os_handles_are_modelled_only_where_measured() {
     // Windows' `Child` is not tabulated: unknown, not guessed.
     assert_eq!(get(&a, "C", &X86_64_WINDOWS_MSVC).size, None);
 }
+
+#[test]
+fn types_declared_inside_unexpanded_macros_name_the_macro() {
+    let src = "mod sys { s! { pub struct Event { a: u32 } } pub struct Plain { b: u8 } }\n\
+               pub use sys::*;\n\
+               pub struct E { e: Event, p: Plain }\n\
+               pub struct B { b: Box<sys::Event> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let e = get(&a, "E", &X86_64_LINUX);
+    assert_eq!(e.size, None);
+    assert_eq!(
+        e.unknown.as_deref(),
+        Some("field `e`: `Event` is declared by macro `s!`, which is not expanded")
+    );
+    let b = get(&a, "B", &X86_64_LINUX);
+    assert!(
+        b.unknown
+            .as_deref()
+            .is_some_and(|u| u.contains("declared by macro `s!`")),
+        "{:?}",
+        b.unknown
+    );
+}

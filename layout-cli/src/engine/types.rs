@@ -415,6 +415,10 @@ impl<'a> Ctx<'a> {
                 unknown(format!("`{}` is not a type", segs.join("::")))
             }
             Some(Res::Extern(p)) => self.extern_layout(&p, &args, sc, d),
+            Some(Res::Macro(mac)) => unknown(format!(
+                "`{}` is declared by macro `{mac}!`, which is not expanded",
+                segs.join("::")
+            )),
         }
     }
 
