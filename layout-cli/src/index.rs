@@ -35,8 +35,8 @@ pub struct Module {
     pub attrs: Vec<Attribute>,
     /// Named items, several per name when `cfg` selects between them.
     pub items: HashMap<String, Vec<Entry>>,
-    /// `use path::*;`
-    pub globs: Vec<UseEntry>,
+    /// `use path::*;` with the `use`'s cfg attributes.
+    pub globs: Vec<(UseEntry, Vec<Attribute>)>,
 }
 
 /// A named thing in a module.
@@ -61,8 +61,13 @@ pub enum Def {
     Alias(usize),
     /// Index into [`Index::consts`].
     Const(usize),
+    /// Index into [`Index::traits`].
+    Trait(usize),
     /// A child module.
     Module(ModId),
+    /// A name an unexpanded item macro invocation declares (`s! { struct X {..} }`):
+    /// the macro's name.
+    Macro(String),
     /// A `use`: resolved lazily.
     Use(UseEntry),
 }
@@ -89,8 +94,13 @@ pub enum Res {
     Alias(usize),
     /// A `const` of this crate.
     Const(usize),
+    /// A trait of this crate (for its associated types' bounds).
+    Trait(usize),
     /// A module of this crate.
     Module(ModId),
+    /// A type declared inside an item macro the module tree did not expand: the
+    /// macro's name.
+    Macro(String),
     /// Something outside this crate (or the prelude): its path as written after
     /// following local `use`s, e.g. `["std", "sync", "Mutex"]` or `["u8"]`.
     Extern(Vec<String>),
@@ -137,6 +147,8 @@ pub struct Index {
     pub aliases: Vec<Def_<syn::ItemType>>,
     /// Constants (for array lengths).
     pub consts: Vec<Def_<syn::ItemConst>>,
+    /// Traits (whether their associated types are sized).
+    pub traits: Vec<Def_<syn::ItemTrait>>,
     /// `cfg` results, memoised per attribute list and target.
     pub cfg: cfg::CfgCache,
     module_on: RefCell<HashMap<(ModId, usize), bool>>,
@@ -311,6 +323,10 @@ impl Index {
                     let id = push_def(&mut self.consts, c, m, file);
                     self.add(m, &c.ident, Def::Const(id), &c.attrs);
                 }
+                Item::Trait(tr) => {
+                    let id = push_def(&mut self.traits, tr, m, file);
+                    self.add(m, &tr.ident, Def::Trait(id), &tr.attrs);
+                }
                 Item::Use(u) => {
                     let mut out = Vec::new();
                     flatten_use(
@@ -322,7 +338,7 @@ impl Index {
                     );
                     for (name, entry) in out {
                         match name {
-                            None => self.modules[m].globs.push(entry),
+                            None => self.modules[m].globs.push((entry, cfg_attrs(&u.attrs))),
                             Some(name) => {
                                 self.modules[m].items.entry(name).or_default().push(Entry {
                                     def: Def::Use(entry),
@@ -330,6 +346,25 @@ impl Index {
                                 })
                             }
                         }
+                    }
+                }
+                Item::Macro(mac) if mac.ident.is_none() => {
+                    let name = mac
+                        .mac
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    for declared in macro_declared_names(&mac.mac.tokens, 0) {
+                        self.modules[m]
+                            .items
+                            .entry(declared)
+                            .or_default()
+                            .push(Entry {
+                                def: Def::Macro(name.clone()),
+                                attrs: cfg_attrs(&mac.attrs),
+                            });
                     }
                 }
                 Item::ExternCrate(e) => {
@@ -547,6 +582,7 @@ impl Index {
                 Def::Enum(i) => Res::Enum(*i),
                 Def::Union(i) => Res::Union(*i),
                 Def::Alias(i) => Res::Alias(*i),
+                Def::Trait(i) => Res::Trait(*i),
                 Def::Const(i) => {
                     value.get_or_insert(Res::Const(*i));
                     continue;
@@ -561,6 +597,7 @@ impl Index {
                     via_use.get_or_insert(u);
                     continue;
                 }
+                Def::Macro(_) => continue,
             };
             match &found {
                 None => found = Some(r),
@@ -574,6 +611,21 @@ impl Index {
         // `use x::y;` inside module `m` resolves from `m` (uniform paths); a use of a
         // name that is not local is an external crate.
         via_use.map(|u| self.resolve_in(m, &u.path, u.global, t, None, low))
+    }
+
+    /// The macro an unexpanded invocation in module `m` that declares `name` is, when
+    /// present on this target: looked at only when nothing else defines the name.
+    fn macro_decl(&self, m: ModId, name: &str, t: &CfgTarget) -> Option<Res> {
+        self.modules[m]
+            .items
+            .get(name)?
+            .iter()
+            .find_map(|e| match &e.def {
+                Def::Macro(mac) if self.cfg.enabled(&e.attrs, self.crate_cfg(m, t)) => {
+                    Some(Res::Macro(mac.clone()))
+                }
+                _ => None,
+            })
     }
 
     /// The item `name` in module `m` on this target: own items, then `use`s, then globs.
@@ -599,6 +651,9 @@ impl Index {
                     return MemoVal::Lookup(Some(r));
                 }
             }
+            if let Some(r) = self.macro_decl(m, name, t) {
+                return MemoVal::Lookup(Some(r));
+            }
             if extern_globs
                 && !is_prelude(name)
                 && let Some(p) = globs.external.first()
@@ -623,8 +678,11 @@ impl Index {
         let empty = MemoVal::Globs(Rc::new(GlobEdges::default()));
         let v = self.memoised(key, low, empty, |low| {
             let mut edges = GlobEdges::default();
-            for g in &self.modules[m].globs {
+            for (g, attrs) in &self.modules[m].globs {
                 self.step();
+                if !self.cfg.enabled(attrs, self.crate_cfg(m, t)) {
+                    continue;
+                }
                 match self.resolve_in(m, &g.path, g.global, t, Some(&edges.local), low) {
                     Some(Res::Module(gm)) if gm != m && !edges.local.contains(&gm) => {
                         edges.local.push(gm)
@@ -809,6 +867,35 @@ fn only_doc(a: &Attribute) -> bool {
         return false;
     };
     metas.len() > 1 && metas.iter().skip(1).all(|m| m.path().is_ident("doc"))
+}
+
+/// The names `struct X`, `enum X`, `union X` and `type X` inside the tokens of an item
+/// macro invocation (and the brace groups in it, two levels deep).
+fn macro_declared_names(tokens: &proc_macro2::TokenStream, depth: usize) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let mut out = Vec::new();
+    let mut prev_kw = false;
+    for tt in tokens.clone() {
+        match &tt {
+            TokenTree::Ident(i) => {
+                let s = i.to_string();
+                if prev_kw && !out.contains(&s) {
+                    out.push(s.clone());
+                }
+                prev_kw = matches!(s.as_str(), "struct" | "enum" | "union" | "type");
+            }
+            TokenTree::Group(g) if depth < 2 => {
+                prev_kw = false;
+                for n in macro_declared_names(&g.stream(), depth + 1) {
+                    if !out.contains(&n) {
+                        out.push(n);
+                    }
+                }
+            }
+            _ => prev_kw = false,
+        }
+    }
+    out
 }
 
 fn is_cfg(a: &Attribute) -> bool {

@@ -113,8 +113,7 @@ impl Walk<'_> {
         self.loading.push(canon);
         let dir = child_dir(path, mod_rs);
         let items = std::mem::take(&mut file.ast.items);
-        let mut inner: Vec<Attribute> = outer.to_vec();
-        inner.extend(extra.iter().cloned());
+        let mut inner: Vec<Attribute> = union(outer, &extra);
         inner.extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
         let mut items = self.items(items, path, &dir, &module, 0, false, &inner);
         if !extra.is_empty() {
@@ -165,6 +164,17 @@ impl Walk<'_> {
                         .last()
                         .map(|s| s.ident.to_string())
                         .unwrap_or_default();
+                    if name == "include"
+                        && let Some(new) = self.include(&m.mac.tokens, file, &m.attrs)
+                    {
+                        // Its `mod x;` declarations are found beside the included file.
+                        let (path, new) = new;
+                        let inc_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                        let new =
+                            self.items(new, &path, &inc_dir, module, depth + 1, inline, outer);
+                        out.extend(new);
+                        continue;
+                    }
                     let expanded = if name == "cfg_if" {
                         cfg_if(&m.mac.tokens, &m.attrs)
                     } else if name == "cfg_select" {
@@ -232,6 +242,41 @@ impl Walk<'_> {
         out
     }
 
+    /// `include!("file.rs")` at item level: the file (relative to the including one)
+    /// and its items, each wearing the invocation's attributes.
+    fn include(
+        &mut self,
+        tokens: &TokenStream,
+        file: &Path,
+        attrs: &[Attribute],
+    ) -> Option<(PathBuf, Vec<Item>)> {
+        let lit: syn::LitStr = syn::parse2(tokens.clone()).ok()?;
+        let path = file.parent().unwrap_or(Path::new("")).join(lit.value());
+        let canon = std::fs::canonicalize(&path).ok()?;
+        if self.loading.contains(&canon) || self.loading.len() > MAX_DEPTH {
+            return None;
+        }
+        let f = match source::load(&path, path.parent().unwrap_or(Path::new(""))) {
+            Ok(f) => f,
+            Err(e) => {
+                self.errors.push(e);
+                return None;
+            }
+        };
+        let mut items = f.ast.items;
+        let conds: Vec<Attribute> = attrs.iter().filter(|a| is_cfg(a)).cloned().collect();
+        if !conds.is_empty() {
+            for it in &mut items {
+                if let Some(a) = attrs_mut(it) {
+                    let mut new = conds.clone();
+                    new.append(a);
+                    *a = new;
+                }
+            }
+        }
+        Some((path, items))
+    }
+
     /// The items a wrapper macro re-emits, with the attributes it adds (following a
     /// chain of delegating wrappers).
     fn wrap(
@@ -290,6 +335,15 @@ impl Walk<'_> {
             .cloned()
             .collect();
         if variants.is_empty() {
+            // The file's items also wear the conditions of the modules around the
+            // declaration (a file loaded by one `cfg_attr(.., path)` variant declares
+            // the same child as its siblings: each copy keeps its own variant's).
+            let conds: Vec<Attribute> = outer
+                .iter()
+                .filter(|a| a.path().is_ident("cfg"))
+                .cloned()
+                .collect();
+            let own = union(&conds, &own);
             match plain {
                 Some(p) => self.load(&path_base.join(p), module, true, own, outer),
                 None => {
@@ -365,6 +419,17 @@ fn child_dir(file: &Path, mod_rs: bool) -> PathBuf {
         Some(stem) => dir.join(stem),
         None => dir,
     }
+}
+
+/// `a` then the attributes of `b` that `a` does not hold.
+fn union(a: &[Attribute], b: &[Attribute]) -> Vec<Attribute> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
 }
 
 /// `#[path = "..."]`.
@@ -918,5 +983,72 @@ mod tests {
         assert_eq!(tree.files.len(), 1);
         assert_eq!(tree.unexpanded.len(), 1);
         assert_eq!(tree.unexpanded[0].0, "lazy_static");
+    }
+
+    /// The index over a walked tree and what `path` (from the root) names on `t`.
+    fn resolves(tree: Tree, path: &[&str], t: &CfgTarget) -> Option<crate::index::Res> {
+        let ix = crate::index::Index::build(tree.files);
+        let segs: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        ix.resolve(0, &segs, false, t)
+    }
+
+    #[test]
+    fn included_files_and_their_modules_are_items_of_the_includer() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            "src/lib.rs",
+            "include!(\"gen/mod.rs\");\npub struct I;\n",
+        );
+        write(
+            root,
+            "src/gen/mod.rs",
+            "pub mod deep;\npub struct Extra(u16);\n",
+        );
+        write(root, "src/gen/deep.rs", "pub struct D { a: u32 }\n");
+        let lin = [CfgTarget::new(&X86_64_LINUX)];
+        let mut errors = Vec::new();
+        let tree = walk(&root.join("src/lib.rs"), &lin, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = structs(&tree)
+            .into_iter()
+            .map(|(m, n, _)| format!("{m}/{n}"))
+            .collect();
+        // `mod deep;` of the included file is found beside it, as `crate::deep`.
+        assert_eq!(names, ["/Extra", "/I", "deep/D"]);
+    }
+
+    #[test]
+    fn a_child_of_several_path_variants_resolves_on_each_target() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            "src/lib.rs",
+            "#[cfg_attr(unix, path = \"sys/a.rs\")]\n#[cfg_attr(windows, path = \"sys/b.rs\")]\nmod sys;\n",
+        );
+        write(root, "src/sys/a.rs", "mod common;\npub use common::S;\n");
+        write(root, "src/sys/b.rs", "mod common;\npub use common::S;\n");
+        write(root, "src/sys/common.rs", "pub struct S { x: u16 }\n");
+        let both = [
+            CfgTarget::new(&X86_64_LINUX),
+            CfgTarget::new(&X86_64_WINDOWS_MSVC),
+        ];
+        for t in &both {
+            let mut errors = Vec::new();
+            let tree = walk(&root.join("src/lib.rs"), &both, &mut errors);
+            assert!(errors.is_empty(), "{errors:?}");
+            // common.rs is loaded once per variant; each copy wears its variant's
+            // condition, so exactly one `S` exists on each target.
+            assert!(
+                matches!(
+                    resolves(tree, &["sys", "S"], t),
+                    Some(crate::index::Res::Struct(_))
+                ),
+                "{}",
+                t.row.short
+            );
+        }
     }
 }

@@ -294,6 +294,15 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
                 content,
                 semi,
             }));
+        } else if (fork.peek(Token![trait])
+            || fork.peek(Token![unsafe]) && fork.peek2(Token![trait]))
+            && let Some(attempt) = Some(input.fork())
+            && let Ok(item) = attempt.parse::<syn::Item>()
+        {
+            // A trait, for its associated types' bounds; one that does not parse is
+            // skipped like the items below.
+            input.advance_to(&attempt);
+            items.push(item);
         } else {
             // Anything else ends at its first top-level `;` or `{ ... }`.
             input.advance_to(&fork);
@@ -830,7 +839,10 @@ mod tests {
             unreachable!()
         };
         assert_eq!(m.attrs.len(), 1);
-        assert_eq!(m.content.as_ref().unwrap().1.len(), 2);
+        // The trait is kept too, for its associated types' bounds.
+        let inner = &m.content.as_ref().unwrap().1;
+        assert_eq!(inner.len(), 3);
+        assert!(matches!(&inner[1], syn::Item::Trait(t) if t.ident == "T"));
         assert!(parse("fn f() { ( }").is_err());
     }
 

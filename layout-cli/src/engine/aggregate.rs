@@ -6,8 +6,8 @@ use syn::{GenericArgument, Type};
 
 use super::layout::{self as lay, Kind, Layout, Over, Placed, ReprOpts};
 use super::types::{
-    Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, args_key, field_kind, syn_err,
-    type_string, unknown,
+    Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, field_kind, syn_err, type_string,
+    unknown,
 };
 use crate::index::ModId;
 
@@ -28,7 +28,7 @@ impl Ctx<'_> {
         } else {
             self.bind(&s.item.generics, args, sc, s.module, d)?
         };
-        let key = (Item::Struct(id), args_key(&params));
+        let key = (Item::Struct(id), params.clone());
         if let Some(r) = self.memo.borrow().get(&key) {
             return r.clone();
         }
@@ -50,7 +50,7 @@ impl Ctx<'_> {
     /// Lays out struct `id` with its parameters bound to `params` (unbound parameters
     /// for the struct's own report).
     pub fn struct_detail(&self, id: usize, params: Vec<(String, Arg)>) -> Rc<StructOut> {
-        let key = (id, args_key(&params));
+        let key = (id, params.clone());
         if let Some(r) = self.details.borrow().get(&key) {
             return r.clone();
         }
@@ -95,42 +95,19 @@ impl Ctx<'_> {
             params: self.unbound(&s.item.generics),
             self_struct: Some(id),
         };
-        let mut fields = Vec::new();
-        let mut last_ty = None;
-        for (i, f) in s.item.fields.iter().enumerate() {
-            let field_unknown = self.cfg_unknown(&f.attrs, s.module);
-            let fattrs = match self.active_attrs(&f.attrs, s.module) {
-                Ok(Some(a)) => a,
-                Ok(None) if field_unknown.is_some() => Vec::new(),
-                Ok(None) => continue,
-                Err(e) => {
-                    attr_errors.push(syn_err(&e));
-                    continue;
-                }
-            };
-            let name = match &f.ident {
-                Some(id) => id.to_string(),
-                None => fields.len().to_string(),
-            };
-            let _ = i;
-            let start = match &f.ident {
-                Some(id) => id.span().start(),
-                None => syn::spanned::Spanned::span(&f.ty).start(),
-            };
-            last_ty = Some(&f.ty);
-            fields.push(FieldOut {
-                name,
-                ty: type_string(&f.ty),
-                line: start.line,
-                column: start.column + 1,
-                layout: match &field_unknown {
-                    Some(r) => Err(Why::Unknown(format!("the field may be absent: {r}"))),
-                    None => self.layout_of(&sc, &f.ty, 0),
-                },
-                attrs: fattrs,
-                kind: field_kind(&f.ty),
-            });
-        }
+        let (fields, errors) = self.field_outs(s.item.fields.iter(), s.module, &sc, 0);
+        attr_errors.extend(errors);
+        let last_ty = s
+            .item
+            .fields
+            .iter()
+            .filter(|f| match self.active_attrs(&f.attrs, s.module) {
+                Ok(Some(_)) => true,
+                Ok(None) => self.cfg_unknown(&f.attrs, s.module).is_some(),
+                Err(_) => false,
+            })
+            .last()
+            .map(|f| &f.ty);
         let mut layout: R<Layout> = Ok(Layout::plain(0, 1));
         let mut offsets = vec![None; fields.len()];
         if !attr_errors.is_empty() {
@@ -244,6 +221,54 @@ impl Ctx<'_> {
         }
     }
 
+    /// The fields present on this target, laid out in `sc`, for a struct and a union
+    /// alike: a field whose `cfg` cannot be evaluated is kept with an unknown layout
+    /// (it may be absent), an absent one is left out, and a malformed attribute is
+    /// returned as an error (position and message) with its field left out.
+    pub(super) fn field_outs<'f>(
+        &self,
+        declared: impl Iterator<Item = &'f syn::Field>,
+        module: ModId,
+        sc: &Scope,
+        d: usize,
+    ) -> (Vec<FieldOut>, Vec<(usize, usize, String)>) {
+        let mut fields = Vec::new();
+        let mut errors = Vec::new();
+        for f in declared {
+            let field_unknown = self.cfg_unknown(&f.attrs, module);
+            let fattrs = match self.active_attrs(&f.attrs, module) {
+                Ok(Some(a)) => a,
+                Ok(None) if field_unknown.is_some() => Vec::new(),
+                Ok(None) => continue,
+                Err(e) => {
+                    errors.push(syn_err(&e));
+                    continue;
+                }
+            };
+            let name = match &f.ident {
+                Some(id) => id.to_string(),
+                None => fields.len().to_string(),
+            };
+            let start = match &f.ident {
+                Some(id) => id.span().start(),
+                None => syn::spanned::Spanned::span(&f.ty).start(),
+            };
+            fields.push(FieldOut {
+                name,
+                ty: type_string(&f.ty),
+                line: start.line,
+                column: start.column + 1,
+                layout: match &field_unknown {
+                    Some(r) => Err(Why::Unknown(format!("the field may be absent: {r}"))),
+                    None => self.layout_of(sc, &f.ty, d),
+                },
+                attrs: fattrs,
+                kind: field_kind(&f.ty),
+            });
+        }
+        (fields, errors)
+    }
+
     pub(super) fn union_layout(
         &self,
         id: usize,
@@ -261,15 +286,13 @@ impl Ctx<'_> {
                 params,
                 self_struct: None,
             };
-            let mut fields = Vec::new();
-            for f in &u.item.fields.named {
-                if self
-                    .active_attrs(&f.attrs, u.module)
-                    .map_err(|e| Why::Error(e.to_string()))?
-                    .is_some()
-                {
-                    fields.push(self.layout_of(&inner, &f.ty, d)?);
-                }
+            let (outs, errors) = self.field_outs(u.item.fields.named.iter(), u.module, &inner, d);
+            if let Some((_, _, e)) = errors.into_iter().next() {
+                return Err(Why::Error(e));
+            }
+            let mut fields = Vec::with_capacity(outs.len());
+            for f in outs {
+                fields.push(f.layout?);
             }
             let opts = ReprOpts {
                 c: true,
@@ -344,7 +367,7 @@ impl Ctx<'_> {
     ) -> R<Layout> {
         let e = &self.ix.enums[id];
         let params = self.bind(&e.item.generics, args, sc, e.module, d)?;
-        let key = (Item::Enum(id), args_key(&params));
+        let key = (Item::Enum(id), params.clone());
         if let Some(r) = self.memo.borrow().get(&key) {
             return r.clone();
         }

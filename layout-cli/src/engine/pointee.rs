@@ -46,6 +46,12 @@ impl Ctx<'_> {
                     }
                 }
                 let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+                if let [param, assoc] = &segs[..]
+                    && path.leading_colon.is_none()
+                    && matches!(sc.param(param), Some(Arg::Type(..)))
+                {
+                    return self.projection_pointee(sc, param, assoc);
+                }
                 match self
                     .ix
                     .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t)
@@ -66,12 +72,18 @@ impl Ctx<'_> {
                     Some(Res::Enum(_)) | Some(Res::Union(_)) => Ok(Ptr::Thin),
                     Some(Res::Alias(id)) => {
                         let a = &self.ix.aliases[id];
-                        if !a.item.generics.params.is_empty() {
-                            return unknown("generic type alias behind a pointer");
-                        }
+                        // A generic alias: the aliased type with the parameters bound
+                        // to the arguments' pointee kinds.
+                        let params = if a.item.generics.params.is_empty() {
+                            Vec::new()
+                        } else {
+                            let args = generic_args(&last.arguments);
+                            self.bind_pointees(&a.item.generics, &args, sc, a.module, d)
+                        };
                         let inner = Scope {
                             module: a.module,
-                            ..Scope::default()
+                            params,
+                            self_struct: None,
                         };
                         self.guarded(Item::AliasPointee(id), &a.item.ident.to_string(), || {
                             self.pointee(&inner, &a.item.ty, d + 1)
@@ -94,11 +106,69 @@ impl Ctx<'_> {
                         Some(_) => Ok(Ptr::Thin),
                         None => unknown(format!("whether `{}` is sized", p.join("::"))),
                     },
+                    Some(Res::Macro(mac)) => unknown(format!(
+                        "whether `{}` is sized: it is declared by macro `{mac}!`, which is not expanded",
+                        segs.join("::")
+                    )),
                     _ => unknown(format!("cannot resolve `{}`", segs.join("::"))),
                 }
             }
             _ => unknown("whether the pointee is sized"),
         }
+    }
+
+    /// Whether `P::Name` is sized, `P` a type parameter of the struct being laid out:
+    /// it is when a trait of the crate that bounds `P` (`struct S<P: Link>`, or
+    /// `where P: Link`) declares the associated type `Name` without `?Sized` (an
+    /// associated type is `Sized` unless relaxed, whatever the impl picks).
+    fn projection_pointee(&self, sc: &Scope, param: &str, assoc: &str) -> R<Ptr> {
+        let why = || unknown(format!("whether `{param}::{assoc}` is sized"));
+        let Some(id) = sc.self_struct else {
+            return why();
+        };
+        let s = &self.ix.structs[id];
+        let g = &s.item.generics;
+        let mut bounds: Vec<&syn::TypeParamBound> = Vec::new();
+        for p in g.type_params().filter(|p| p.ident == param) {
+            bounds.extend(&p.bounds);
+        }
+        for pred in g.where_clause.iter().flat_map(|w| &w.predicates) {
+            if let syn::WherePredicate::Type(pt) = pred
+                && matches!(&pt.bounded_ty, Type::Path(tp) if tp.qself.is_none() && tp.path.is_ident(param))
+            {
+                bounds.extend(&pt.bounds);
+            }
+        }
+        for b in bounds {
+            let syn::TypeParamBound::Trait(tb) = b else {
+                continue;
+            };
+            let segs: Vec<String> = tb
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            let Some(Res::Trait(t)) =
+                self.ix
+                    .resolve(s.module, &segs, tb.path.leading_colon.is_some(), &self.t)
+            else {
+                continue;
+            };
+            let tr = &self.ix.traits[t];
+            for item in &tr.item.items {
+                if let syn::TraitItem::Type(ty) = item
+                    && ty.ident == assoc
+                    && self.cfg_enabled(&ty.attrs, tr.module)
+                {
+                    let relaxed = ty.bounds.iter().any(|b| {
+                        matches!(b, syn::TypeParamBound::Trait(t) if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_)))
+                    });
+                    return if relaxed { why() } else { Ok(Ptr::Thin) };
+                }
+            }
+        }
+        why()
     }
 
     pub(super) fn struct_pointee(&self, id: usize, d: usize) -> R<Ptr> {

@@ -152,6 +152,11 @@ pub fn random_state(t: &TargetInfo) -> Layout {
 impl Ctx<'_> {
     // ----- std and other crates -------------------------------------------------------
 
+    /// A Linux or macOS row: the Unix std facts below were measured on those.
+    fn unix_row(&self) -> bool {
+        matches!(self.row.os, "linux" | "macos")
+    }
+
     pub(super) fn extern_layout(
         &self,
         path: &[String],
@@ -378,6 +383,101 @@ impl Ctx<'_> {
                     over: Over::Direct,
                 }
             }
+            // Sockets hold one `OwnedFd` on Unix, one `OwnedSocket` (a `u64` whose
+            // valid range ends at `u64::MAX - 1`) on Windows.
+            "TcpStream" | "TcpListener" | "UdpSocket" if self.row.os == "windows" => {
+                Layout::scalar_niche(8, a64, 1)
+            }
+            "TcpStream" | "TcpListener" | "UdpSocket" if self.unix_row() => {
+                Layout::scalar_niche(4, 4, 1)
+            }
+            "UnixStream" | "UnixListener" | "UnixDatagram"
+                if self.unix_row() && path.iter().any(|s| s == "unix") =>
+            {
+                Layout::scalar_niche(4, 4, 1)
+            }
+            // `std::os::unix::net::SocketAddr { addr: sockaddr_un, len: socklen_t }`:
+            // `sockaddr_un` is 110 bytes on Linux, 106 on macOS; no niche.
+            "SocketAddr" if path.iter().any(|s| s == "unix") => match self.row.os {
+                "linux" => Layout::plain(116, 4),
+                "macos" => Layout::plain(112, 4),
+                _ => {
+                    return unknown(format!(
+                        "`{}` is not tabulated for {}",
+                        path.join("::"),
+                        self.row.short
+                    ));
+                }
+            },
+            // SIMD vectors (`#[repr(simd)]`): as aligned as they are big, no niche.
+            "__m128i" | "__m128" | "__m128d"
+                if matches!(self.row.arch, "x86_64" | "x86")
+                    && path.iter().any(|s| s == "x86_64" || s == "x86") =>
+            {
+                Layout::plain(16, 16)
+            }
+            "uint8x8_t" | "int8x8_t" | "uint16x4_t" | "uint32x2_t" | "uint64x1_t"
+                if self.row.arch == "aarch64" && path.iter().any(|s| s == "aarch64") =>
+            {
+                Layout::plain(8, 8)
+            }
+            "uint8x16_t" | "int8x16_t" | "uint16x8_t" | "uint32x4_t" | "uint64x2_t"
+                if self.row.arch == "aarch64" && path.iter().any(|s| s == "aarch64") =>
+            {
+                Layout::plain(16, 16)
+            }
+            // `ExitStatus(c_int)` on Unix, `ExitStatus(u32)` on Windows.
+            "ExitStatus" if self.unix_row() || self.row.os == "windows" => Layout::plain(4, 4),
+            // Raw OS handles: aliases of `c_int`, `u64` and `*mut c_void`.
+            "RawFd" if self.unix_row() => Layout::plain(4, 4),
+            "RawSocket" if self.row.os == "windows" => Layout::plain(8, a64),
+            "RawHandle" if self.row.os == "windows" => Layout::plain(p, p),
+            // Windows' owned handles: a socket's valid range ends at `u64::MAX - 1`; a
+            // handle is a raw pointer without a niche.
+            "OwnedSocket" if self.row.os == "windows" => Layout::scalar_niche(8, a64, 1),
+            "OwnedHandle" if self.row.os == "windows" => Layout::plain(p, p),
+            // `Stdin`, `Stdout`, `Stderr`: one `&'static` to the shared handle.
+            "Stdin" | "Stdout" | "Stderr" => self.ptr(Ptr::Thin, true),
+            // A fieldless enum of 42 variants (rustc 1.95): 214 niche values.
+            "ErrorKind" if path.iter().any(|s| s == "io") => Layout::scalar_niche(1, 1, 214),
+            // `FileType { mode: mode_t }` on Unix (`u32` on Linux, `u16` on macOS);
+            // two `bool`s on Windows.
+            "FileType" => match self.row.os {
+                "linux" => Layout::plain(4, 4),
+                "macos" => Layout::plain(2, 2),
+                "windows" => {
+                    let b = Layout::scalar_niche(1, 1, 254);
+                    lay::univariant(&[b, b], ReprOpts::default(), Kind::AlwaysSized, self.bound)
+                        .map_err(|_| self.too_big("`FileType`"))?
+                        .layout
+                }
+                _ => {
+                    return unknown(format!(
+                        "std's `FileType` is not tabulated for {}",
+                        self.row.short
+                    ));
+                }
+            },
+            // Unix `OpenOptions`: six `bool`s, `custom_flags: c_int`, `mode: mode_t`.
+            "OpenOptions" if self.unix_row() => {
+                let b = Layout::scalar_niche(1, 1, 254);
+                let mode = if self.row.os == "macos" {
+                    Layout::plain(2, 2)
+                } else {
+                    Layout::plain(4, 4)
+                };
+                let fields = [b, b, b, b, b, b, Layout::plain(4, 4), mode];
+                lay::univariant(&fields, ReprOpts::default(), Kind::AlwaysSized, self.bound)
+                    .map_err(|_| self.too_big("`OpenOptions`"))?
+                    .layout
+            }
+            // Unix `ReadDir { inner: Arc<InnerReadDir>, end_of_stream: bool }`.
+            "ReadDir" if self.unix_row() => {
+                let fields = [self.ptr(Ptr::Thin, true), Layout::scalar_niche(1, 1, 254)];
+                lay::univariant(&fields, ReprOpts::default(), Kind::AlwaysSized, self.bound)
+                    .map_err(|_| self.too_big("`ReadDir`"))?
+                    .layout
+            }
             _ => return unknown(format!("type `{}` is not modelled", path.join("::"))),
         })
     }
@@ -512,6 +612,39 @@ pub const STD_DEFS: &[(&[&str], &str)] = &[
     (
         &["LazyData"],
         "union LazyData<T, F> { value: ::core::mem::ManuallyDrop<T>, f: ::core::mem::ManuallyDrop<F> }",
+    ),
+    (
+        &["std", "net", "SocketAddr"],
+        "enum SocketAddr { V4(::std::net::SocketAddrV4), V6(::std::net::SocketAddrV6) }",
+    ),
+    (
+        &["core", "net", "SocketAddr"],
+        "enum SocketAddr { V4(::std::net::SocketAddrV4), V6(::std::net::SocketAddrV6) }",
+    ),
+    (
+        &["SocketAddrV4"],
+        "struct SocketAddrV4 { ip: ::std::net::Ipv4Addr, port: u16 }",
+    ),
+    (
+        &["SocketAddrV6"],
+        "struct SocketAddrV6 { ip: ::std::net::Ipv6Addr, port: u16, flowinfo: u32, scope_id: u32 }",
+    ),
+    (&["Ipv4Addr"], "struct Ipv4Addr { octets: [u8; 4] }"),
+    (&["Ipv6Addr"], "struct Ipv6Addr { octets: [u8; 16] }"),
+    // `Child { handle: Process, stdin, stdout, stderr }`, each pipe an `Option` of a
+    // file descriptor; `Process { pid, status: Option<ExitStatus(c_int)> }` and on
+    // Linux a pidfd.
+    (
+        &["process", "Child"],
+        "#[cfg(any(target_os = \"linux\", target_os = \"macos\"))] struct Child { handle: ::std::process::ChildProcess, stdin: ::core::option::Option<::std::os::fd::OwnedFd>, stdout: ::core::option::Option<::std::os::fd::OwnedFd>, stderr: ::core::option::Option<::std::os::fd::OwnedFd> }",
+    ),
+    (
+        &["process", "ChildProcess"],
+        "#[cfg(target_os = \"linux\")] struct ChildProcess { pid: i32, status: ::core::option::Option<i32>, pidfd: ::core::option::Option<::std::os::fd::OwnedFd> }",
+    ),
+    (
+        &["process", "ChildProcess"],
+        "#[cfg(target_os = \"macos\")] struct ChildProcess { pid: i32, status: ::core::option::Option<i32> }",
     ),
     (
         &["LazyCell"],

@@ -611,3 +611,88 @@ fn enum_layouts_for_reports() {
     let e = ctx.enum_with_args(1, &args, 0).unwrap();
     assert_eq!((e.size, e.align), (12, 4));
 }
+
+#[test]
+fn projections_bounded_by_a_crate_trait_are_sized_pointees() {
+    let src = "pub unsafe trait Link { type Handle; type Target; }\n\
+               pub unsafe trait Loose { type Target: ?Sized; }\n\
+               pub struct List<L: Link> { head: Option<core::ptr::NonNull<L::Target>>, tail: Option<core::ptr::NonNull<L::Target>> }\n\
+               pub struct Where<L> where L: Link { p: *const L::Target }\n\
+               pub struct Relaxed<L: Loose> { p: *const L::Target }\n\
+               pub struct Node { next: u64 }\n\
+               pub struct Entry;\n\
+               unsafe impl Link for Entry { type Handle = u8; type Target = Node; }\n\
+               unsafe impl Loose for Entry { type Target = [u8]; }\n\
+               pub struct Holder { list: List<Entry>, w: Where<Entry> }\n\
+               pub struct HolderRelaxed { r: Relaxed<Entry> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    assert_eq!(get(&a, "Holder", &X86_64_LINUX).size, Some(24));
+    // `type Target: ?Sized` may be unsized: the pointer may be fat.
+    let r = get(&a, "HolderRelaxed", &X86_64_LINUX);
+    assert_eq!(r.size, None);
+    assert!(
+        r.unknown
+            .as_deref()
+            .is_some_and(|u| u.contains("L::Target")),
+        "{:?}",
+        r.unknown
+    );
+}
+
+#[test]
+fn generic_aliases_behind_pointers_bind_their_arguments() {
+    let src = "pub struct Wrapper<R, T: ?Sized> { r: R, data: core::cell::UnsafeCell<T> }\n\
+               pub type Locked<T> = Wrapper<u8, T>;\n\
+               pub struct Inner { a: u64 }\n\
+               pub struct H { thin: std::sync::Arc<Locked<Inner>>, fat: Box<Locked<[u8]>> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &I686_LINUX]);
+    assert_eq!(get(&a, "H", &X86_64_LINUX).size, Some(24));
+    assert_eq!(get(&a, "H", &I686_LINUX).size, Some(12));
+}
+
+#[test]
+fn glob_imports_keep_their_cfg() {
+    let src = "mod wide { pub struct T { x: u64 } }\n\
+               mod narrow { pub struct T { x: u8 } }\n\
+               #[cfg(windows)] pub use wide::*;\n\
+               #[cfg(not(windows))] pub use narrow::*;\n\
+               pub struct G { t: T }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &X86_64_WINDOWS_MSVC]);
+    assert_eq!(get(&a, "G", &X86_64_LINUX).size, Some(1));
+    assert_eq!(get(&a, "G", &X86_64_WINDOWS_MSVC).size, Some(8));
+}
+
+#[test]
+fn os_handles_are_modelled_only_where_measured() {
+    let src = "pub struct N { s: std::net::TcpStream, k: std::io::ErrorKind, o: std::io::Stdout }\n\
+               pub struct C { c: std::process::Child }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &X86_64_WINDOWS_MSVC]);
+    assert_eq!(get(&a, "N", &X86_64_LINUX).size, Some(16));
+    assert_eq!(get(&a, "N", &X86_64_WINDOWS_MSVC).size, Some(24));
+    assert_eq!(get(&a, "C", &X86_64_LINUX).size, Some(28));
+    // Windows' `Child` is not tabulated: unknown, not guessed.
+    assert_eq!(get(&a, "C", &X86_64_WINDOWS_MSVC).size, None);
+}
+
+#[test]
+fn types_declared_inside_unexpanded_macros_name_the_macro() {
+    let src = "mod sys { s! { pub struct Event { a: u32 } } pub struct Plain { b: u8 } }\n\
+               pub use sys::*;\n\
+               pub struct E { e: Event, p: Plain }\n\
+               pub struct B { b: Box<sys::Event> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let e = get(&a, "E", &X86_64_LINUX);
+    assert_eq!(e.size, None);
+    assert_eq!(
+        e.unknown.as_deref(),
+        Some("field `e`: `Event` is declared by macro `s!`, which is not expanded")
+    );
+    let b = get(&a, "B", &X86_64_LINUX);
+    assert!(
+        b.unknown
+            .as_deref()
+            .is_some_and(|u| u.contains("declared by macro `s!`")),
+        "{:?}",
+        b.unknown
+    );
+}

@@ -140,8 +140,11 @@ pub struct Ctx<'a> {
     /// rustc's object-size bound for the target.
     pub bound: u64,
     pub(super) std: Option<stdt::StdFacts>,
-    pub(super) memo: RefCell<HashMap<(Item, String), R<Layout>>>,
-    pub(super) details: RefCell<HashMap<(usize, String), Rc<StructOut>>>,
+    /// Layouts of items by value, keyed by the item and what its parameters are bound
+    /// to (each argument's layout and pointee kind, so equal bindings share one entry).
+    pub(super) memo: RefCell<HashMap<(Item, Params), R<Layout>>>,
+    /// Struct details by struct and bound parameters, the same key.
+    pub(super) details: RefCell<HashMap<(usize, Params), Rc<StructOut>>>,
     pub(super) consts: RefCell<HashMap<usize, R<i128>>>,
     pub(super) stack: RefCell<Vec<Item>>,
     /// Layouts of paths written where no generic parameter is in scope, by module and
@@ -178,6 +181,11 @@ impl std::fmt::Debug for Ctx<'_> {
     }
 }
 
+/// Generic parameters bound to what they stand for, in declaration order: the key of
+/// the item memos.
+pub(super) type Params = Vec<(String, Arg)>;
+
+/// The bound parameters as text, for callers that key by a string.
 pub(super) fn args_key(params: &[(String, Arg)]) -> String {
     format!("{params:?}")
 }
@@ -403,10 +411,14 @@ impl<'a> Ctx<'a> {
             Some(Res::Union(id)) => self.union_layout(id, &args, sc, d),
             Some(Res::Enum(id)) => self.enum_layout(id, &args, sc, d),
             Some(Res::Alias(id)) => self.alias_layout(id, &args, sc, d),
-            Some(Res::Const(_)) | Some(Res::Module(_)) => {
+            Some(Res::Const(_)) | Some(Res::Module(_)) | Some(Res::Trait(_)) => {
                 unknown(format!("`{}` is not a type", segs.join("::")))
             }
             Some(Res::Extern(p)) => self.extern_layout(&p, &args, sc, d),
+            Some(Res::Macro(mac)) => unknown(format!(
+                "`{}` is declared by macro `{mac}!`, which is not expanded",
+                segs.join("::")
+            )),
         }
     }
 
