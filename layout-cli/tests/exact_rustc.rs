@@ -419,6 +419,104 @@ fn a_crate_that_does_not_compile_is_an_error_with_rustcs_message_and_static_numb
     );
     let fine = doc.structs.iter().find(|s| s.name == "Fine").unwrap();
     assert_eq!((fine.source.as_str(), fine.size), ("static", Some(8)));
+    // Text says so too.
+    let out = Command::new(bin())
+        .args(["report", "--exact", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "struct Fine {  // src/lib.rs:1, repr(Rust), on x86_64-linux (static model)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\nnumbers: 0 layouts from rustc "), "{text}");
+}
+
+/// `rustc -vV`'s release, as the output names it.
+fn rustc_release() -> String {
+    let out = Command::new("rustc").arg("-vV").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("release: "))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn text_sarif_and_markdown_name_rustc_as_the_source_of_the_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("user");
+    copy_dir(&fixture(), &dir);
+    let release = rustc_release();
+    let run = |format: &str| {
+        let out = Command::new(bin())
+            .args([
+                "report",
+                "--exact",
+                "--target",
+                "x86_64-linux",
+                "--format",
+                format,
+                ".",
+            ])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("text");
+    let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("struct ")).collect();
+    assert!(!headers.is_empty(), "{text}");
+    let mark = format!(" (rustc {release}, exact)");
+    assert!(headers.iter().all(|h| h.ends_with(&mark)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "\nnumbers: {} layouts from rustc {release} (exact), 0 from the static model",
+            headers.len()
+        )),
+        "{text}"
+    );
+    // A toolchain other than the model's is named.
+    assert_eq!(
+        text.contains("the static model was checked on rustc 1.95"),
+        !release.starts_with("1.95"),
+        "{text}"
+    );
+
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["properties"]["rustc"], release.as_str());
+    let results = run0["results"].as_array().unwrap();
+    assert!(
+        !results.is_empty(),
+        "the fixture has padding-waste findings"
+    );
+    assert!(results.iter().all(|r| r["properties"]["source"] == "rustc"));
+
+    let md = run("markdown");
+    assert!(
+        md.contains(&format!(
+            "Numbers: {} layouts from rustc {release} (exact)",
+            headers.len()
+        )),
+        "{md}"
+    );
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ⚠️")).collect();
+    assert!(!rows.is_empty(), "{md}");
+    assert!(
+        rows.iter()
+            .all(|r| r.ends_with(&format!(" | rustc {release} |"))),
+        "{md}"
+    );
 }
 
 #[test]
