@@ -163,17 +163,15 @@ fn explain(code: Option<&str>) -> i32 {
 }
 
 fn run_fix(cmd: &FixCmd) -> i32 {
-    let targets = match cmd.input.target_rows() {
-        Ok(t) => t,
-        Err(msg) => return usage_error(&msg),
-    };
-    let args = fix::FixArgs {
-        paths: cmd.input.paths(),
-        targets: targets.iter().map(|t| t.triple.to_string()).collect(),
+    let opts = fix::FixOptions {
         dry_run: cmd.dry_run,
         all: cmd.all,
+        exact: cmd.exact,
     };
-    let outcome = fix::run(&args);
+    let outcome = match fix::run_input(&cmd.input, opts) {
+        Ok(o) => o,
+        Err(msg) => return usage_error(&msg),
+    };
     emit(&outcome.diff);
     for note in &outcome.notes {
         eprintln!("note: {note}");
