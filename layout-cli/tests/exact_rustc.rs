@@ -637,3 +637,57 @@ fn verify_passes_when_static_and_rustc_agree_and_counts_what_it_checked() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_path_dependency_selected_with_p_gets_rustcs_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let dep = tmp.path().join("dep");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::create_dir_all(dep.join("src")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ndep = { path = \"../dep\" }\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join("src/lib.rs"), "pub use dep::D;\n").unwrap();
+    std::fs::write(
+        dep.join("Cargo.toml"),
+        "[package]\nname = \"dep\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dep.join("src/lib.rs"),
+        "pub struct D {\n    a: u8,\n    b: u32,\n}\nstruct Private(u16, u64);\n",
+    )
+    .unwrap();
+    let lock = Command::new("cargo")
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert!(lock.status.success());
+    let out = Command::new(bin())
+        .args(["report", "--exact", "-p", "dep", "--format", "json"])
+        .args(["--target", TARGETS[0]])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str, Option<usize>)> = doc
+        .structs
+        .iter()
+        .map(|s| (s.name.as_str(), s.source.as_str(), s.size))
+        .collect();
+    assert_eq!(
+        got,
+        [("D", "rustc", Some(8)), ("Private", "rustc", Some(16))]
+    );
+}
