@@ -691,3 +691,47 @@ fn a_path_dependency_selected_with_p_gets_rustcs_numbers() {
         [("D", "rustc", Some(8)), ("Private", "rustc", Some(16))]
     );
 }
+
+#[test]
+fn a_struct_whose_probe_fails_is_kept_with_static_numbers_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bounds");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"bounds\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"bounds\"\nversion = \"0.0.0\"\n",
+    )
+    .unwrap();
+    // `u8` (what generic structs are probed with) is no Iterator: the probe fails, and
+    // that says nothing about whether G exists.
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub struct G<'a, T: Iterator> {\n    a: &'a T,\n    b: u8,\n}\n\npub struct Plain {\n    a: u8,\n    b: u32,\n}\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["report", "--exact", "--format", "json", "--target"])
+        .arg(TARGETS[0])
+        .arg(".")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str)> = doc
+        .structs
+        .iter()
+        .map(|s| (s.name.as_str(), s.source.as_str()))
+        .collect();
+    assert_eq!(got, [("G", "static"), ("Plain", "rustc")]);
+}
