@@ -44,7 +44,8 @@ shared with other builds: about 8 minutes cold, 3 to 4 minutes warm; the four
 `cargo check`s of tokio per phase dominate. With --exact the CLI's own `cargo check`s
 come on top: 516 s in all with cargo's target dir warm and the CLI's result cache
 empty (303 s of it the five `report --exact` runs), about 600 s more for those runs
-when cargo's target dir is cold too.
+when cargo's target dir is cold too; again on unchanged crates (the CLI's cache hits):
+223 s, 35 s of it the CLI.
 Python 3.11 standard library only.
 """
 
