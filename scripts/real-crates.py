@@ -26,7 +26,8 @@ Usage (CI runs the same, after `cargo build --release -p layout-cli`):
 Options: --dir DIR (scratch, default target/real-crates; keep it between runs: its
 target dir is reused), --json FILE (every failure and count), --show N, --mode
 cargo|plain (default: cargo mode when `report --help` offers --manifest-path),
---self-test (only the source scanner, no cargo).
+--exact (judge `report --exact`, every number from rustc, instead of the static
+report; the judging is the same), --self-test (only the source scanner, no cargo).
 
 Columns: compiled (module-level structs rustc compiled on T), reported (of those
 scanned, the ones the CLI reported on T), maybe (reported with `present: "unknown"`),
@@ -40,7 +41,11 @@ Structs inside other macro invocations (`pin_project!`) and generic structs' num
 are not checked; they are counted in the table. Needs crates.io (cargo fetch) and the
 four targets' standard libraries (rustup target add). Run time on a 2-core machine
 shared with other builds: about 8 minutes cold, 3 to 4 minutes warm; the four
-`cargo check`s of tokio per phase dominate.
+`cargo check`s of tokio per phase dominate. With --exact the CLI's own `cargo check`s
+come on top: 516 s in all with cargo's target dir warm and the CLI's result cache
+empty (303 s of it the five `report --exact` runs), about 600 s more for those runs
+when cargo's target dir is cold too; again on unchanged crates (the CLI's cache hits):
+223 s, 35 s of it the CLI.
 Python 3.11 standard library only.
 """
 
@@ -631,14 +636,17 @@ def cli_has_cargo_mode(cli: Path) -> bool:
     return "--manifest-path" in p.stdout
 
 
-def cli_report(cli: Path, scratch: Path, name: str, crate_dir: Path, cargo_mode: bool) -> dict:
+def cli_report(cli: Path, scratch: Path, name: str, crate_dir: Path, cargo_mode: bool,
+               exact: bool = False) -> dict:
     """`layout-cli report` of one crate for the four targets, as the consumer builds it:
-    with cargo's resolved features when the CLI reads cargo's model, else plain mode."""
+    with cargo's resolved features when the CLI reads cargo's model, else plain mode;
+    with `exact`, `report --exact` (every number from rustc)."""
     if cargo_mode:
         # --check-features: the features computed from cargo metadata must be cargo tree's.
         args = ["report", "--manifest-path", str(scratch / "Cargo.toml"), "-p", name, "--check-features"]
     else:
         args = ["report", str(crate_dir)]
+    args += exact_args(exact)
     args += ["--format", "json"]
     for t, _ in TARGETS:
         args += ["--target", t]
@@ -647,6 +655,22 @@ def cli_report(cli: Path, scratch: Path, name: str, crate_dir: Path, cargo_mode:
         return json.loads(p.stdout)
     except json.JSONDecodeError:
         raise HarnessError(f"`layout-cli {' '.join(args)}` gave no JSON ({p.returncode}):\n{p.stderr[-4000:]}")
+
+
+def exact_args(exact: bool) -> list[str]:
+    """`--exact`: the CLI asks rustc for every number (its own `cargo check` per target,
+    into its own target dir, `target/layout-exact` of the scratch workspace). Judged as
+    the static numbers are."""
+    return ["--exact"] if exact else []
+
+
+def check_exact_mode(cli: Path, cargo_mode: bool) -> None:
+    """`--exact` needs a CLI that has it, in cargo mode."""
+    p = run([str(cli), "report", "--help"], Path.cwd(), check=False)
+    if "--exact" not in p.stdout:
+        raise HarnessError(f"{cli} has no `report --exact`")
+    if not cargo_mode:
+        raise HarnessError("--exact needs cargo mode (--mode cargo)")
 
 
 def rel_to(crate_dir: Path, file: str, scratch: Path) -> str | None:
@@ -728,6 +752,8 @@ def main() -> int:
                     help="also fail when a crate's share of sized structs on a target is below PCT")
     ap.add_argument("--mode", choices=["auto", "cargo", "plain"], default="auto",
                     help="how to call the CLI: cargo's model (--manifest-path -p) or a plain directory")
+    ap.add_argument("--exact", action="store_true",
+                    help="judge `report --exact` (rustc's numbers) instead of the static report")
     args = ap.parse_args()
     if args.self_test:
         self_test()
@@ -738,7 +764,10 @@ def main() -> int:
     cli = args.cli.resolve()
     scratch = args.dir.resolve()
     cargo_mode = cli_has_cargo_mode(cli) if args.mode == "auto" else args.mode == "cargo"
-    print(f"real-crates: CLI {cli} in {'cargo' if cargo_mode else 'plain-directory'} mode; scratch {scratch}", flush=True)
+    if args.exact:
+        check_exact_mode(cli, cargo_mode)
+    print(f"real-crates: CLI {cli} in {'cargo' if cargo_mode else 'plain-directory'} mode"
+          f"{' with --exact' if args.exact else ''}; scratch {scratch}", flush=True)
 
     copies, sources = setup(scratch)
     meta = metadata(scratch)
@@ -768,14 +797,19 @@ def main() -> int:
     reports: dict[tuple[int, str], dict] = {}
     outside: dict[str, list[dict]] = {}
     cli_errors: dict[str, list] = {}
+    if args.exact:
+        instrument([], {})  # rustc must see the crates as published, without sentinels
+    t_cli = time.monotonic()
     for n in names:
-        doc = cli_report(cli, scratch, n, copies[n], cargo_mode)
+        doc = cli_report(cli, scratch, n, copies[n], cargo_mode, args.exact)
         cli_errors[n] = doc.get("errors", [])
         if cli_errors[n]:
             print(f"real-crates: layout-cli reported {len(cli_errors[n])} input error(s) on {n}, first: {cli_errors[n][0]}")
         m, u = match_reports(doc, scans[n], copies[n], scratch)
         reports.update(m)
         outside[n] = u
+    print(f"real-crates: layout-cli report{' --exact' if args.exact else ''} of {len(names)} crates took "
+          f"{time.monotonic() - t_cli:.1f} s", flush=True)
 
     # phase 2: numbers
     claims: list[tuple] = []

@@ -350,6 +350,10 @@ pub struct FixCmd {
     /// Also rewrite repr(C) structs without the derive or a #[layout] attribute.
     #[arg(long)]
     pub all: bool,
+    /// After writing, check every reordered struct with rustc (as `report --exact`);
+    /// a file whose new layout rustc does not confirm is restored, with an error.
+    #[arg(long)]
+    pub exact: bool,
 }
 
 /// `layout-cli snapshot`.

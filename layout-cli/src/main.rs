@@ -75,20 +75,24 @@ fn report(args: &ReportArgs) -> i32 {
         Ok(f) => f,
         Err(msg) => return usage_error(&msg),
     };
-    let input = if args.exact {
+    let (input, toolchain) = if args.exact {
         match analyze_exact(&args.input) {
-            Ok(i) => i,
+            Ok((i, o)) => (i, Some((o.rustc_release, o.toolchain_note))),
             Err(code) => return code,
         }
     } else {
         match analyze(&args.input) {
             Ok(mut i) => {
                 diag::diagnose(&mut i.analysis);
-                i
+                (i, None)
             }
             Err(code) => return code,
         }
     };
+    let exact = toolchain.as_ref().map(|(rustc, note)| render::text::Exact {
+        rustc,
+        note: note.as_deref(),
+    });
     let mut analysis = input.analysis;
     // Levels from [workspace.metadata.layout.lints] / [package.metadata.layout.lints].
     let config = match &input.build {
@@ -123,7 +127,9 @@ fn report(args: &ReportArgs) -> i32 {
         render::text::Mode::Full
     };
     let text = match args.format {
-        Format::Text => render::text::render(&grouped, render::text::Options { color, mode }),
+        Format::Text => {
+            render::text::render(&grouped, render::text::Options { color, mode, exact })
+        }
         Format::Json => render::json::render(&analysis),
         Format::Sarif => {
             // %SRCROOT% is the workspace root with cargo, else the current directory.
@@ -133,9 +139,9 @@ fn report(args: &ReportArgs) -> i32 {
                 .map(|b| b.workspace_root.clone())
                 .or_else(|| std::env::current_dir().ok())
                 .map(|d| render::sarif::source_root(&d));
-            render::sarif::render(&grouped, &changes, &render::sarif::Options { root })
+            render::sarif::render(&grouped, &changes, &render::sarif::Options { root, exact })
         }
-        Format::Markdown => render::markdown::render(&grouped, &changes),
+        Format::Markdown => render::markdown::render(&grouped, &changes, exact),
     };
     emit(&text);
     // Text and JSON do not carry the changes: they go to stderr (SARIF and markdown
@@ -162,17 +168,15 @@ fn explain(code: Option<&str>) -> i32 {
 }
 
 fn run_fix(cmd: &FixCmd) -> i32 {
-    let targets = match cmd.input.target_rows() {
-        Ok(t) => t,
-        Err(msg) => return usage_error(&msg),
-    };
-    let args = fix::FixArgs {
-        paths: cmd.input.paths(),
-        targets: targets.iter().map(|t| t.triple.to_string()).collect(),
+    let opts = fix::FixOptions {
         dry_run: cmd.dry_run,
         all: cmd.all,
+        exact: cmd.exact,
     };
-    let outcome = fix::run(&args);
+    let outcome = match fix::run_input(&cmd.input, opts) {
+        Ok(o) => o,
+        Err(msg) => return usage_error(&msg),
+    };
     emit(&outcome.diff);
     for note in &outcome.notes {
         eprintln!("note: {note}");
@@ -223,7 +227,9 @@ fn analyze(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::cli::Input,
 
 /// The static analysis merged with rustc's numbers (`--exact`), findings computed; a
 /// usage or cargo error becomes exit 2.
-fn analyze_exact(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::cli::Input, i32> {
+fn analyze_exact(
+    input: &layout_cli::cli::InputArgs,
+) -> Result<(layout_cli::cli::Input, exact::Outcome), i32> {
     let (i, outcome, _) = exact::analyze_exact(input).map_err(|msg| usage_error(&msg))?;
     for n in i.build.iter().flat_map(|b| &b.notes) {
         eprintln!("note: {n}");
@@ -231,13 +237,13 @@ fn analyze_exact(input: &layout_cli::cli::InputArgs) -> Result<layout_cli::cli::
     if let Some(note) = &outcome.toolchain_note {
         eprintln!("note: {note}");
     }
-    Ok(i)
+    Ok((i, outcome))
 }
 
 /// `verify`: static and rustc's numbers side by side; 1 on any `model-mismatch`.
 fn verify(cmd: &VerifyCmd) -> i32 {
     let a = match analyze_exact(&cmd.input) {
-        Ok(i) => i.analysis,
+        Ok((i, _)) => i.analysis,
         Err(code) => return code,
     };
     let mut mismatches = 0;
@@ -271,7 +277,7 @@ fn verify(cmd: &VerifyCmd) -> i32 {
 
 fn run_snapshot(cmd: &SnapshotCmd) -> i32 {
     let input = if cmd.exact {
-        analyze_exact(&cmd.input)
+        analyze_exact(&cmd.input).map(|(i, _)| i)
     } else {
         analyze(&cmd.input)
     };

@@ -419,6 +419,104 @@ fn a_crate_that_does_not_compile_is_an_error_with_rustcs_message_and_static_numb
     );
     let fine = doc.structs.iter().find(|s| s.name == "Fine").unwrap();
     assert_eq!((fine.source.as_str(), fine.size), ("static", Some(8)));
+    // Text says so too.
+    let out = Command::new(bin())
+        .args(["report", "--exact", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "struct Fine {  // src/lib.rs:1, repr(Rust), on x86_64-linux (static model)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\nnumbers: 0 layouts from rustc "), "{text}");
+}
+
+/// `rustc -vV`'s release, as the output names it.
+fn rustc_release() -> String {
+    let out = Command::new("rustc").arg("-vV").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("release: "))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn text_sarif_and_markdown_name_rustc_as_the_source_of_the_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("user");
+    copy_dir(&fixture(), &dir);
+    let release = rustc_release();
+    let run = |format: &str| {
+        let out = Command::new(bin())
+            .args([
+                "report",
+                "--exact",
+                "--target",
+                "x86_64-linux",
+                "--format",
+                format,
+                ".",
+            ])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run("text");
+    let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("struct ")).collect();
+    assert!(!headers.is_empty(), "{text}");
+    let mark = format!(" (rustc {release}, exact)");
+    assert!(headers.iter().all(|h| h.ends_with(&mark)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "\nnumbers: {} layouts from rustc {release} (exact), 0 from the static model",
+            headers.len()
+        )),
+        "{text}"
+    );
+    // A toolchain other than the model's is named.
+    assert_eq!(
+        text.contains("the static model was checked on rustc 1.95"),
+        !release.starts_with("1.95"),
+        "{text}"
+    );
+
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["properties"]["rustc"], release.as_str());
+    let results = run0["results"].as_array().unwrap();
+    assert!(
+        !results.is_empty(),
+        "the fixture has padding-waste findings"
+    );
+    assert!(results.iter().all(|r| r["properties"]["source"] == "rustc"));
+
+    let md = run("markdown");
+    assert!(
+        md.contains(&format!(
+            "Numbers: {} layouts from rustc {release} (exact)",
+            headers.len()
+        )),
+        "{md}"
+    );
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ⚠️")).collect();
+    assert!(!rows.is_empty(), "{md}");
+    assert!(
+        rows.iter()
+            .all(|r| r.ends_with(&format!(" | rustc {release} |"))),
+        "{md}"
+    );
 }
 
 #[test]
@@ -538,4 +636,102 @@ fn verify_passes_when_static_and_rustc_agree_and_counts_what_it_checked() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_path_dependency_selected_with_p_gets_rustcs_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let dep = tmp.path().join("dep");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::create_dir_all(dep.join("src")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ndep = { path = \"../dep\" }\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join("src/lib.rs"), "pub use dep::D;\n").unwrap();
+    std::fs::write(
+        dep.join("Cargo.toml"),
+        "[package]\nname = \"dep\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dep.join("src/lib.rs"),
+        "pub struct D {\n    a: u8,\n    b: u32,\n}\nstruct Private(u16, u64);\n",
+    )
+    .unwrap();
+    let lock = Command::new("cargo")
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert!(lock.status.success());
+    let out = Command::new(bin())
+        .args(["report", "--exact", "-p", "dep", "--format", "json"])
+        .args(["--target", TARGETS[0]])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str, Option<usize>)> = doc
+        .structs
+        .iter()
+        .map(|s| (s.name.as_str(), s.source.as_str(), s.size))
+        .collect();
+    assert_eq!(
+        got,
+        [("D", "rustc", Some(8)), ("Private", "rustc", Some(16))]
+    );
+}
+
+#[test]
+fn a_struct_whose_probe_fails_is_kept_with_static_numbers_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bounds");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"bounds\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"bounds\"\nversion = \"0.0.0\"\n",
+    )
+    .unwrap();
+    // `u8` (what generic structs are probed with) is no Iterator: the probe fails, and
+    // that says nothing about whether G exists.
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub struct G<'a, T: Iterator> {\n    a: &'a T,\n    b: u8,\n}\n\npub struct Plain {\n    a: u8,\n    b: u32,\n}\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["report", "--exact", "--format", "json", "--target"])
+        .arg(TARGETS[0])
+        .arg(".")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str)> = doc
+        .structs
+        .iter()
+        .map(|s| (s.name.as_str(), s.source.as_str()))
+        .collect();
+    assert_eq!(got, [("G", "static"), ("Plain", "rustc")]);
 }

@@ -59,11 +59,62 @@ struct Metadata {
     target_dir: PathBuf,
     packages: Vec<Package>,
     default_members: Vec<String>,
+    /// Some packages asked for with `-p` are not workspace members (a path or registry
+    /// dependency): they are in `packages` too, and cargo must run the wrapper for
+    /// every crate (`RUSTC_WRAPPER`), as `RUSTC_WORKSPACE_WRAPPER` reaches members only.
+    non_members: bool,
 }
 
+/// The workspace's packages, plus any package `-p` names that is not a member (found
+/// in the whole resolve graph).
 fn metadata(req: &Request) -> Result<Metadata, String> {
+    let mut md = metadata_of(req, true)?;
+    let specs = package_specs(&req.cargo_args);
+    let missing: Vec<String> = specs
+        .into_iter()
+        .filter(|n| !md.packages.iter().any(|p| p.name == *n))
+        .collect();
+    if !missing.is_empty() {
+        let all = metadata_of(req, false)?;
+        let extra: Vec<Package> = all
+            .packages
+            .into_iter()
+            .filter(|p| missing.contains(&p.name))
+            .collect();
+        md.non_members = !extra.is_empty();
+        md.packages.extend(extra);
+    }
+    Ok(md)
+}
+
+/// The package names of `-p`/`--package` (version suffixes dropped).
+fn package_specs(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        let v = if a == "-p" || a == "--package" {
+            i += 1;
+            args.get(i).cloned()
+        } else {
+            a.strip_prefix("--package=")
+                .or_else(|| a.strip_prefix("-p").filter(|v| !v.is_empty()))
+                .map(str::to_string)
+        };
+        if let Some(v) = v {
+            out.push(v.split('@').next().unwrap_or(&v).to_string());
+        }
+        i += 1;
+    }
+    out
+}
+
+fn metadata_of(req: &Request, no_deps: bool) -> Result<Metadata, String> {
     let mut cmd = Command::new(cargo_bin());
-    cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+    cmd.args(["metadata", "--format-version", "1"]);
+    if no_deps {
+        cmd.arg("--no-deps");
+    }
     if let Some(m) = &req.manifest_path {
         cmd.arg("--manifest-path").arg(m);
     }
@@ -141,6 +192,7 @@ fn metadata(req: &Request) -> Result<Metadata, String> {
         target_dir: PathBuf::from(s(&v, "target_directory")),
         packages,
         default_members,
+        non_members: false,
     })
 }
 
@@ -656,7 +708,12 @@ fn check_one(
     {
         cmd.arg("--locked");
     }
-    cmd.env("RUSTC_WORKSPACE_WRAPPER", wrapper)
+    let wrapper_var = if md.non_members {
+        "RUSTC_WRAPPER"
+    } else {
+        "RUSTC_WORKSPACE_WRAPPER"
+    };
+    cmd.env(wrapper_var, wrapper)
         .env("CARGO_TARGET_DIR", &target_dir)
         .env(PLAN_ENV, &plan_path)
         .env_remove("CARGO_BUILD_TARGET");

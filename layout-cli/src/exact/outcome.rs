@@ -201,8 +201,16 @@ pub(super) fn collect(
                 });
                 if !any {
                     // A plain item's probes follow it with its cfgs, so silence means
-                    // it is not in this build; a macro may have put it elsewhere.
-                    if !d.in_macro {
+                    // it is not in this build; a macro may have put it elsewhere. A
+                    // probe that failed (a generic struct's bounds that `u8` does not
+                    // meet) is no silence: the struct is there, its numbers unknown to
+                    // rustc, and it keeps the static engine's.
+                    let failed = ps.iter().any(|p| {
+                        failures
+                            .get(&p.id)
+                            .is_some_and(|m| !m.starts_with("cannot find"))
+                    });
+                    if !d.in_macro && !failed {
                         res.absent.push((file, d.line, d.name.clone()));
                     }
                     continue;

@@ -68,7 +68,9 @@ pub struct Decl {
     /// Declared inside a macro invocation.
     pub in_macro: bool,
     /// Another struct of this name is declared in the same module and one of them is
-    /// inside a macro, so a probe could not tell which one rustc compiled.
+    /// inside a macro, or the struct is inside a macro and the module declares another
+    /// type of its name (an enum, union, trait or type alias, e.g. `cfg_io! { enum S }
+    /// cfg_not_io! { struct S }`), so a probe could not tell which one rustc compiled.
     pub ambiguous: bool,
 }
 
@@ -91,10 +93,21 @@ pub fn scan_file(rel: &Path, text: &str) -> Vec<Decl> {
     };
     let lines = LineIndex::new(body, base);
     let mut out = Vec::new();
-    walk(&file.items, rel, &lines, &mut Vec::new(), &mut out);
-    mark_ambiguous(&mut out);
+    let mut others = Vec::new();
+    walk(
+        &file.items,
+        rel,
+        &lines,
+        &mut Vec::new(),
+        &mut out,
+        &mut others,
+    );
+    mark_ambiguous(&mut out, &others);
     out
 }
+
+/// (inline module path, name) of a type-namespace item that is not a struct.
+type Other = (Vec<String>, String);
 
 /// Byte offsets of line starts, for turning span positions into insertion points.
 struct LineIndex<'a> {
@@ -130,8 +143,19 @@ fn walk(
     lines: &LineIndex<'_>,
     inline: &mut Vec<String>,
     out: &mut Vec<Decl>,
+    others: &mut Vec<Other>,
 ) {
     for item in items {
+        let other = match item {
+            syn::Item::Enum(e) => Some(&e.ident),
+            syn::Item::Union(u) => Some(&u.ident),
+            syn::Item::Type(t) => Some(&t.ident),
+            syn::Item::Trait(t) => Some(&t.ident),
+            _ => None,
+        };
+        if let Some(id) = other {
+            others.push((inline.clone(), id.to_string()));
+        }
         match item {
             syn::Item::Struct(s) => {
                 let end = item.span().end();
@@ -141,7 +165,7 @@ fn walk(
             syn::Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
                     inline.push(m.ident.to_string());
-                    walk(items, rel, lines, inline, out);
+                    walk(items, rel, lines, inline, out, others);
                     inline.pop();
                 }
             }
@@ -151,6 +175,9 @@ fn walk(
                 let outer = cfgs(&m.attrs);
                 let mut found = Vec::new();
                 structs_in_tokens(m.mac.tokens.clone(), &mut found);
+                other_types_in_tokens(m.mac.tokens.clone(), &mut |name| {
+                    others.push((inline.clone(), name));
+                });
                 for (s, inner_cfgs) in found {
                     let mut all = outer.clone();
                     all.extend(inner_cfgs);
@@ -321,7 +348,26 @@ fn structs_in_tokens(ts: TokenStream, out: &mut Vec<(syn::ItemStruct, Vec<String
     }
 }
 
-fn mark_ambiguous(decls: &mut [Decl]) {
+/// The names after `enum`, `union`, `trait` and `type` in a macro's tokens (at any
+/// depth): types that may share a struct's name.
+fn other_types_in_tokens(ts: TokenStream, found: &mut impl FnMut(String)) {
+    let toks: Vec<TokenTree> = ts.into_iter().collect();
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            TokenTree::Group(g) => other_types_in_tokens(g.stream(), found),
+            TokenTree::Ident(id)
+                if matches!(id.to_string().as_str(), "enum" | "union" | "trait" | "type") =>
+            {
+                if let Some(TokenTree::Ident(name)) = toks.get(i + 1) {
+                    found(name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn mark_ambiguous(decls: &mut [Decl], others: &[Other]) {
     for i in 0..decls.len() {
         let clash = decls.iter().enumerate().any(|(j, d)| {
             j != i
@@ -329,7 +375,11 @@ fn mark_ambiguous(decls: &mut [Decl]) {
                 && d.inline == decls[i].inline
                 && (d.in_macro || decls[i].in_macro)
         });
-        decls[i].ambiguous = clash;
+        let other = decls[i].in_macro
+            && others
+                .iter()
+                .any(|(m, n)| *n == decls[i].name && *m == decls[i].inline);
+        decls[i].ambiguous = clash || other;
     }
 }
 
@@ -404,6 +454,20 @@ mod tests {
             d.iter().all(|d| !d.ambiguous),
             "plain cfg variants are told apart by their cfg"
         );
+    }
+
+    #[test]
+    fn a_struct_in_a_macro_beside_an_enum_of_its_name_is_ambiguous() {
+        let d = scan(
+            "cfg_io! { pub enum S { A(u8), B } }\ncfg_not_io! { pub struct S(u16); }\nmod m { struct S(u8); }\n",
+        );
+        assert_eq!(d.len(), 2);
+        assert!(d[0].in_macro && d[0].ambiguous, "{:?}", d[0]);
+        assert!(!d[1].ambiguous, "another module's S is not");
+        let d = scan("enum E { A }\nm! { struct E(u8); }\n");
+        assert!(d[0].ambiguous);
+        let d = scan("enum T { A }\nstruct S(u8);\nm! { struct U(u8); }\n");
+        assert!(d.iter().all(|d| !d.ambiguous));
     }
 
     #[test]

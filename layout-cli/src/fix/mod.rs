@@ -47,6 +47,7 @@
 //! a file, but hard links are not detected (so a hard-linked file is split) and the
 //! new file's ACL is the directory's default.
 
+mod cargo;
 mod splice;
 mod verify;
 pub mod write;
@@ -60,6 +61,7 @@ use layout::target::{self, TargetInfo};
 use crate::analysis::{Analysis, FileError, StructKind, StructReport};
 use crate::reorder::{self, NoOrder, View};
 
+pub use cargo::{FixOptions, run_input, run_input_with};
 pub use splice::{Found, SourceFile, StructSource};
 
 /// Arguments of `layout-cli fix` (main.rs embeds this in its clap definition).
@@ -117,6 +119,37 @@ pub type Analyzer<'a> = &'a (dyn Fn(&[PathBuf], &[&'static TargetInfo]) -> Analy
 /// The atomic file replacement `fix` calls (a parameter so tests can fail a write).
 pub type Writer<'a> = &'a (dyn Fn(&Path, &str) -> io::Result<()> + Sync);
 
+/// `fix --exact`: rustc's layouts of the input after the files were written (the exact
+/// engine on the same build); a parameter so tests can make rustc disagree. `Err` is a
+/// failure of the whole run (no Cargo.lock, cargo failed).
+pub type ExactAnalyzer<'a> = &'a (dyn Fn() -> Result<Analysis, String> + Sync);
+
+/// What a run in cargo mode adds to the flags (see [`run_input`]).
+#[derive(Default)]
+struct Extra<'a> {
+    /// The package directories of the build (canonical), each with whether its files
+    /// may be rewritten (a selected workspace member); a file belongs to the deepest
+    /// directory holding it. `None`: plain paths, every file may be.
+    owners: Option<Vec<(PathBuf, bool)>>,
+    /// Re-verify what was written with rustc, restoring a file rustc disagrees on.
+    exact: Option<ExactAnalyzer<'a>>,
+}
+
+impl Extra<'_> {
+    /// Whether `file` may be rewritten.
+    fn writable(&self, file: &Path) -> bool {
+        let Some(owners) = &self.owners else {
+            return true;
+        };
+        let real = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+        owners
+            .iter()
+            .filter(|(dir, _)| real.starts_with(dir))
+            .max_by_key(|(dir, _)| dir.components().count())
+            .is_some_and(|(_, ok)| *ok)
+    }
+}
+
 /// Stack of the thread `fix` runs on: syn and the engine recurse (both bounded), and
 /// the main thread has 8 MiB, test threads 2 MiB. As `engine::analyze`'s.
 const STACK: usize = 256 << 20;
@@ -150,23 +183,46 @@ pub fn run_with(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> Fix
 }
 
 fn run_here(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> FixOutcome {
-    let mut out = FixOutcome::default();
     let targets = match resolve_targets(&args.targets) {
         Ok(t) => t,
         Err(message) => {
+            let mut out = FixOutcome::default();
             out.errors.push(error(Path::new(""), None, message));
             return out;
         }
     };
     let analysis = analyze(&args.paths, &targets);
+    run_core(args, &targets, &analysis, analyze, write, &Extra::default())
+}
+
+/// `fix` on a first analysis already made: `analyze` re-analyses the mirrored paths.
+fn run_core(
+    args: &FixArgs,
+    targets: &[&'static TargetInfo],
+    analysis: &Analysis,
+    analyze: Analyzer<'_>,
+    write: Writer<'_>,
+    extra: &Extra<'_>,
+) -> FixOutcome {
+    let mut out = FixOutcome::default();
     out.errors.extend(analysis.errors.iter().cloned());
+    let mut refused: std::collections::BTreeSet<PathBuf> = Default::default();
 
     // One file reached through two names (overlapping paths, a symlink in the tree) is
     // worked on once, through the first name.
     let mut names: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     let mut files: BTreeMap<PathBuf, Option<FileWork>> = BTreeMap::new();
-    for reports in group_structs(&analysis) {
+    for reports in group_structs(analysis) {
         let first = reports[0];
+        if !extra.writable(&first.file) {
+            if refused.insert(first.file.clone()) {
+                out.notes.push(format!(
+                    "{}: not in a selected workspace member (a dependency's source); left untouched",
+                    first.file.display()
+                ));
+            }
+            continue;
+        }
         let real = std::fs::canonicalize(&first.file).unwrap_or_else(|_| first.file.clone());
         let name = names.entry(real).or_insert_with(|| first.file.clone());
         if *name != first.file {
@@ -243,9 +299,9 @@ fn run_here(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> FixOutc
     let check = |texts: &BTreeMap<PathBuf, String>| {
         verify::verify(
             &args.paths,
-            &targets,
+            targets,
             texts,
-            &analysis,
+            analysis,
             &expectations(texts),
             analyze,
         )
@@ -258,6 +314,8 @@ fn run_here(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> FixOutc
         ));
     }
 
+    // Per file written (or shown): its diff and its structs' notes.
+    let mut shown: Vec<(PathBuf, String, Vec<String>)> = Vec::new();
     for (path, new) in &new_texts {
         let Some(Some(work)) = files.get(path) else {
             continue;
@@ -291,15 +349,54 @@ fn run_here(args: &FixArgs, analyze: Analyzer<'_>, write: Writer<'_>) -> FixOutc
             out.changed.push(path.clone());
         }
         let display = path.display().to_string().replace('\\', "/");
-        out.diff.push_str(
-            &similar::TextDiff::from_lines(old.as_str(), new.as_str())
-                .unified_diff()
-                .context_radius(3)
-                .header(&display, &display)
-                .to_string(),
-        );
-        out.notes
-            .extend(work.edits.iter().rev().map(|e| e.summary.clone()));
+        let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str())
+            .unified_diff()
+            .context_radius(3)
+            .header(&display, &display)
+            .to_string();
+        let notes = work.edits.iter().rev().map(|e| e.summary.clone()).collect();
+        shown.push((path.clone(), diff, notes));
+    }
+    if let Some(exact) = extra.exact {
+        if args.dry_run {
+            out.notes.push(
+                "--exact: nothing was written, so rustc did not re-verify the new orders".into(),
+            );
+        } else if !out.changed.is_empty() {
+            let expect = |p: &Path| -> Vec<verify::Expectation> {
+                files
+                    .get(p)
+                    .and_then(Option::as_ref)
+                    .map(|w| {
+                        w.edits
+                            .iter()
+                            .flat_map(|e| e.expect.iter().cloned())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let restore = cargo::reverify(exact, &out.changed, expect, &mut out.notes);
+            for (path, why) in restore {
+                let old = files
+                    .get(&path)
+                    .and_then(Option::as_ref)
+                    .map(|w| w.source.text.clone());
+                let restored = match old {
+                    Some(old) => write(&path, &old)
+                        .map(|()| "file restored".to_string())
+                        .unwrap_or_else(|e| format!("restoring it failed: {e}")),
+                    None => "its original text is lost".into(),
+                };
+                out.errors
+                    .push(error(&path, None, format!("{why}; {restored}")));
+                out.changed.retain(|c| *c != path);
+                shown.retain(|(p, _, _)| *p != path);
+            }
+        }
+    }
+    for (_, diff, notes) in shown {
+        out.diff.push_str(&diff);
+        out.notes.extend(notes);
     }
     out
 }

@@ -1,17 +1,22 @@
 //! `--format markdown`: a compact table of the structs with findings and of the layouts
-//! that changed against `--baseline`, for a pull-request comment.
+//! that changed against `--baseline`, for a pull-request comment. With `--exact` a
+//! line under the counts says how many layouts have rustc's numbers and how many the
+//! static model's (naming a toolchain other than the one the model was checked on), and
+//! each row says where its struct's numbers came from (`Numbers` column).
 
 use std::fmt::Write as _;
 
 use layout::Severity;
 
+use crate::analysis::NumberSource;
 use crate::render::display_path;
-use crate::render::model::{Report, target_list};
+use crate::render::model::{Group, Report, target_list};
+use crate::render::text::{Exact, source_on};
 use crate::snapshot::Change;
 
 /// The comment: a heading with the counts, one row per struct with findings, one row
-/// per layout change, and the input errors.
-pub fn render(r: &Report<'_>, changes: &[Change]) -> String {
+/// per layout change, and the input errors; `exact` with `--exact`.
+pub fn render(r: &Report<'_>, changes: &[Change], exact: Option<Exact<'_>>) -> String {
     let mut out = String::new();
     let (e, w) = (r.count(Severity::Error), r.count(Severity::Warning));
     let _ = writeln!(out, "### Struct layouts\n");
@@ -24,14 +29,22 @@ pub fn render(r: &Report<'_>, changes: &[Change]) -> String {
         changes.len(),
         r.errors.len()
     );
+    if let Some(x) = exact {
+        let _ = writeln!(out, "{}.\n", upper_first(&x.counts(r)));
+    }
     let failing: Vec<_> = r
         .structs
         .iter()
         .filter(|g| !g.findings.is_empty())
         .collect();
     if !failing.is_empty() {
-        out.push_str("| | Struct | Where | Findings | Targets |\n");
-        out.push_str("|---|---|---|---|---|\n");
+        if exact.is_some() {
+            out.push_str("| | Struct | Where | Findings | Targets | Numbers |\n");
+            out.push_str("|---|---|---|---|---|---|\n");
+        } else {
+            out.push_str("| | Struct | Where | Findings | Targets |\n");
+            out.push_str("|---|---|---|---|---|\n");
+        }
         for g in failing {
             let mark = if g.worst() == Some(Severity::Error) {
                 "❌"
@@ -61,9 +74,12 @@ pub fn render(r: &Report<'_>, changes: &[Change]) -> String {
             } else {
                 target_list(&targets)
             };
+            let numbers = exact
+                .map(|x| format!(" {} |", numbers(g, &x)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {mark} | `{}` | `{}:{}` | {} | {} |",
+                "| {mark} | `{}` | `{}:{}` | {} | {} |{numbers}",
                 cell(&g.id.key()),
                 cell(&display_path(&g.first.file)),
                 g.first.line,
@@ -92,6 +108,42 @@ pub fn render(r: &Report<'_>, changes: &[Change]) -> String {
     out
 }
 
+/// Where a struct's numbers came from: `rustc 1.95.0` or `static model`, or both with
+/// their targets.
+fn numbers(g: &Group<'_>, x: &Exact<'_>) -> String {
+    let all: Vec<_> = g
+        .layouts
+        .iter()
+        .flat_map(|l| l.targets.iter().copied())
+        .collect();
+    let word = |s: NumberSource| match s {
+        NumberSource::Rustc => format!("rustc {}", x.rustc),
+        NumberSource::Static => "static model".to_string(),
+    };
+    if let Some(s) = source_on(g, &all) {
+        return word(s);
+    }
+    [NumberSource::Rustc, NumberSource::Static]
+        .into_iter()
+        .map(|s| {
+            let ts: Vec<_> = all
+                .iter()
+                .copied()
+                .filter(|t| source_on(g, &[*t]) == Some(s))
+                .collect();
+            format!("{} on {}", word(s), target_list(&ts))
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Text safe inside a table cell: no `|` or newline breaks the row.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -110,7 +162,7 @@ mod tests {
             subject: "crate::Ring on x86_64-unknown-linux-gnu".into(),
             message: "size 64 -> 128".into(),
         }];
-        let md = render(&r, &changes);
+        let md = render(&r, &changes, None);
         assert!(md.contains("**1 errors**, 2 warnings"), "{md}");
         let rows: Vec<&str> = md
             .lines()
@@ -124,5 +176,38 @@ mod tests {
         assert!(md.contains("| `crate::Ring on x86_64-unknown-linux-gnu` | size 64 -> 128 |"));
         assert!(md.contains("- input error: `src/broken.rs:3`: expected `;`"));
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn exact_adds_the_counts_and_a_numbers_column() {
+        let mut a = sample::analysis();
+        for s in a.structs.iter_mut().filter(|s| s.name == "Ring") {
+            s.source = NumberSource::Rustc;
+        }
+        let r = Report::new(&a, 0);
+        let plain = render(&r, &[], None);
+        assert!(
+            !plain.contains("Numbers") && !plain.contains("rustc"),
+            "{plain}"
+        );
+        let x = Exact {
+            rustc: "1.95.0",
+            note: None,
+        };
+        let md = render(&r, &[], Some(x));
+        assert!(
+            md.contains(
+                "\nNumbers: 1 layout from rustc 1.95.0 (exact), 3 from the static model.\n"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Targets | Numbers |\n|---|---|---|---|---|---|\n"),
+            "{md}"
+        );
+        let ring = md.lines().find(|l| l.contains("`Ring`")).unwrap();
+        assert!(ring.ends_with(" | rustc 1.95.0 |"), "{ring}");
+        let waste = md.lines().find(|l| l.contains("`Waste`")).unwrap();
+        assert!(waste.ends_with(" | static model |"), "{waste}");
     }
 }

@@ -7,15 +7,22 @@
 //! across runs and line moves, and distinct. URIs are relative to the source root (see
 //! [`source_root`]) under the `%SRCROOT%` base. Input errors become tool execution
 //! notifications.
+//!
+//! Every result says where the numbers behind it came from, `properties.source`:
+//! `"rustc"` (`--exact`), `"static"` (the static model) or `"mixed"` (rustc on the
+//! targets in `properties.rustcTargets`, the static model on the others). With
+//! `--exact` the run's properties name the toolchain (`rustc`, `rustc -vV`'s release)
+//! and, when it is not the one the static model was checked on, say so (`toolchainNote`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::analysis::StructReport;
+use crate::analysis::{NumberSource, StructReport};
 use crate::render::display_path;
 use crate::render::model::{Group, GroupedFinding, Report};
+use crate::render::text::{Exact, source_on};
 use crate::snapshot::Change;
 use layout::Code;
 
@@ -27,9 +34,11 @@ pub const CHANGED: &str = "layout-changed";
 
 /// Where URIs start.
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub struct Options<'a> {
     /// The source root: URIs are relative to it. `None`: as the paths were given.
     pub root: Option<PathBuf>,
+    /// Set with `--exact`: the toolchain the numbers came from.
+    pub exact: Option<Exact<'a>>,
 }
 
 /// The directory SARIF URIs are relative to, found from `start` (the current
@@ -51,7 +60,7 @@ pub fn source_root(start: &Path) -> PathBuf {
 }
 
 /// `file` relative to the root, `/`-separated; as given when it is not under the root.
-fn uri(file: &Path, o: &Options) -> String {
+fn uri(file: &Path, o: &Options<'_>) -> String {
     if let Some(root) = &o.root
         && let Ok(abs) = file.canonicalize()
         && let Ok(rel) = abs.strip_prefix(root)
@@ -62,14 +71,14 @@ fn uri(file: &Path, o: &Options) -> String {
 }
 
 /// The document, pretty-printed, with a trailing newline.
-pub fn render(r: &Report<'_>, changes: &[Change], o: &Options) -> String {
+pub fn render(r: &Report<'_>, changes: &[Change], o: &Options<'_>) -> String {
     let mut out = serde_json::to_string_pretty(&document(r, changes, o)).unwrap_or_default();
     out.push('\n');
     out
 }
 
 /// The document as a JSON value.
-pub fn document(r: &Report<'_>, changes: &[Change], o: &Options) -> Value {
+pub fn document(r: &Report<'_>, changes: &[Change], o: &Options<'_>) -> Value {
     let mut rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
     rules.push(json!({
         "id": CHANGED,
@@ -129,17 +138,25 @@ pub fn document(r: &Report<'_>, changes: &[Change], o: &Options) -> Value {
     if !repo.is_empty() && !repo.contains(".invalid") {
         driver["informationUri"] = json!(repo);
     }
+    let mut run = json!({
+        "tool": { "driver": driver },
+        "invocations": [{
+            "executionSuccessful": r.errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results,
+    });
+    if let Some(x) = &o.exact {
+        let mut props = json!({ "exact": true, "rustc": x.rustc });
+        if let Some(n) = x.note {
+            props["toolchainNote"] = json!(n);
+        }
+        run["properties"] = props;
+    }
     json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "invocations": [{
-                "executionSuccessful": r.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 
@@ -157,7 +174,7 @@ fn artifact(uri: &str) -> Value {
     json!({ "uri": uri, "uriBaseId": "%SRCROOT%" })
 }
 
-fn result(g: &Group<'_>, f: &GroupedFinding<'_>, o: &Options) -> Value {
+fn result(g: &Group<'_>, f: &GroupedFinding<'_>, o: &Options<'_>) -> Value {
     let rule_index = Code::ALL.iter().position(|&c| c == f.code).unwrap_or(0);
     let targets: Vec<&str> = f.targets.iter().map(|t| t.triple).collect();
     let mut message = f.message().to_string();
@@ -167,7 +184,7 @@ fn result(g: &Group<'_>, f: &GroupedFinding<'_>, o: &Options) -> Value {
             message.push_str(&format!(" (on {}: {})", ts.join(", "), v.message));
         }
     }
-    json!({
+    let mut res = json!({
         "ruleId": f.code.as_str(),
         "ruleIndex": rule_index,
         "level": f.severity.as_str(),
@@ -182,12 +199,27 @@ fn result(g: &Group<'_>, f: &GroupedFinding<'_>, o: &Options) -> Value {
             "struct": g.id.key(),
             "field": f.field,
             "partner": f.partner,
+            "source": match source_on(g, &f.targets) {
+                Some(NumberSource::Rustc) => "rustc",
+                Some(NumberSource::Static) => "static",
+                None => "mixed",
+            },
         },
-    })
+    });
+    if source_on(g, &f.targets).is_none() {
+        let rustc: Vec<&str> = f
+            .targets
+            .iter()
+            .filter(|t| source_on(g, &[**t]) == Some(NumberSource::Rustc))
+            .map(|t| t.triple)
+            .collect();
+        res["properties"]["rustcTargets"] = json!(rustc);
+    }
+    res
 }
 
 /// A `--baseline` change as a result, at the struct it is about when it still exists.
-fn change(at: Option<&StructReport>, c: &Change, o: &Options) -> Value {
+fn change(at: Option<&StructReport>, c: &Change, o: &Options<'_>) -> Value {
     let mut res = json!({
         "ruleId": CHANGED,
         "ruleIndex": Code::ALL.len(),
@@ -358,5 +390,66 @@ mod tests {
         assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
         assert_ne!(fnv1a("x|y"), fnv1a("x|z"));
+    }
+
+    #[test]
+    fn results_say_where_their_numbers_came_from() {
+        let doc = doc_of(&sample::analysis());
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        assert!(
+            results
+                .iter()
+                .all(|r| r["properties"]["source"] == "static")
+        );
+        assert!(
+            doc["runs"][0]["properties"].is_null(),
+            "no --exact, no toolchain"
+        );
+
+        let mut a = sample::analysis();
+        for s in &mut a.structs {
+            s.source = NumberSource::Rustc;
+        }
+        // The Waste struct on a second target, from the static model.
+        let mut w = a
+            .structs
+            .iter()
+            .find(|s| s.name == "Waste")
+            .unwrap()
+            .clone();
+        w.source = NumberSource::Static;
+        w.target = layout::target::find("aarch64-unknown-linux-gnu").unwrap();
+        let at = a.structs.iter().position(|s| s.name == "Waste").unwrap();
+        a.structs.insert(at + 1, w);
+        crate::diag::diagnose(&mut a);
+        let note = "rustc 1.97.0 gave these numbers; the static model was checked on rustc 1.95";
+        let o = Options {
+            root: None,
+            exact: Some(Exact {
+                rustc: "1.97.0",
+                note: Some(note),
+            }),
+        };
+        let doc = document(&Report::new(&a, 0), &[], &o);
+        assert_eq!(problems(&doc), Vec::<String>::new());
+        let run = &doc["runs"][0];
+        assert_eq!(run["properties"]["rustc"], "1.97.0");
+        assert_eq!(run["properties"]["toolchainNote"], note);
+        let results = run["results"].as_array().unwrap();
+        let waste = results
+            .iter()
+            .find(|r| r["ruleId"] == "padding-waste")
+            .unwrap();
+        assert_eq!(waste["properties"]["source"], "mixed", "{waste}");
+        assert_eq!(
+            waste["properties"]["rustcTargets"],
+            json!(["x86_64-unknown-linux-gnu"])
+        );
+        let ring = results
+            .iter()
+            .find(|r| r["ruleId"] == "false-sharing")
+            .unwrap();
+        assert_eq!(ring["properties"]["source"], "rustc");
+        assert!(ring["properties"]["rustcTargets"].is_null());
     }
 }

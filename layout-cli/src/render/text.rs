@@ -8,14 +8,21 @@
 //! line boundary, each `#[layout]` annotation with ✓ (holds) or ✗ and the failing
 //! codes, and the totals. The marks and the severity words are the same with and
 //! without colour, so what a snapshot or a CI log shows is what a terminal shows.
+//!
+//! With `--exact` every table's header ends with where its numbers came from,
+//! `(rustc 1.95.0, exact)` or `(static model)`, and a line after the summary counts
+//! both and names a toolchain other than the one the static model was checked on. Two
+//! targets with equal tables but numbers from different sources get a table each.
 
 use std::fmt::Write as _;
 
 use layout::{Code, Severity};
 
-use crate::analysis::{FieldReport, StructReport};
+use layout::target::TargetInfo;
+
+use crate::analysis::{FieldReport, NumberSource, StructReport};
 use crate::render::display_path;
-use crate::render::model::{GroupedFinding, Report, target_list};
+use crate::render::model::{Group, GroupedFinding, Report, target_list};
 
 /// What to print.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,11 +38,72 @@ pub enum Mode {
 
 /// How to draw.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
+pub struct Options<'a> {
     /// ANSI colour for severities and marks.
     pub color: bool,
     /// What to print.
     pub mode: Mode,
+    /// Set with `--exact`: every layout is marked with where its numbers came from.
+    pub exact: Option<Exact<'a>>,
+}
+
+/// The toolchain `--exact` asked (text, markdown and SARIF name it).
+#[derive(Clone, Copy, Debug)]
+pub struct Exact<'a> {
+    /// `rustc -vV`'s `release:`, e.g. `1.95.0`.
+    pub rustc: &'a str,
+    /// Set when that is not the toolchain the static model was checked on.
+    pub note: Option<&'a str>,
+}
+
+impl Exact<'_> {
+    /// `rustc 1.95.0, exact` or `static model`: where one layout's numbers came from.
+    pub fn label(&self, source: NumberSource) -> String {
+        match source {
+            NumberSource::Rustc => format!("rustc {}, exact", self.rustc),
+            NumberSource::Static => "static model".to_string(),
+        }
+    }
+
+    /// `numbers: 3 layouts from rustc 1.95.0 (exact), 1 from the static model`, and the
+    /// toolchain note when there is one.
+    pub fn counts(&self, r: &Report<'_>) -> String {
+        let (mut rustc, mut model) = (0, 0);
+        for l in r.structs.iter().flat_map(|g| &g.layouts) {
+            match l.report.source {
+                NumberSource::Rustc => rustc += 1,
+                NumberSource::Static => model += 1,
+            }
+        }
+        let mut s = format!(
+            "numbers: {} from rustc {} (exact), {model} from the static model",
+            plural(rustc, "layout"),
+            self.rustc
+        );
+        if let Some(n) = self.note {
+            let _ = write!(s, "; {n}");
+        }
+        s
+    }
+}
+
+/// Where the numbers of `g` on `targets` came from: one source, or `None` when they
+/// differ between those targets (a target that did not compile keeps static numbers).
+pub fn source_on(g: &Group<'_>, targets: &[&TargetInfo]) -> Option<NumberSource> {
+    let mut found = None;
+    for l in &g.layouts {
+        if l.targets
+            .iter()
+            .any(|t| targets.iter().any(|o| o.triple == t.triple))
+        {
+            match found {
+                None => found = Some(l.report.source),
+                Some(s) if s != l.report.source => return None,
+                Some(_) => {}
+            }
+        }
+    }
+    found
 }
 
 const PASS: &str = "✓";
@@ -74,7 +142,7 @@ pub fn render(r: &Report<'_>, opts: Options) -> String {
     if opts.mode == Mode::Full {
         for g in &r.structs {
             for l in &g.layouts {
-                header(&mut out, l.report, &target_list(&l.targets));
+                header(&mut out, l.report, &target_list(&l.targets), opts.exact);
                 let note = line_note(&l.line_sizes);
                 table(&mut out, l.report, &p, note.as_deref());
                 out.push('\n');
@@ -105,6 +173,9 @@ pub fn render(r: &Report<'_>, opts: Options) -> String {
         );
     }
     summary(&mut out, r);
+    if let Some(x) = opts.exact {
+        let _ = writeln!(out, "{}", x.counts(r));
+    }
     out
 }
 
@@ -190,9 +261,14 @@ fn plural(n: usize, what: &str) -> String {
 /// The table of one layout without its header line and without colour: two targets
 /// whose bodies are equal share one table. A struct that fits in one cache line looks
 /// the same whatever the line size (no line markers, one line), so its line size is
-/// left out: the totals row then lists the sizes per target.
+/// left out: the totals row then lists the sizes per target. Numbers from rustc are
+/// kept apart from the static model's by a first line naming the source (not drawn),
+/// so one header never covers numbers of both.
 pub fn body(s: &StructReport) -> String {
     let mut out = String::new();
+    if s.source == NumberSource::Rustc {
+        out.push_str("numbers from rustc\n");
+    }
     let fits = s.size.is_some_and(|z| z <= s.line_size);
     table(
         &mut out,
@@ -217,10 +293,13 @@ fn line_note(sizes: &[(usize, Vec<&'static layout::target::TargetInfo>)]) -> Opt
     Some(format!("of {} bytes ({})", first.0, others.join("; ")))
 }
 
-fn header(out: &mut String, s: &StructReport, targets: &str) {
+fn header(out: &mut String, s: &StructReport, targets: &str, exact: Option<Exact<'_>>) {
+    let from = exact
+        .map(|x| format!(" ({})", x.label(s.source)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "struct {} {{  // {}:{}, repr({}), on {targets}",
+        "struct {} {{  // {}:{}, repr({}), on {targets}{from}",
         s.name,
         display_path(&s.file),
         s.line,

@@ -258,3 +258,87 @@ fn a_struct_of_unknown_presence_says_why() {
     });
     assert!(got.contains("\n    /* present only if a cfg this tool cannot know holds: `cfg(has_foo)` is set by a build script */\n"), "{got}");
 }
+
+/// Two targets, one with rustc's numbers and one with the static model's (a target that
+/// did not compile): equal tables, but each gets its own header naming its source.
+fn mixed_sources() -> Analysis {
+    let a = sample::waste();
+    let mut b = sample::waste();
+    b.target = layout::target::find("aarch64-unknown-linux-gnu").unwrap();
+    let mut a2 = a.clone();
+    a2.source = crate::analysis::NumberSource::Rustc;
+    Analysis {
+        structs: vec![a2, b],
+        errors: vec![],
+    }
+}
+
+#[test]
+fn exact_headers_say_where_the_numbers_came_from() {
+    let a = mixed_sources();
+    let exact = Exact {
+        rustc: "1.95.0",
+        note: None,
+    };
+    let got = render(
+        &Report::new(&a, 0),
+        Options {
+            exact: Some(exact),
+            ..Options::default()
+        },
+    );
+    let headers: Vec<&str> = got.lines().filter(|l| l.starts_with("struct ")).collect();
+    assert_eq!(
+        headers,
+        [
+            "struct Waste {  // src/lib.rs:1, repr(C), on x86_64-linux (rustc 1.95.0, exact)",
+            "struct Waste {  // src/lib.rs:1, repr(C), on aarch64-linux (static model)",
+        ],
+        "\n{got}"
+    );
+    assert!(
+        got.ends_with("\nnumbers: 1 layout from rustc 1.95.0 (exact), 1 from the static model\n"),
+        "{got}"
+    );
+    // Without --exact: no marks, no numbers line.
+    let without = plain(&a);
+    assert!(!without.contains("static model") && !without.contains("numbers:"));
+    // Equal tables from one source share one header.
+    let mut same = a;
+    same.structs[1].source = crate::analysis::NumberSource::Rustc;
+    let got = render(
+        &Report::new(&same, 0),
+        Options {
+            exact: Some(exact),
+            ..Options::default()
+        },
+    );
+    assert!(
+        got.contains("struct Waste {  // src/lib.rs:1, repr(C), on x86_64-linux, aarch64-linux (rustc 1.95.0, exact)\n"),
+        "{got}"
+    );
+}
+
+#[test]
+fn another_toolchain_is_named_even_in_summary_mode() {
+    let a = mixed_sources();
+    let note = "rustc 1.97.0 gave these numbers; the static model was checked on rustc 1.95";
+    let got = render(
+        &Report::new(&a, 0),
+        Options {
+            mode: Mode::Summary,
+            exact: Some(Exact {
+                rustc: "1.97.0",
+                note: Some(note),
+            }),
+            ..Options::default()
+        },
+    );
+    assert_eq!(got.lines().count(), 2, "{got}");
+    assert!(
+        got.ends_with(&format!(
+            "numbers: 1 layout from rustc 1.97.0 (exact), 1 from the static model; {note}\n"
+        )),
+        "{got}"
+    );
+}
