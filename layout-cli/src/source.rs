@@ -233,6 +233,14 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
         let fork = input.fork();
         let attrs = fork.call(syn::Attribute::parse_outer)?;
         let vis: syn::Visibility = fork.parse()?;
+        if fork.peek(Token![const]) && (fork.peek2(syn::Ident) || fork.peek2(Token![_])) {
+            // A constant: its value is kept as tokens, parsed only if a layout needs it
+            // (crates like windows-sys declare tens of thousands).
+            let c = skim_const(&fork, attrs, vis)?;
+            input.advance_to(&fork);
+            items.push(syn::Item::Const(c));
+            continue;
+        }
         let wanted = fork.peek(Token![struct])
             || fork.peek(Token![enum])
             || (fork.peek(Token![union]) && fork.peek2(syn::Ident))
@@ -332,6 +340,63 @@ fn skim_items(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::Item>>
         }
     }
     Ok(items)
+}
+
+/// `const NAME: Type = <tokens>;` after its attributes and visibility, with the type
+/// and value left unparsed as `Type::Verbatim`/`Expr::Verbatim` (see `engine::consts`).
+fn skim_const(
+    input: syn::parse::ParseStream<'_>,
+    attrs: Vec<syn::Attribute>,
+    vis: syn::Visibility,
+) -> syn::Result<syn::ItemConst> {
+    use syn::Token;
+    use syn::ext::IdentExt;
+    let const_token: Token![const] = input.parse()?;
+    let ident = input.call(syn::Ident::parse_any)?;
+    let colon_token: Token![:] = input.parse()?;
+    // The type up to the first `=` that stands alone (one inside `Trait<Item = X>` cuts
+    // it short: such a type fails to parse later and the constant is unknown, which only
+    // integer constants could not afford, and their types have no `=`).
+    let ty = tokens_until(input, |p| {
+        p.as_char() == '=' && p.spacing() == proc_macro2::Spacing::Alone
+    })?;
+    let eq_token: Token![=] = input.parse()?;
+    let value = tokens_until(input, |p| p.as_char() == ';')?;
+    if ty.is_empty() || value.is_empty() {
+        return Err(input.error("expected a type and an expression"));
+    }
+    let semi_token: Token![;] = input.parse()?;
+    Ok(syn::ItemConst {
+        attrs,
+        vis,
+        const_token,
+        ident,
+        generics: syn::Generics::default(),
+        colon_token,
+        ty: Box::new(syn::Type::Verbatim(ty)),
+        eq_token,
+        expr: Box::new(syn::Expr::Verbatim(value)),
+        semi_token,
+    })
+}
+
+/// The token trees before the first punctuation `stop` accepts (not consumed).
+fn tokens_until(
+    input: syn::parse::ParseStream<'_>,
+    stop: impl Fn(&proc_macro2::Punct) -> bool,
+) -> syn::Result<proc_macro2::TokenStream> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        let mut tokens = proc_macro2::TokenStream::new();
+        while let Some((tt, next)) = rest.token_tree() {
+            if matches!(&tt, proc_macro2::TokenTree::Punct(p) if stop(p)) {
+                break;
+            }
+            tokens.extend([tt]);
+            rest = next;
+        }
+        Ok((tokens, rest))
+    })
 }
 
 /// The lines of a text by number, through an index of line starts built once, so

@@ -24,6 +24,11 @@ impl Ctx<'_> {
                     .ok_or_else(overflow),
                 _ => unknown("not an integer constant"),
             },
+            // A constant's value as the skimming parser kept it.
+            Expr::Verbatim(tokens) => match syn::parse2::<Expr>(tokens.clone()) {
+                Ok(e) if !matches!(e, Expr::Verbatim(_)) => self.eval_const(sc, &e, d),
+                _ => unknown("constant expression not evaluated"),
+            },
             Expr::Paren(p) => self.eval_const(sc, &p.expr, d),
             Expr::Group(g) => self.eval_const(sc, &g.expr, d),
             Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
@@ -152,7 +157,13 @@ impl Ctx<'_> {
         };
         let v = self.guarded(Item::Const(id), &c.item.ident.to_string(), || {
             let v = self.eval_const(&sc, &c.item.expr, d)?;
-            let ty = type_string(&c.item.ty);
+            let ty = match &*c.item.ty {
+                // As the skimming parser kept it.
+                syn::Type::Verbatim(tokens) => syn::parse2::<syn::Type>(tokens.clone())
+                    .map(|t| type_string(&t))
+                    .map_err(|_| Why::Unknown("constant of unparsed type".into()))?,
+                t => type_string(t),
+            };
             let (lo, hi) = self
                 .int_range(&ty)
                 .ok_or_else(|| Why::Unknown(format!("constant of type `{ty}`")))?;
