@@ -31,7 +31,11 @@ cargo|plain (default: cargo mode when `report --help` offers --manifest-path),
 Columns: compiled (module-level structs rustc compiled on T), reported (of those
 scanned, the ones the CLI reported on T), maybe (reported with `present: "unknown"`),
 rep!comp and comp!rep (the failures), sized, cover% (sized / compiled non-generic),
-claims (assertions), refuted, unchecked (numbers the CLI left null in a sized struct),
+claims (assertions), inst (of those, claims of generic instantiations' entries: size,
+align and, where the generic struct is in the file that names it, field offsets, asserted
+in the module that names the instantiation), inst-skip (instantiation entries with
+numbers but no place to check them: listed in a Cargo.toml, or named where rustc did not
+compile), refuted, unchecked (numbers the CLI left null in a sized struct),
 generic (compiled generic structs: presence checked, numbers not), in-macro (structs
 inside macros other than cfg_*!, not checked), outside (CLI reports matching no
 scanned struct, not checked).
@@ -670,6 +674,8 @@ def match_reports(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: Pa
     matched: dict[tuple[int, str], dict] = {}
     unmatched: list[dict] = []
     for r in doc.get("structs", []):
+        if r.get("instance_of"):
+            continue  # an instantiation's entry: see instance_claims
         rel = rel_to(crate_dir, r["file"], scratch)
         cands = by_file_name.get((rel, r["name"]), []) if rel else []
         exact = [s for s in cands if s.first_line <= r["line"] <= s.line]
@@ -711,6 +717,72 @@ def claims_for(s: Struct, r: dict, cfg: str, claims: list[tuple]) -> tuple[list[
             continue
         add(f"::core::mem::offset_of!({s.name}, {field_expr(f['name'])})", f["offset"], f"offset of {f['name']}")
     return out, unchecked
+
+
+_LIFETIME = re.compile(r"'(?!static\b)[A-Za-z_][A-Za-z0-9_]*\b(?!')")
+
+
+def instance_claims(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: Path,
+                    compiled: dict[str, set[int]], claims: list[tuple],
+                    consts: dict[int, list[tuple[int, str]]], inst_ids: set[int],
+                    skipped: collections.Counter) -> None:
+    """The claims of a crate's instantiation entries (`instance_of`, schema 2): size,
+    align and, where the generic struct is in the file that names it (so its fields are
+    visible there), every field offset, asserted on `crate::path::Pair<args>` in the
+    module that names the instantiation: the consts go with the struct whose definition
+    names it (for one implied by another, the one that named the first), wearing that
+    struct's cfgs and the target's gate. The claim ids go into inst_ids; an entry with
+    no such place, or whose generic struct or naming struct rustc did not compile on
+    the target, is counted in skipped."""
+    structs = [st for fs in scans for st in fs.structs]
+    by_file: dict[str, list[Struct]] = collections.defaultdict(list)
+    for st in structs:
+        by_file[st.file].append(st)
+    entries = [r for r in doc.get("structs", []) if r.get("instance_of")]
+    by_name = {(r["name"], r["target"]): r for r in entries}
+    for r in entries:
+        t = r["target"]
+        cfg = next((c for tt, c in TARGETS if tt == t), None)
+        if cfg is None or r.get("size") is None or r.get("present", "yes") != "yes":
+            continue
+        # the generic struct: its definition is the entry's position
+        rel = rel_to(crate_dir, r["file"], scratch)
+        base = r["instance_of"].rsplit("::", 1)[-1]
+        gen = [st for st in by_file.get(rel or "", []) if st.name == base and st.first_line <= r["line"] <= st.line]
+        # where its arguments are written: follow `via` to the instantiation named directly
+        root, hops = r, 0
+        while root.get("named_at", {}).get("via") and hops < 64:
+            root = by_name.get((root["named_at"]["via"], t), {})
+            hops += 1
+        at = root.get("named_at") or {}
+        host = None
+        if at and not at.get("listed"):
+            here = rel_to(crate_dir, at["file"], scratch)
+            before = [st for st in by_file.get(here or "", []) if st.first_line <= at["line"]]
+            host = max(before, key=lambda st: st.first_line, default=None)
+        if not gen or host is None or gen[0].sid not in compiled[t] or host.sid not in compiled[t]:
+            skipped[t] += 1
+            continue
+        g = gen[0]
+        name = r["name"]
+        ty = _LIFETIME.sub("'static", r["instance_of"] + name[name.index("<"):])
+        own = "".join(c + "\n" for c in host.cfgs)
+
+        def add(expr: str, value: int, what: str) -> None:
+            cid = len(claims)
+            claims.append((cid, g, t, f"{name}: {what}", value))
+            inst_ids.add(cid)
+            consts[host.sid].append(
+                (cid, f'#[cfg({cfg})]\n{own}const _: () = assert!({expr} == {value}, "{CLAIM}{cid}");\n'))
+
+        add(f"::core::mem::size_of::<{ty}>()", r["size"], "size")
+        if r.get("align") is not None:
+            add(f"::core::mem::align_of::<{ty}>()", r["align"], "align")
+        if host.file == g.file:
+            for f in r.get("fields", []):
+                if f.get("offset") is not None:
+                    add(f"::core::mem::offset_of!({ty}, {field_expr(f['name'])})", f["offset"],
+                        f"offset of {f['name']}")
 
 
 # ---------------------------------------------------------------------------------
@@ -765,10 +837,12 @@ def main() -> int:
 
     # the CLI's claims
     reports: dict[tuple[int, str], dict] = {}
+    docs: dict[str, dict] = {}
     outside: dict[str, list[dict]] = {}
     cli_errors: dict[str, list] = {}
     for n in names:
         doc = cli_report(cli, scratch, n, copies[n], cargo_mode)
+        docs[n] = doc
         cli_errors[n] = doc.get("errors", [])
         if cli_errors[n]:
             print(f"real-crates: layout-cli reported {len(cli_errors[n])} input error(s) on {n}, first: {cli_errors[n][0]}")
@@ -783,6 +857,8 @@ def main() -> int:
     # claims rustc cannot even type-check (say, size_of of a type it finds unsized):
     # dropped and counted, so one of them does not hide every other claim
     untypable: set[int] = set()
+    inst_ids: set[int] = set()
+    inst_skipped: dict[str, collections.Counter] = {n: collections.Counter() for n in names}
     for group in groups:
         consts: dict[int, list[tuple[int, str]]] = collections.defaultdict(list)
         for t, cfg in TARGETS:
@@ -794,6 +870,9 @@ def main() -> int:
                 text, u = claims_for(s, r, cfg, claims)
                 consts[sid].extend(text)
                 unchecked[(s.crate, t)] += u
+        for n in group:
+            instance_claims(docs[n], scans[n], copies[n], scratch, compiled, claims, consts, inst_ids,
+                            inst_skipped[n])
         for attempt in range(4):
             instrument(group, {sid: [c for cid, c in cs if cid not in untypable] for sid, cs in consts.items()})
             found_all, bad = set(), set()
@@ -818,7 +897,7 @@ def main() -> int:
     failed: list[tuple[str, str, Struct, str]] = []
     reasons: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     hdr = ("crate", "target", "compiled", "reported", "maybe", "rep!comp", "comp!rep", "sized", "cover%",
-           "claims", "refuted", "unchecked", "generic", "in-macro", "outside")
+           "claims", "inst", "inst-skip", "refuted", "unchecked", "generic", "in-macro", "outside")
     for n in names:
         mine = [s for s in structs.values() if s.crate == n]
         in_macro = sum(fs.in_macro for fs in scans[n])
@@ -838,12 +917,15 @@ def main() -> int:
             refuted = [c for c in mine_claims if c[0] in refuted_ids or c[0] in untypable]
             cover = f"{100 * len(sized) / len(nongeneric):.1f}" if nongeneric else "-"
             rows.append((n, t, len(comp), len(rep), len(maybe), len(rep - maybe - comp), len(comp - rep),
-                         len(sized), cover, len(mine_claims), len(refuted), unchecked[(n, t)],
+                         len(sized), cover, len(mine_claims), sum(1 for c in mine_claims if c[0] in inst_ids),
+                         inst_skipped[n][t], len(refuted), unchecked[(n, t)],
                          sum(1 for s in comp if structs[s].generic), in_macro,
                          sum(1 for r in outside[n] if r["target"] == t)))
             failures += len(refuted) + len(rep - maybe - comp) + len(comp - rep)
             for c in refuted:
                 kind = "REFUTED" if c[0] in refuted_ids else "REFUTED (rustc rejects the assertion)"
+                if c[0] in inst_ids:
+                    kind += " [instantiation]"
                 failed.append((kind, t, c[1], f"{c[3]} = {c[4]}"))
             for sid in sorted(rep - maybe - comp):
                 failed.append(("REPORTED, NOT COMPILED", t, structs[sid], ""))

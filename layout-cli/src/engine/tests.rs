@@ -611,3 +611,47 @@ fn enum_layouts_for_reports() {
     let e = ctx.enum_with_args(1, &args, 0).unwrap();
     assert_eq!((e.size, e.align), (12, 4));
 }
+
+/// The plain path reports each instantiation as an entry of its own, after its generic
+/// struct's: one per struct and resolved arguments per target, however often it is
+/// named, and two that read alike but bind different types are two (ordinals 0 and 1).
+#[test]
+fn instantiations_are_reported_as_entries() {
+    let src = "pub struct Pair<T> { a: T, b: u8 }\n\
+               pub struct Uses { x: Pair<u64>, y: Pair<u64> }\n\
+               mod a { pub struct Foo; pub struct U { p: crate::Pair<Foo> } }\n\
+               mod b { pub struct Foo(u64); pub struct U { p: crate::Pair<Foo> } }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &I686_LINUX]);
+    let names: Vec<(&str, &str, u32)> = a
+        .structs
+        .iter()
+        .filter(|s| s.target.triple == X86_64_LINUX.triple)
+        .map(|s| (s.name.as_str(), s.id.name.as_str(), s.id.ordinal))
+        .collect();
+    assert_eq!(
+        names[..4],
+        [
+            ("Pair", "Pair", 0),
+            ("Pair<u64>", "Pair<u64>", 0),
+            ("Pair<Foo>", "Pair<Foo>", 0),
+            ("Pair<Foo>", "Pair<Foo>", 1),
+        ]
+    );
+    let own = get(&a, "Pair", &X86_64_LINUX);
+    assert!(own.generic && own.instance.is_none() && own.size.is_none());
+    let p = get(&a, "Pair<u64>", &I686_LINUX);
+    assert!(!p.generic);
+    assert_eq!((p.size, p.align), (Some(12), Some(4)));
+    assert_eq!((p.line, p.path.as_str()), (1, "crate::Pair<u64>"));
+    let at = p.instance.as_ref().unwrap();
+    assert_eq!(at.generic, "crate::Pair");
+    assert_eq!((at.line, at.column, at.listed), (2, 22, false));
+    assert!(at.via.is_none());
+    let foos: Vec<Option<usize>> = a
+        .structs
+        .iter()
+        .filter(|s| s.name == "Pair<Foo>" && s.target.triple == X86_64_LINUX.triple)
+        .map(|s| s.size)
+        .collect();
+    assert_eq!(foos, [Some(1), Some(16)]);
+}
