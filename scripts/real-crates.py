@@ -601,19 +601,32 @@ def cargo_check(scratch: Path, target: str) -> list[dict]:
     return errors
 
 
-def marked_ids(errors: list[dict], mark: str) -> tuple[set[int], list[str]]:
-    """Ids named by the inserted consts' panics, and the errors that are not ours."""
+def marked_ids(errors: list[dict], mark: str, root: Path | None = None) -> tuple[set[int], list[str]]:
+    """Ids named by the inserted consts' panics, and the errors that are not ours. With
+    `root` (the workspace the spans are relative to), an error whose rendering cut the id
+    off a long line gets the id of the const on its primary span's line appended."""
     pat = re.compile(re.escape(mark) + r"(\d+)")
     found, other = set(), []
     for e in errors:
         msg = e["message"]
         if msg.startswith("aborting due to"):
             continue
-        hits = pat.findall(msg) or pat.findall(e.get("rendered") or "")
+        rendered = e.get("rendered") or msg
+        hits = pat.findall(msg) or pat.findall(rendered)
         if hits and "evaluat" in msg:
             found.update(int(h) for h in hits)
-        else:
-            other.append(e.get("rendered") or msg)
+            continue
+        if not hits and root is not None:
+            for sp in e.get("spans", []):
+                if not sp.get("is_primary"):
+                    continue
+                try:
+                    lines = (root / sp["file_name"]).read_text(encoding="utf-8", errors="replace").splitlines()
+                    hits = pat.findall(lines[sp["line_start"] - 1])
+                except (OSError, IndexError, KeyError):
+                    hits = []
+                rendered += "".join(f" [{mark}{h}]" for h in hits)
+        other.append(rendered)
     return found, other
 
 
@@ -730,16 +743,15 @@ def instance_claims(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: 
     align and, where the generic struct is in the file that names it (so its fields are
     visible there), every field offset, asserted on `crate::path::Pair<args>` in the
     module that names the instantiation: the consts go with the struct whose definition
-    names it (for one implied by another, the one that named the first), wearing that
-    struct's cfgs and the target's gate. The claim ids go into inst_ids; an entry with
-    no such place, or whose generic struct or naming struct rustc did not compile on
-    the target, is counted in skipped."""
+    names it, wearing that struct's cfgs and the target's gate. The claim ids go into
+    inst_ids. Counted in skipped: an entry listed in a Cargo.toml or implied by another
+    (`via`), or whose generic struct or naming struct rustc did not compile on the
+    target."""
     structs = [st for fs in scans for st in fs.structs]
     by_file: dict[str, list[Struct]] = collections.defaultdict(list)
     for st in structs:
         by_file[st.file].append(st)
     entries = [r for r in doc.get("structs", []) if r.get("instance_of")]
-    by_name = {(r["name"], r["target"]): r for r in entries}
     for r in entries:
         t = r["target"]
         cfg = next((c for tt, c in TARGETS if tt == t), None)
@@ -749,14 +761,11 @@ def instance_claims(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: 
         rel = rel_to(crate_dir, r["file"], scratch)
         base = r["instance_of"].rsplit("::", 1)[-1]
         gen = [st for st in by_file.get(rel or "", []) if st.name == base and st.first_line <= r["line"] <= st.line]
-        # where its arguments are written: follow `via` to the instantiation named directly
-        root, hops = r, 0
-        while root.get("named_at", {}).get("via") and hops < 64:
-            root = by_name.get((root["named_at"]["via"], t), {})
-            hops += 1
-        at = root.get("named_at") or {}
+        # One implied by another (`via`) reads with names of two scopes (the generic
+        # definition's and the first one's arguments): no module can check its text.
+        at = r.get("named_at") or {}
         host = None
-        if at and not at.get("listed"):
+        if at and not at.get("listed") and not at.get("via"):
             here = rel_to(crate_dir, at["file"], scratch)
             before = [st for st in by_file.get(here or "", []) if st.first_line <= at["line"]]
             host = max(before, key=lambda st: st.first_line, default=None)
@@ -877,7 +886,7 @@ def main() -> int:
             instrument(group, {sid: [c for cid, c in cs if cid not in untypable] for sid, cs in consts.items()})
             found_all, bad = set(), set()
             for t, _ in TARGETS:
-                found, other = marked_ids(cargo_check(scratch, t), CLAIM)
+                found, other = marked_ids(cargo_check(scratch, t), CLAIM, scratch)
                 named = [set(map(int, re.findall(re.escape(CLAIM) + r"(\d+)", o))) for o in other]
                 if any(not ids for ids in named) or attempt == 3:
                     raise HarnessError(f"phase 2 on {t}: errors that are not claims:\n" + "\n".join(other[:10]))

@@ -80,13 +80,14 @@ fn place(
     outer: &Option<String>,
 ) -> Option<Option<String>> {
     let ct = ctx.ix.crate_cfg(module, &ctx.t);
-    let here = match ctx.ix.cfg.active(attrs, ct) {
-        Ok(Some(_)) => None,
-        Ok(None) => match ctx.ix.cfg.presence(attrs, ct) {
+    // Memoised and without copying the attributes: this runs for every field.
+    let here = if ctx.ix.cfg.enabled(attrs, ct) {
+        None
+    } else {
+        match ctx.ix.cfg.presence(attrs, ct) {
             Tri::Unknown(r) => Some(r),
             _ => return None,
-        },
-        Err(_) => return None,
+        }
     };
     Some(outer.clone().or(here))
 }
@@ -355,10 +356,21 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
             if !texts.insert((id, args_key(&params), last_segments(&text))) {
                 continue;
             }
+            // The arguments with the parameters replaced, so what this one implies in
+            // turn reads with the values too (`RwLock<()>`, not `RwLock<T>`).
+            let args = match syn::parse_str::<Type>(&text) {
+                Ok(Type::Path(written)) => written
+                    .path
+                    .segments
+                    .last()
+                    .map(|l| generic_args(&l.arguments).into_iter().cloned().collect())
+                    .unwrap_or_default(),
+                _ => args.into_iter().cloned().collect(),
+            };
             let pos = syn::spanned::Spanned::span(&tp.path).start();
             c.out.push(Instance {
                 id,
-                args: args.into_iter().cloned().collect(),
+                args,
                 module: s.module,
                 text,
                 file: s.file,

@@ -655,3 +655,38 @@ fn instantiations_are_reported_as_entries() {
         .collect();
     assert_eq!(foos, [Some(1), Some(16)]);
 }
+
+/// An instantiation implied by an implied one reads with the values, not the
+/// parameters: `Shared<()>` implies `Lock<()>`, which implies `Cell<()>`.
+#[test]
+fn implied_instantiations_read_with_the_values() {
+    let src = "pub struct Cell<T> { t: T }\n\
+               pub struct Lock<T> { c: Cell<T>, n: u8 }\n\
+               pub struct Shared<T> { l: Lock<T> }\n\
+               pub struct Sender<T> { s: Shared<T>, k: u32 }\n\
+               pub struct Uses { a: Sender<()>, b: Sender<u64> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let mut names: Vec<(&str, Option<usize>, Option<&str>)> = a
+        .structs
+        .iter()
+        .filter(|s| s.instance.is_some())
+        .map(|s| {
+            let via = s.instance.as_ref().and_then(|i| i.via.as_deref());
+            (s.name.as_str(), s.size, via)
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("Cell<()>", Some(0), Some("Lock<()>")),
+            ("Cell<u64>", Some(8), Some("Lock<u64>")),
+            ("Lock<()>", Some(1), Some("Shared<()>")),
+            ("Lock<u64>", Some(16), Some("Shared<u64>")),
+            ("Sender<()>", Some(8), None),
+            ("Sender<u64>", Some(24), None),
+            ("Shared<()>", Some(1), Some("Sender<()>")),
+            ("Shared<u64>", Some(16), Some("Sender<u64>")),
+        ]
+    );
+}
