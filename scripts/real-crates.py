@@ -741,9 +741,9 @@ def instance_claims(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: 
                     skipped: collections.Counter) -> None:
     """The claims of a crate's instantiation entries (`instance_of`, schema 2): size,
     align and, where the generic struct is in the file that names it (so its fields are
-    visible there), every field offset, asserted on `crate::path::Pair<args>` in the
-    module that names the instantiation: the consts go with the struct whose definition
-    names it, wearing that struct's cfgs and the target's gate. The claim ids go into
+    visible there), every field offset, asserted on the type as written there
+    (`named_at.written`) in the module that names the instantiation: the consts go with
+    the struct whose definition names it, wearing that struct's cfgs and the target's gate. The claim ids go into
     inst_ids. Counted in skipped: an entry listed in a Cargo.toml or implied by another
     (`via`), or whose generic struct or naming struct rustc did not compile on the
     target."""
@@ -774,7 +774,9 @@ def instance_claims(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: 
             continue
         g = gen[0]
         name = r["name"]
-        ty = _LIFETIME.sub("'static", r["instance_of"] + name[name.index("<"):])
+        # as written where it is named: its path resolves there (the definition's module
+        # path may be private to that module)
+        ty = _LIFETIME.sub("'static", at.get("written") or r["instance_of"] + name[name.index("<"):])
         own = "".join(c + "\n" for c in host.cfgs)
 
         def add(expr: str, value: int, what: str) -> None:
@@ -884,9 +886,10 @@ def main() -> int:
                             inst_skipped[n])
         for attempt in range(4):
             instrument(group, {sid: [c for cid, c in cs if cid not in untypable] for sid, cs in consts.items()})
-            found_all, bad = set(), set()
+            found_all, bad, other_all = set(), set(), []
             for t, _ in TARGETS:
                 found, other = marked_ids(cargo_check(scratch, t), CLAIM, scratch)
+                other_all += other
                 named = [set(map(int, re.findall(re.escape(CLAIM) + r"(\d+)", o))) for o in other]
                 if any(not ids for ids in named) or attempt == 3:
                     raise HarnessError(f"phase 2 on {t}: errors that are not claims:\n" + "\n".join(other[:10]))
@@ -898,6 +901,8 @@ def main() -> int:
             untypable |= bad
             print(f"real-crates: {len(bad)} claim(s) rustc rejects before evaluating them; checking again without",
                   flush=True)
+            for o in [o for o in other_all if re.search(re.escape(CLAIM) + r"\d+", o)][:args.show]:
+                print(o, flush=True)
     instrument([], {})  # leave pristine copies behind
     print(f"real-crates: phase 2 done at {time.monotonic() - t0:.0f} s", flush=True)
 

@@ -190,6 +190,9 @@ pub struct InstanceOf {
     pub via: Option<String>,
     /// Listed in a manifest rather than named in the source.
     pub listed: bool,
+    /// The type as written there, path and all (`super::Pair<u64>`); for an implied
+    /// one, the field type of the definition with the parameters replaced.
+    pub written: String,
 }
 
 /// What kind of thing a field holds, for the `possible-false-sharing` heuristic.

@@ -163,11 +163,13 @@ fn instantiations_are_entries_with_rustcs_numbers() {
     assert_eq!(at.line, line_of(LIB, "pub p: Pair<u64>"));
     assert_eq!(at.column, 12);
     assert!(at.via.is_none() && !at.listed);
+    assert_eq!(at.written, "Pair<u64>");
     let ring = entry(&doc, "Ring<u8, 4>", linux).unwrap();
     assert_eq!(ring.instance_of.as_deref(), Some("crate::q::Ring"));
     assert_eq!(ring.line, line_of(LIB, "pub struct Ring"));
     let at = ring.named_at.as_ref().unwrap();
     assert!(at.listed && at.file.ends_with("Cargo.toml"), "{at:?}");
+    assert_eq!(at.written, "crate::q::Ring<u8, 4>");
     assert_eq!(
         (at.line, at.column),
         (line_of(MANIFEST, "instantiations"), 37)

@@ -27,8 +27,12 @@ pub struct Instance {
     pub args: Vec<GenericArgument>,
     /// The module the arguments are written in (their scope).
     pub module: ModId,
-    /// The type as written there: `Pair<u64>`, `Buf<3>`.
+    /// The type as written there, with the generic struct's own name for its path:
+    /// `Pair<u64>`, `Buf<3>`.
     pub text: String,
+    /// The type as written there, path and all (`super::Pair<u64>`), which names it in
+    /// `module`; for an implied one, the field type with the parameters replaced.
+    pub written: String,
     /// Index into `Index::files` of where it is named.
     pub file: usize,
     /// 1-based line where it is named.
@@ -347,10 +351,10 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
             let Ok(params) = ctx.bind(&target.item.generics, &args, &sc, target.module, 0) else {
                 continue;
             };
-            let text = substitute(&type_string(&Type::Path(tp.clone())), &subst);
+            let written = substitute(&type_string(&Type::Path(tp.clone())), &subst);
             let name = target.item.ident.to_string();
-            let text = match text.find('<') {
-                Some(k) => format!("{name}{}", &text[k..]),
+            let text = match written.find('<') {
+                Some(k) => format!("{name}{}", &written[k..]),
                 None => name,
             };
             if !texts.insert((id, args_key(&params), last_segments(&text))) {
@@ -373,6 +377,7 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
                 args,
                 module: s.module,
                 text,
+                written,
                 file: s.file,
                 line: pos.line,
                 column: pos.column + 1,
@@ -623,6 +628,7 @@ impl Collector<'_, '_> {
                     args,
                     module,
                     text,
+                    written: args_text,
                     file,
                     line,
                     column,

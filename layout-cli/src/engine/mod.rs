@@ -447,6 +447,7 @@ fn instance_report(
         column: inst.column,
         via: inst.via.clone(),
         listed: inst.manifest.is_some(),
+        written: inst.written.clone(),
     });
     Some(r)
 }

@@ -646,6 +646,9 @@ fn instantiations_are_reported_as_entries() {
     let at = p.instance.as_ref().unwrap();
     assert_eq!(at.generic, "crate::Pair");
     assert_eq!((at.line, at.column, at.listed), (2, 22, false));
+    assert_eq!(at.written, "Pair<u64>");
+    let foo = a.structs.iter().find(|s| s.name == "Pair<Foo>").unwrap();
+    assert_eq!(foo.instance.as_ref().unwrap().written, "crate::Pair<Foo>");
     assert!(at.via.is_none());
     let foos: Vec<Option<usize>> = a
         .structs
@@ -676,6 +679,8 @@ fn implied_instantiations_read_with_the_values() {
         })
         .collect();
     names.sort();
+    let lock = a.structs.iter().find(|s| s.name == "Lock<u64>").unwrap();
+    assert_eq!(lock.instance.as_ref().unwrap().written, "Lock<u64>");
     assert_eq!(
         names,
         [

@@ -101,6 +101,10 @@ pub struct NamedAt {
     /// Listed in `[package.metadata.layout] instantiations` (or the workspace's) rather
     /// than named in the source.
     pub listed: bool,
+    /// The type as written there, path and all (`super::Pair<u64>`): it names the
+    /// instantiation in the module of `file` (for an implied one, the field type of the
+    /// generic definition with its parameters replaced by the values).
+    pub written: String,
 }
 
 /// One field.
@@ -210,6 +214,7 @@ fn wire_struct(s: &StructReport) -> Struct {
             column: i.column,
             via: i.via.clone(),
             listed: i.listed,
+            written: i.written.clone(),
         }),
     }
 }
