@@ -61,7 +61,8 @@ use types::{Ctx, Why};
 const STACK: usize = 256 << 20;
 
 /// Reads every `.rs` file under `paths` (crate dirs, source dirs or files), and lays out
-/// every struct for every target in `targets`. Never panics on input: unreadable or
+/// every struct for every target in `targets`, each generic struct followed by the
+/// entries of the instantiations the crate names ([`instances`]). Never panics on input: unreadable or
 /// unparsable files become `Analysis::errors` entries and the rest is still reported.
 /// Diagnostics are not filled in here (see `diag::diagnose`); `optimal_size`/
 /// `optimal_order` are, through `reorder::best_order`.
