@@ -32,7 +32,11 @@ report; the judging is the same), --self-test (only the source scanner, no cargo
 Columns: compiled (module-level structs rustc compiled on T), reported (of those
 scanned, the ones the CLI reported on T), maybe (reported with `present: "unknown"`),
 rep!comp and comp!rep (the failures), sized, cover% (sized / compiled non-generic),
-claims (assertions), refuted, unchecked (numbers the CLI left null in a sized struct),
+claims (assertions), inst (of those, claims of generic instantiations' entries: size,
+align and, where the generic struct is in the file that names it, field offsets, asserted
+in the module that names the instantiation), inst-skip (instantiation entries with
+numbers but no place to check them: listed in a Cargo.toml, or named where rustc did not
+compile), refuted, unchecked (numbers the CLI left null in a sized struct),
 generic (compiled generic structs: presence checked, numbers not), in-macro (structs
 inside macros other than cfg_*!, not checked), outside (CLI reports matching no
 scanned struct, not checked).
@@ -602,19 +606,32 @@ def cargo_check(scratch: Path, target: str) -> list[dict]:
     return errors
 
 
-def marked_ids(errors: list[dict], mark: str) -> tuple[set[int], list[str]]:
-    """Ids named by the inserted consts' panics, and the errors that are not ours."""
+def marked_ids(errors: list[dict], mark: str, root: Path | None = None) -> tuple[set[int], list[str]]:
+    """Ids named by the inserted consts' panics, and the errors that are not ours. With
+    `root` (the workspace the spans are relative to), an error whose rendering cut the id
+    off a long line gets the id of the const on its primary span's line appended."""
     pat = re.compile(re.escape(mark) + r"(\d+)")
     found, other = set(), []
     for e in errors:
         msg = e["message"]
         if msg.startswith("aborting due to"):
             continue
-        hits = pat.findall(msg) or pat.findall(e.get("rendered") or "")
+        rendered = e.get("rendered") or msg
+        hits = pat.findall(msg) or pat.findall(rendered)
         if hits and "evaluat" in msg:
             found.update(int(h) for h in hits)
-        else:
-            other.append(e.get("rendered") or msg)
+            continue
+        if not hits and root is not None:
+            for sp in e.get("spans", []):
+                if not sp.get("is_primary"):
+                    continue
+                try:
+                    lines = (root / sp["file_name"]).read_text(encoding="utf-8", errors="replace").splitlines()
+                    hits = pat.findall(lines[sp["line_start"] - 1])
+                except (OSError, IndexError, KeyError):
+                    hits = []
+                rendered += "".join(f" [{mark}{h}]" for h in hits)
+        other.append(rendered)
     return found, other
 
 
@@ -695,6 +712,8 @@ def match_reports(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: Pa
     matched: dict[tuple[int, str], dict] = {}
     unmatched: list[dict] = []
     for r in doc.get("structs", []):
+        if r.get("instance_of"):
+            continue  # an instantiation's entry: see instance_claims
         rel = rel_to(crate_dir, r["file"], scratch)
         cands = by_file_name.get((rel, r["name"]), []) if rel else []
         exact = [s for s in cands if s.first_line <= r["line"] <= s.line]
@@ -736,6 +755,70 @@ def claims_for(s: Struct, r: dict, cfg: str, claims: list[tuple]) -> tuple[list[
             continue
         add(f"::core::mem::offset_of!({s.name}, {field_expr(f['name'])})", f["offset"], f"offset of {f['name']}")
     return out, unchecked
+
+
+_LIFETIME = re.compile(r"'(?!static\b)[A-Za-z_][A-Za-z0-9_]*\b(?!')")
+
+
+def instance_claims(doc: dict, scans: list[FileScan], crate_dir: Path, scratch: Path,
+                    compiled: dict[str, set[int]], claims: list[tuple],
+                    consts: dict[int, list[tuple[int, str]]], inst_ids: set[int],
+                    skipped: collections.Counter) -> None:
+    """The claims of a crate's instantiation entries (`instance_of`, schema 2): size,
+    align and, where the generic struct is in the file that names it (so its fields are
+    visible there), every field offset, asserted on the type as written there
+    (`named_at.written`) in the module that names the instantiation: the consts go with
+    the struct whose definition names it, wearing that struct's cfgs and the target's gate. The claim ids go into
+    inst_ids. Counted in skipped: an entry listed in a Cargo.toml or implied by another
+    (`via`), or whose generic struct or naming struct rustc did not compile on the
+    target."""
+    structs = [st for fs in scans for st in fs.structs]
+    by_file: dict[str, list[Struct]] = collections.defaultdict(list)
+    for st in structs:
+        by_file[st.file].append(st)
+    entries = [r for r in doc.get("structs", []) if r.get("instance_of")]
+    for r in entries:
+        t = r["target"]
+        cfg = next((c for tt, c in TARGETS if tt == t), None)
+        if cfg is None or r.get("size") is None or r.get("present", "yes") != "yes":
+            continue
+        # the generic struct: its definition is the entry's position
+        rel = rel_to(crate_dir, r["file"], scratch)
+        base = r["instance_of"].rsplit("::", 1)[-1]
+        gen = [st for st in by_file.get(rel or "", []) if st.name == base and st.first_line <= r["line"] <= st.line]
+        # One implied by another (`via`) reads with names of two scopes (the generic
+        # definition's and the first one's arguments): no module can check its text.
+        at = r.get("named_at") or {}
+        host = None
+        if at and not at.get("listed") and not at.get("via"):
+            here = rel_to(crate_dir, at["file"], scratch)
+            before = [st for st in by_file.get(here or "", []) if st.first_line <= at["line"]]
+            host = max(before, key=lambda st: st.first_line, default=None)
+        if not gen or host is None or gen[0].sid not in compiled[t] or host.sid not in compiled[t]:
+            skipped[t] += 1
+            continue
+        g = gen[0]
+        name = r["name"]
+        # as written where it is named: its path resolves there (the definition's module
+        # path may be private to that module)
+        ty = _LIFETIME.sub("'static", at.get("written") or r["instance_of"] + name[name.index("<"):])
+        own = "".join(c + "\n" for c in host.cfgs)
+
+        def add(expr: str, value: int, what: str) -> None:
+            cid = len(claims)
+            claims.append((cid, g, t, f"{name}: {what}", value))
+            inst_ids.add(cid)
+            consts[host.sid].append(
+                (cid, f'#[cfg({cfg})]\n{own}const _: () = assert!({expr} == {value}, "{CLAIM}{cid}");\n'))
+
+        add(f"::core::mem::size_of::<{ty}>()", r["size"], "size")
+        if r.get("align") is not None:
+            add(f"::core::mem::align_of::<{ty}>()", r["align"], "align")
+        if host.file == g.file:
+            for f in r.get("fields", []):
+                if f.get("offset") is not None:
+                    add(f"::core::mem::offset_of!({ty}, {field_expr(f['name'])})", f["offset"],
+                        f"offset of {f['name']}")
 
 
 # ---------------------------------------------------------------------------------
@@ -795,6 +878,7 @@ def main() -> int:
 
     # the CLI's claims
     reports: dict[tuple[int, str], dict] = {}
+    docs: dict[str, dict] = {}
     outside: dict[str, list[dict]] = {}
     cli_errors: dict[str, list] = {}
     if args.exact:
@@ -802,6 +886,7 @@ def main() -> int:
     t_cli = time.monotonic()
     for n in names:
         doc = cli_report(cli, scratch, n, copies[n], cargo_mode, args.exact)
+        docs[n] = doc
         cli_errors[n] = doc.get("errors", [])
         if cli_errors[n]:
             print(f"real-crates: layout-cli reported {len(cli_errors[n])} input error(s) on {n}, first: {cli_errors[n][0]}")
@@ -818,6 +903,8 @@ def main() -> int:
     # claims rustc cannot even type-check (say, size_of of a type it finds unsized):
     # dropped and counted, so one of them does not hide every other claim
     untypable: set[int] = set()
+    inst_ids: set[int] = set()
+    inst_skipped: dict[str, collections.Counter] = {n: collections.Counter() for n in names}
     for group in groups:
         consts: dict[int, list[tuple[int, str]]] = collections.defaultdict(list)
         for t, cfg in TARGETS:
@@ -829,11 +916,15 @@ def main() -> int:
                 text, u = claims_for(s, r, cfg, claims)
                 consts[sid].extend(text)
                 unchecked[(s.crate, t)] += u
+        for n in group:
+            instance_claims(docs[n], scans[n], copies[n], scratch, compiled, claims, consts, inst_ids,
+                            inst_skipped[n])
         for attempt in range(4):
             instrument(group, {sid: [c for cid, c in cs if cid not in untypable] for sid, cs in consts.items()})
-            found_all, bad = set(), set()
+            found_all, bad, other_all = set(), set(), []
             for t, _ in TARGETS:
-                found, other = marked_ids(cargo_check(scratch, t), CLAIM)
+                found, other = marked_ids(cargo_check(scratch, t), CLAIM, scratch)
+                other_all += other
                 named = [set(map(int, re.findall(re.escape(CLAIM) + r"(\d+)", o))) for o in other]
                 if any(not ids for ids in named) or attempt == 3:
                     raise HarnessError(f"phase 2 on {t}: errors that are not claims:\n" + "\n".join(other[:10]))
@@ -845,6 +936,8 @@ def main() -> int:
             untypable |= bad
             print(f"real-crates: {len(bad)} claim(s) rustc rejects before evaluating them; checking again without",
                   flush=True)
+            for o in [o for o in other_all if re.search(re.escape(CLAIM) + r"\d+", o)][:args.show]:
+                print(o, flush=True)
     instrument([], {})  # leave pristine copies behind
     print(f"real-crates: phase 2 done at {time.monotonic() - t0:.0f} s", flush=True)
 
@@ -853,7 +946,7 @@ def main() -> int:
     failed: list[tuple[str, str, Struct, str]] = []
     reasons: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     hdr = ("crate", "target", "compiled", "reported", "maybe", "rep!comp", "comp!rep", "sized", "cover%",
-           "claims", "refuted", "unchecked", "generic", "in-macro", "outside")
+           "claims", "inst", "inst-skip", "refuted", "unchecked", "generic", "in-macro", "outside")
     for n in names:
         mine = [s for s in structs.values() if s.crate == n]
         in_macro = sum(fs.in_macro for fs in scans[n])
@@ -873,12 +966,15 @@ def main() -> int:
             refuted = [c for c in mine_claims if c[0] in refuted_ids or c[0] in untypable]
             cover = f"{100 * len(sized) / len(nongeneric):.1f}" if nongeneric else "-"
             rows.append((n, t, len(comp), len(rep), len(maybe), len(rep - maybe - comp), len(comp - rep),
-                         len(sized), cover, len(mine_claims), len(refuted), unchecked[(n, t)],
+                         len(sized), cover, len(mine_claims), sum(1 for c in mine_claims if c[0] in inst_ids),
+                         inst_skipped[n][t], len(refuted), unchecked[(n, t)],
                          sum(1 for s in comp if structs[s].generic), in_macro,
                          sum(1 for r in outside[n] if r["target"] == t)))
             failures += len(refuted) + len(rep - maybe - comp) + len(comp - rep)
             for c in refuted:
                 kind = "REFUTED" if c[0] in refuted_ids else "REFUTED (rustc rejects the assertion)"
+                if c[0] in inst_ids:
+                    kind += " [instantiation]"
                 failed.append((kind, t, c[1], f"{c[3]} = {c[4]}"))
             for sid in sorted(rep - maybe - comp):
                 failed.append(("REPORTED, NOT COMPILED", t, structs[sid], ""))

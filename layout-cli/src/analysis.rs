@@ -143,8 +143,13 @@ pub struct StructReport {
     pub fixed: bool,
     /// Carries `#[derive(CacheLayout)]` or any `#[layout]` attribute.
     pub annotated: bool,
-    /// Has generic parameters: reported only if every field's layout is known anyway.
+    /// Has generic parameters (lifetimes aside): the generic struct's own entry, whose
+    /// fields that depend on a parameter have unknown numbers. Its instantiations are
+    /// entries of their own (see `instance`).
     pub generic: bool,
+    /// For the entry of a generic struct's instantiation (`Pair<u64>`): which generic
+    /// struct and where it was named. `None` for every other entry.
+    pub instance: Option<InstanceOf>,
     /// Codes allowed inline on the struct (`#[layout(allow(...))]`, or a
     /// `// layout:allow(...)` comment filled by `levels::apply`): the nearest level.
     pub allowed: Vec<Code>,
@@ -164,6 +169,30 @@ pub struct StructReport {
     pub fields: Vec<FieldReport>,
     /// Findings, filled by `diag::diagnose`.
     pub diagnostics: Vec<Finding>,
+}
+
+/// Where an instantiation's entry comes from. The entry itself (`name` = `Pair<u64>`)
+/// is at the generic struct's definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceOf {
+    /// The generic struct's module path and name, e.g. `crate::pair::Pair`.
+    pub generic: String,
+    /// Where the instantiation is named: a source file, or the `Cargo.toml` whose
+    /// `[package.metadata.layout] instantiations` (or the workspace's) lists it.
+    pub file: PathBuf,
+    /// 1-based line there.
+    pub line: usize,
+    /// 1-based column there.
+    pub column: usize,
+    /// For one implied by another instantiation (a field `Mutex<Batch<B>>` of
+    /// `SubmitQueue<TaskBuf>` implies `Batch<TaskBuf>`): that one's text; the position is
+    /// then the field type's in the generic definition.
+    pub via: Option<String>,
+    /// Listed in a manifest rather than named in the source.
+    pub listed: bool,
+    /// The type as written there, path and all (`super::Pair<u64>`); for an implied
+    /// one, the field type of the definition with the parameters replaced.
+    pub written: String,
 }
 
 /// What kind of thing a field holds, for the `possible-false-sharing` heuristic.

@@ -291,13 +291,46 @@ pub struct Build {
 /// `[package.metadata.layout]` (in the manifest given), the package's keys winning:
 /// `targets = ["x86_64-linux", ...]` (used when no `--target` is given) and
 /// `exclude = ["tests/ui", ...]` (paths relative to the workspace root whose structs are
-/// not reported). Lint levels (`lints`) are read from cargo metadata.
+/// not reported), and `instantiations = ["Pair<u64>", "crate::q::Ring<u8, 64>"]`
+/// (generic structs to report with those arguments, resolved in each crate root's scope:
+/// the workspace's list and the package's together). Lint levels (`lints`) are read from
+/// cargo metadata.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LayoutConfig {
     /// Default targets.
     pub targets: Vec<String>,
     /// Excluded path prefixes.
     pub exclude: Vec<PathBuf>,
+    /// Listed instantiations, the workspace's first.
+    pub instantiations: Vec<ListedType>,
+}
+
+/// One entry of an `instantiations` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedType {
+    /// The type as written: `Pair<u64>`.
+    pub text: String,
+    /// The manifest that lists it.
+    pub manifest: PathBuf,
+    /// From `[workspace.metadata.layout]` (else `[package.metadata.layout]`).
+    pub workspace: bool,
+    /// 1-based line of the entry in the manifest (1 when it cannot be found in the text).
+    pub line: usize,
+    /// 1-based column of the entry (of its opening quote).
+    pub column: usize,
+}
+
+/// The 1-based line and column of the first `"text"` (or `'text'`) in `toml`.
+fn entry_position(toml: &str, text: &str) -> (usize, usize) {
+    for q in ['"', '\x27'] {
+        let needle = format!("{q}{text}{q}");
+        if let Some(at) = toml.find(&needle) {
+            let line = toml[..at].matches('\n').count() + 1;
+            let start = toml[..at].rfind('\n').map_or(0, |i| i + 1);
+            return (line, toml[start..at].chars().count() + 1);
+        }
+    }
+    (1, 1)
 }
 
 impl LayoutConfig {
@@ -305,8 +338,9 @@ impl LayoutConfig {
     /// reports those).
     pub fn read(manifest: &Path) -> LayoutConfig {
         let mut c = LayoutConfig::default();
-        let table = |m: &Path| -> Option<toml::Table> {
-            std::fs::read_to_string(m).ok()?.parse::<toml::Table>().ok()
+        let table = |m: &Path| -> Option<(toml::Table, String)> {
+            let text = std::fs::read_to_string(m).ok()?;
+            Some((text.parse::<toml::Table>().ok()?, text))
         };
         let section = |t: &toml::Table, top: &str| -> Option<toml::Table> {
             t.get(top)?
@@ -315,7 +349,7 @@ impl LayoutConfig {
                 .as_table()
                 .cloned()
         };
-        let mut apply = |l: toml::Table| {
+        let mut apply = |l: toml::Table, m: &Path, text: &str, workspace: bool| {
             let strings = |key: &str| -> Option<Vec<String>> {
                 l.get(key)?.as_array().map(|a| {
                     a.iter()
@@ -329,17 +363,27 @@ impl LayoutConfig {
             if let Some(x) = strings("exclude") {
                 c.exclude = x.into_iter().map(PathBuf::from).collect();
             }
+            for i in strings("instantiations").unwrap_or_default() {
+                let (line, column) = entry_position(text, &i);
+                c.instantiations.push(ListedType {
+                    text: i,
+                    manifest: m.to_path_buf(),
+                    workspace,
+                    line,
+                    column,
+                });
+            }
         };
         if let Some(root) = workspace_root_manifest(manifest)
-            && let Some(t) = table(&root)
+            && let Some((t, text)) = table(&root)
             && let Some(l) = section(&t, "workspace")
         {
-            apply(l);
+            apply(l, &root, &text, true);
         }
-        if let Some(t) = table(manifest)
+        if let Some((t, text)) = table(manifest)
             && let Some(l) = section(&t, "package")
         {
-            apply(l);
+            apply(l, manifest, &text, false);
         }
         c
     }

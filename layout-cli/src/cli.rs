@@ -409,6 +409,9 @@ fn relative_to_cwd(a: &mut crate::analysis::Analysis) {
     };
     for s in &mut a.structs {
         rel(&mut s.file);
+        if let Some(i) = &mut s.instance {
+            rel(&mut i.file);
+        }
     }
     for e in &mut a.errors {
         rel(&mut e.file);

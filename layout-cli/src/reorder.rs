@@ -1025,6 +1025,7 @@ mod tests {
             fixed: false,
             annotated: true,
             generic: false,
+            instance: None,
             allowed: Vec::new(),
             line_size: expect.line.unwrap_or(target.cache_line),
             size: Some(off.div_ceil(align) * align),

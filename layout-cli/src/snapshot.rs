@@ -491,6 +491,7 @@ mod tests {
             fixed: false,
             annotated: false,
             generic: false,
+            instance: None,
             allowed: Vec::new(),
             line_size: 64,
             size: Some(size),

@@ -6,6 +6,7 @@
 //! and returns the same [`StructOut`] as [`Ctx::struct_report`].
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use syn::visit::Visit;
@@ -14,6 +15,7 @@ use syn::{GenericArgument, PathArguments, Type};
 use super::types::{
     Arg, Ctx, Item, Scope, StructOut, args_key, generic_args, tokens_string, type_string,
 };
+use crate::cfg::Tri;
 use crate::index::{ModId, Res};
 
 /// A generic struct named with arguments.
@@ -25,8 +27,12 @@ pub struct Instance {
     pub args: Vec<GenericArgument>,
     /// The module the arguments are written in (their scope).
     pub module: ModId,
-    /// The type as written there: `Pair<u64>`, `Buf<3>`.
+    /// The type as written there, with the generic struct's own name for its path:
+    /// `Pair<u64>`, `Buf<3>`.
     pub text: String,
+    /// The type as written there, path and all (`super::Pair<u64>`), which names it in
+    /// `module`; for an implied one, the field type with the parameters replaced.
+    pub written: String,
     /// Index into `Index::files` of where it is named.
     pub file: usize,
     /// 1-based line where it is named.
@@ -40,8 +46,63 @@ pub struct Instance {
     /// The module in whose scope `text`'s arguments are written: `module` for one named
     /// directly, the first one's for an implied one.
     pub args_module: ModId,
+    /// `None` when the place it is named exists on this target for certain; the reason
+    /// when it exists only if a cfg the tool cannot know holds. (A place cfg'd out on
+    /// the target names nothing: no instance.)
+    pub present: Option<String>,
+    /// Listed in this manifest's `[package.metadata.layout] instantiations` (or the
+    /// workspace's) rather than named in the source: `line` and `column` are then the
+    /// entry's in the manifest, and `file` means nothing.
+    pub manifest: Option<PathBuf>,
     /// The parameters bound to the arguments.
     pub(super) params: Vec<(String, Arg)>,
+}
+
+/// An instantiation listed in a manifest (`instantiations = ["Pair<u64>"]`), to be
+/// resolved in the scope of a crate's root module.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// The type as written in the list.
+    pub text: String,
+    /// The crate root it is resolved in.
+    pub root: ModId,
+    /// The manifest that lists it.
+    pub manifest: PathBuf,
+    /// 1-based line and column of the entry in the manifest (1, 1 when not found).
+    pub line: usize,
+    /// See `line`.
+    pub column: usize,
+}
+
+/// Whether the place named by `attrs` in `module` exists on the target: `None` if it
+/// does not, `Some(None)` if it does, `Some(Some(why))` if a cfg the tool cannot know
+/// decides it. `outer` is the presence of what encloses it.
+fn place(
+    ctx: &Ctx<'_>,
+    attrs: &[syn::Attribute],
+    module: ModId,
+    outer: &Option<String>,
+) -> Option<Option<String>> {
+    let ct = ctx.ix.crate_cfg(module, &ctx.t);
+    // Memoised and without copying the attributes: this runs for every field.
+    let here = if ctx.ix.cfg.enabled(attrs, ct) {
+        None
+    } else {
+        match ctx.ix.cfg.presence(attrs, ct) {
+            Tri::Unknown(r) => Some(r),
+            _ => return None,
+        }
+    };
+    Some(outer.clone().or(here))
+}
+
+/// The presence of module `m` on the target, as [`place`] gives it.
+fn module_place(ctx: &Ctx<'_>, m: ModId) -> Option<Option<String>> {
+    match ctx.ix.module_presence(m, &ctx.t) {
+        Tri::True => Some(None),
+        Tri::False => None,
+        Tri::Unknown(r) => Some(Some(r)),
+    }
 }
 
 /// How many instantiations one target may yield (implied ones can chain).
@@ -53,51 +114,169 @@ const MAX_INSTANCES: usize = 4096;
 /// generic parameter of the item they are written in left out. Instantiations named
 /// only inside other function bodies are not found.
 pub fn instantiations(ctx: &Ctx<'_>) -> Vec<Instance> {
+    instantiations_listed(ctx, &[], &|_| true).0
+}
+
+/// [`instantiations`], plus those `listed` in manifests (after the ones named in the
+/// source, so a type named in both keeps its place in the source). Also returns the
+/// indices into `listed` of the entries that do not name a generic struct of the crate
+/// on this target, with the reason. Only items in modules `keep` accepts are read (the
+/// crates reported: a generic struct is named only in its crate and in crates that
+/// depend on it).
+pub fn instantiations_listed(
+    ctx: &Ctx<'_>,
+    listed: &[Listed],
+    keep: &dyn Fn(ModId) -> bool,
+) -> (Vec<Instance>, Vec<(usize, String)>) {
     let ix = ctx.ix;
     let mut c = Collector {
         ctx,
         seen: HashSet::new(),
         out: Vec::new(),
+        present: None,
+        manifest: None,
     };
     for s in &ix.structs {
-        if !ctx.cfg_enabled(&s.item.attrs, s.module) {
+        if !keep(s.module) {
             continue;
         }
+        let Some(m) = module_place(ctx, s.module) else {
+            continue;
+        };
+        let Some(sp) = place(ctx, &s.item.attrs, s.module, &m) else {
+            continue;
+        };
         let params = param_names(&s.item.generics);
         for f in &s.item.fields {
-            if ctx.cfg_enabled(&f.attrs, s.module) {
+            if let Some(fp) = place(ctx, &f.attrs, s.module, &sp) {
+                c.present = fp;
                 c.ty(&f.ty, s.module, s.file, &params, 0);
             }
         }
     }
     for e in &ix.enums {
+        if !keep(e.module) {
+            continue;
+        }
+        let Some(m) = module_place(ctx, e.module) else {
+            continue;
+        };
+        let Some(ep) = place(ctx, &e.item.attrs, e.module, &m) else {
+            continue;
+        };
         let params = param_names(&e.item.generics);
         for v in &e.item.variants {
+            let Some(vp) = place(ctx, &v.attrs, e.module, &ep) else {
+                continue;
+            };
             for f in &v.fields {
-                c.ty(&f.ty, e.module, e.file, &params, 0);
+                if let Some(fp) = place(ctx, &f.attrs, e.module, &vp) {
+                    c.present = fp;
+                    c.ty(&f.ty, e.module, e.file, &params, 0);
+                }
             }
         }
     }
     for u in &ix.unions {
+        if !keep(u.module) {
+            continue;
+        }
+        let Some(m) = module_place(ctx, u.module) else {
+            continue;
+        };
+        let Some(up) = place(ctx, &u.item.attrs, u.module, &m) else {
+            continue;
+        };
         let params = param_names(&u.item.generics);
         for f in &u.item.fields.named {
-            c.ty(&f.ty, u.module, u.file, &params, 0);
+            if let Some(fp) = place(ctx, &f.attrs, u.module, &up) {
+                c.present = fp;
+                c.ty(&f.ty, u.module, u.file, &params, 0);
+            }
         }
     }
     for a in &ix.aliases {
+        if !keep(a.module) {
+            continue;
+        }
+        let Some(m) = module_place(ctx, a.module) else {
+            continue;
+        };
+        let Some(ap) = place(ctx, &a.item.attrs, a.module, &m) else {
+            continue;
+        };
         let params = param_names(&a.item.generics);
+        c.present = ap;
         c.ty(&a.item.ty, a.module, a.file, &params, 0);
     }
+    let krates = file_crates(ix);
     for (fi, f) in ix.files.iter().enumerate() {
+        let Some(k) = krates[fi] else { continue };
+        if !f.text.contains("verify::<") {
+            continue;
+        }
         for (ty, line, column) in verify_calls(&f.text) {
-            let Some(m) = module_at(ctx, &f.module, &f.ast.items, line, column) else {
+            let Some(m) = module_at(ctx, k, &f.module, &f.ast.items, line, column) else {
                 continue;
             };
+            if !keep(m) {
+                continue;
+            }
+            let Some(mp) = module_place(ctx, m) else {
+                continue;
+            };
+            c.present = mp;
             c.ty(&ty, m, fi, &[], 0);
         }
     }
+    let mut refused = Vec::new();
+    for (i, l) in listed.iter().enumerate() {
+        match listed_struct(ctx, l) {
+            Ok(ty) => {
+                c.present = None;
+                c.manifest = Some((l.manifest.clone(), l.line, l.column));
+                // The position is the manifest's (`Instance::manifest`), not a file's.
+                c.ty(&ty, l.root, 0, &[], 0);
+                c.manifest = None;
+            }
+            Err(why) => refused.push((i, why)),
+        }
+    }
     implied(ctx, &mut c);
-    c.out
+    (c.out, refused)
+}
+
+/// The type of a listed entry, if it names a generic struct of the crate with
+/// arguments that mention nothing generic.
+fn listed_struct(ctx: &Ctx<'_>, l: &Listed) -> Result<Type, String> {
+    let ty = syn::parse_str::<Type>(&l.text).map_err(|e| format!("not a type: {e}"))?;
+    let Type::Path(tp) = &ty else {
+        return Err("not a path to a generic struct".into());
+    };
+    let Some(last) = tp.path.segments.last().filter(|_| tp.qself.is_none()) else {
+        return Err("not a path to a generic struct".into());
+    };
+    if !matches!(last.arguments, PathArguments::AngleBracketed(_)) {
+        return Err("names no generic arguments".into());
+    }
+    let segs: Vec<String> = tp
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    match ctx
+        .ix
+        .resolve(l.root, &segs, tp.path.leading_colon.is_some(), &ctx.t)
+    {
+        Some(Res::Struct(id)) if !ctx.ix.structs[id].item.generics.params.is_empty() => Ok(ty),
+        Some(Res::Struct(_)) => Err(format!("`{}` is not generic", segs.join("::"))),
+        Some(_) => Err(format!("`{}` is not a struct", segs.join("::"))),
+        None => Err(format!(
+            "`{}` is not a struct of this crate",
+            segs.join("::")
+        )),
+    }
 }
 
 /// Adds the instantiations implied by those found: a field type of an instantiated
@@ -143,11 +322,15 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
         };
         let mut found = Vec::new();
         for f in &s.item.fields {
-            if ctx.cfg_enabled(&f.attrs, s.module) {
+            if let Some(fp) = place(ctx, &f.attrs, s.module, &inst.present) {
+                let from = found.len();
                 generic_paths(&f.ty, &names, &mut found, 0);
+                for x in &mut found[from..] {
+                    x.1 = fp.clone();
+                }
             }
         }
-        for tp in found {
+        for (tp, present) in found {
             let Some(last) = tp.path.segments.last() else {
                 continue;
             };
@@ -168,26 +351,40 @@ fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
             let Ok(params) = ctx.bind(&target.item.generics, &args, &sc, target.module, 0) else {
                 continue;
             };
-            let text = substitute(&type_string(&Type::Path(tp.clone())), &subst);
+            let written = substitute(&type_string(&Type::Path(tp.clone())), &subst);
             let name = target.item.ident.to_string();
-            let text = match text.find('<') {
-                Some(k) => format!("{name}{}", &text[k..]),
+            let text = match written.find('<') {
+                Some(k) => format!("{name}{}", &written[k..]),
                 None => name,
             };
             if !texts.insert((id, args_key(&params), last_segments(&text))) {
                 continue;
             }
+            // The arguments with the parameters replaced, so what this one implies in
+            // turn reads with the values too (`RwLock<()>`, not `RwLock<T>`).
+            let args = match syn::parse_str::<Type>(&text) {
+                Ok(Type::Path(written)) => written
+                    .path
+                    .segments
+                    .last()
+                    .map(|l| generic_args(&l.arguments).into_iter().cloned().collect())
+                    .unwrap_or_default(),
+                _ => args.into_iter().cloned().collect(),
+            };
             let pos = syn::spanned::Spanned::span(&tp.path).start();
             c.out.push(Instance {
                 id,
-                args: args.into_iter().cloned().collect(),
+                args,
                 module: s.module,
                 text,
+                written,
                 file: s.file,
                 line: pos.line,
                 column: pos.column + 1,
                 via: Some(inst.text.clone()),
                 args_module: inst.args_module,
+                present,
+                manifest: None,
                 params,
             });
         }
@@ -216,7 +413,12 @@ fn last_segments(text: &str) -> String {
 }
 
 /// The generic-struct paths inside `ty` that mention one of `params`.
-fn generic_paths(ty: &Type, params: &[String], out: &mut Vec<syn::TypePath>, depth: usize) {
+fn generic_paths(
+    ty: &Type,
+    params: &[String],
+    out: &mut Vec<(syn::TypePath, Option<String>)>,
+    depth: usize,
+) {
     if depth > super::types::MAX_DEPTH {
         return;
     }
@@ -242,7 +444,7 @@ fn generic_paths(ty: &Type, params: &[String], out: &mut Vec<syn::TypePath>, dep
                 }
             }
             if matches!(last.arguments, PathArguments::AngleBracketed(_)) && mentions(ty, params) {
-                out.push(tp.clone());
+                out.push((tp.clone(), None));
             }
         }
         _ => {}
@@ -272,8 +474,41 @@ fn substitute(text: &str, subst: &[(String, String)]) -> String {
     out
 }
 
-fn module_of(ctx: &Ctx<'_>, path: &[String]) -> Option<ModId> {
-    ctx.ix.modules.iter().position(|m| m.path == path)
+fn module_of(ctx: &Ctx<'_>, krate: usize, path: &[String]) -> Option<ModId> {
+    ctx.ix
+        .modules
+        .iter()
+        .position(|m| m.krate == krate && m.path == path)
+}
+
+/// The crate of each file of the index, from the items indexed in it; for a file with
+/// none, the crate of the only module with its path (`None` when several crates have
+/// one: module paths repeat across crates).
+fn file_crates(ix: &crate::index::Index) -> Vec<Option<usize>> {
+    let mut out = vec![None; ix.files.len()];
+    let mut mark = |file: usize, m: ModId| {
+        if let Some(slot) = out.get_mut(file) {
+            *slot = Some(ix.modules[m].krate);
+        }
+    };
+    ix.structs.iter().for_each(|d| mark(d.file, d.module));
+    ix.enums.iter().for_each(|d| mark(d.file, d.module));
+    ix.unions.iter().for_each(|d| mark(d.file, d.module));
+    ix.aliases.iter().for_each(|d| mark(d.file, d.module));
+    ix.consts.iter().for_each(|d| mark(d.file, d.module));
+    for (fi, slot) in out.iter_mut().enumerate() {
+        if slot.is_none() {
+            let mut ks = ix
+                .modules
+                .iter()
+                .filter(|m| m.path == ix.files[fi].module)
+                .map(|m| m.krate);
+            if let (Some(k), None) = (ks.next(), ks.next()) {
+                *slot = Some(k);
+            }
+        }
+    }
+    out
 }
 
 fn param_names(g: &syn::Generics) -> Vec<String> {
@@ -313,6 +548,10 @@ struct Collector<'c, 'a> {
     ctx: &'c Ctx<'a>,
     seen: HashSet<(usize, String)>,
     out: Vec<Instance>,
+    /// The presence of the place being read (see [`Instance::present`]).
+    present: Option<String>,
+    /// While a manifest's list is read: the manifest and the entry's position.
+    manifest: Option<(PathBuf, usize, usize)>,
 }
 
 impl Collector<'_, '_> {
@@ -373,15 +612,11 @@ impl Collector<'_, '_> {
                     return;
                 }
                 let pos = syn::spanned::Spanned::span(&tp.path).start();
-                let refs: Vec<&GenericArgument> = args.iter().collect();
-                let sc = Scope {
-                    module,
-                    ..Scope::default()
+                let (line, column) = match &self.manifest {
+                    Some((_, l, c)) => (*l, *c),
+                    None => (pos.line, pos.column + 1),
                 };
-                let params = self
-                    .ctx
-                    .bind(&s.item.generics, &refs, &sc, s.module, 0)
-                    .unwrap_or_else(|_| self.ctx.unbound(&s.item.generics));
+                let params = self.ctx.bind_written(id, &args, module);
                 let args_text = type_string(ty);
                 let name = s.item.ident.to_string();
                 let text = match args_text.find('<') {
@@ -393,11 +628,14 @@ impl Collector<'_, '_> {
                     args,
                     module,
                     text,
+                    written: args_text,
                     file,
-                    line: pos.line,
-                    column: pos.column + 1,
+                    line,
+                    column,
                     via: None,
                     args_module: module,
+                    present: self.present.clone(),
+                    manifest: self.manifest.as_ref().map(|m| m.0.clone()),
                     params,
                 });
             }
@@ -539,6 +777,7 @@ fn verify_calls(text: &str) -> Vec<(Type, usize, usize)> {
 /// The module a position of a file is in: the file's own, or an inline `mod` around it.
 fn module_at(
     ctx: &Ctx<'_>,
+    krate: usize,
     file_module: &[String],
     items: &[syn::Item],
     line: usize,
@@ -562,7 +801,7 @@ fn module_at(
         }
         break;
     }
-    module_of(ctx, &path)
+    module_of(ctx, krate, &path)
 }
 
 impl Ctx<'_> {
@@ -570,13 +809,7 @@ impl Ctx<'_> {
     /// [`StructOut`] as [`Ctx::struct_report`] gives for a non-generic struct, with the
     /// parameters bound, so fields that depend on them have their layouts too.
     pub fn struct_instance(&self, inst: &Instance) -> Rc<StructOut> {
-        let name = self.ix.structs[inst.id].item.ident.to_string();
-        let mut out = None;
-        let _ = self.guarded(Item::Struct(inst.id), &name, || {
-            out = Some(self.struct_detail(inst.id, inst.params.clone()));
-            Ok(())
-        });
-        out.unwrap_or_else(|| self.struct_detail(inst.id, inst.params.clone()))
+        self.laid_out(inst.id, inst.params.clone())
     }
 
     /// Struct `id` laid out with `args` written in `module`.
@@ -586,17 +819,31 @@ impl Ctx<'_> {
         args: &[GenericArgument],
         module: ModId,
     ) -> Rc<StructOut> {
+        self.laid_out(id, self.bind_written(id, args, module))
+    }
+
+    /// The parameters of struct `id` bound to `args` written in `module` (unbound, so
+    /// unknown where used by value, when they do not bind).
+    fn bind_written(
+        &self,
+        id: usize,
+        args: &[GenericArgument],
+        module: ModId,
+    ) -> Vec<(String, Arg)> {
         let s = &self.ix.structs[id];
         let sc = Scope {
             module,
             ..Scope::default()
         };
         let refs: Vec<&GenericArgument> = args.iter().collect();
-        let params = match self.bind(&s.item.generics, &refs, &sc, s.module, 0) {
-            Ok(p) => p,
-            Err(_) => self.unbound(&s.item.generics),
-        };
-        let name = s.item.ident.to_string();
+        self.bind(&s.item.generics, &refs, &sc, s.module, 0)
+            .unwrap_or_else(|_| self.unbound(&s.item.generics))
+    }
+
+    /// Struct `id` with `params` bound, under the cycle guard (a struct that holds
+    /// itself by value is reported as infinitely sized, not a stack overflow).
+    fn laid_out(&self, id: usize, params: Vec<(String, Arg)>) -> Rc<StructOut> {
+        let name = self.ix.structs[id].item.ident.to_string();
         let mut out = None;
         let _ = self.guarded(Item::Struct(id), &name, || {
             out = Some(self.struct_detail(id, params.clone()));

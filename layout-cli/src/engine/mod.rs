@@ -48,8 +48,8 @@ use ::layout::target::TargetInfo;
 use ::layout::{ReprInfo, StructExpect};
 
 use crate::analysis::{
-    Analysis, FieldReport, FileError, Intent, NumberSource, Presence, StructId, StructKind,
-    StructReport,
+    Analysis, FieldReport, FileError, InstanceOf, Intent, NumberSource, Presence, StructId,
+    StructKind, StructReport,
 };
 use crate::cfg::Tri;
 use crate::index::Index;
@@ -61,7 +61,8 @@ use types::{Ctx, Why};
 const STACK: usize = 256 << 20;
 
 /// Reads every `.rs` file under `paths` (crate dirs, source dirs or files), and lays out
-/// every struct for every target in `targets`. Never panics on input: unreadable or
+/// every struct for every target in `targets`, each generic struct followed by the
+/// entries of the instantiations the crate names ([`instances`]). Never panics on input: unreadable or
 /// unparsable files become `Analysis::errors` entries and the rest is still reported.
 /// Diagnostics are not filled in here (see `diag::diagnose`); `optimal_size`/
 /// `optimal_order` are, through `reorder::best_order`.
@@ -115,6 +116,7 @@ fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
     let rows: Vec<&'static TargetInfo> = build.targets.iter().map(|t| t.row).collect();
     let ctxs: Vec<Ctx<'_>> = rows.iter().map(|t| Ctx::new(ix, t)).collect();
     let mut structs = Vec::new();
+    let found = build_instances(build, &loaded, &ctxs, &mut errors);
     let lines: Vec<source::Lines<'_>> = ix
         .files
         .iter()
@@ -146,10 +148,189 @@ fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
                 structs.push(r);
             }
         }
+        let built = |ti: usize| {
+            ix.crates[k].cfgs.is_empty()
+                || build.targets[ti].features.contains_key(&lc.package)
+                || pkg.member
+        };
+        let on: Vec<bool> = (0..ctxs.len()).map(built).collect();
+        found.report_on(id, &sid, &ctxs, &on, ignored, &mut structs, &mut errors);
     }
     let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
     Analysis { structs, errors }
+}
+
+/// The instantiations of the reported crates' generic structs on each target: those
+/// their source names and those their manifests list. A listed entry that names no
+/// generic struct of a crate it applies to, on any target, is an input error at the
+/// manifest.
+fn build_instances(
+    build: &crate::cargo::Build,
+    loaded: &crate::workspace::Loaded,
+    ctxs: &[Ctx<'_>],
+    errors: &mut Vec<FileError>,
+) -> Found {
+    let ix = &loaded.index;
+    let mut listed: Vec<instances::Listed> = Vec::new();
+    let mut entries: Vec<crate::cargo::ListedType> = Vec::new();
+    // Which entry of `entries` each of `listed` is (a workspace entry applies to every
+    // reported crate).
+    let mut entry_of: Vec<usize> = Vec::new();
+    let mut configs: HashMap<usize, crate::cargo::LayoutConfig> = HashMap::new();
+    for (k, lc) in loaded.crates.iter().enumerate() {
+        if !lc.reported {
+            continue;
+        }
+        let cfg = configs.entry(lc.package).or_insert_with(|| {
+            crate::cargo::LayoutConfig::read(&build.packages[lc.package].manifest_path)
+        });
+        for e in &cfg.instantiations {
+            let n = match entries.iter().position(|x| {
+                x.text == e.text
+                    && x.line == e.line
+                    && x.column == e.column
+                    && x.manifest == e.manifest
+            }) {
+                Some(n) => n,
+                None => {
+                    entries.push(e.clone());
+                    entries.len() - 1
+                }
+            };
+            entry_of.push(n);
+            listed.push(instances::Listed {
+                text: e.text.clone(),
+                root: ix.crates[k].root,
+                manifest: e.manifest.clone(),
+                line: e.line,
+                column: e.column,
+            });
+        }
+    }
+    let reported = |m: usize| {
+        loaded
+            .crates
+            .get(ix.modules[m].krate)
+            .is_some_and(|c| c.reported)
+    };
+    let mut resolved = vec![false; entries.len()];
+    let mut why: Vec<Option<String>> = vec![None; entries.len()];
+    let mut per_target = Vec::with_capacity(ctxs.len());
+    for ctx in ctxs {
+        let (found, refused) = instances::instantiations_listed(ctx, &listed, &reported);
+        let mut ok = vec![true; listed.len()];
+        for (i, w) in refused {
+            ok[i] = false;
+            why[entry_of[i]].get_or_insert(w);
+        }
+        for (i, good) in ok.iter().enumerate() {
+            resolved[entry_of[i]] |= *good;
+        }
+        per_target.push(found);
+    }
+    for (n, e) in entries.iter().enumerate() {
+        if !resolved[n] {
+            let table = if e.workspace { "workspace" } else { "package" };
+            errors.push(err(
+                &e.manifest,
+                e.line,
+                e.column,
+                format!(
+                    "[{table}.metadata.layout] instantiations: `{}`: {}",
+                    e.text,
+                    why[n].as_deref().unwrap_or("does not resolve")
+                ),
+            ));
+        }
+    }
+    Found::new(per_target)
+}
+
+/// Key of one instantiation of a generic struct: the struct, the text, and which of the
+/// instantiations with that text it is (two modules can write `Pair<Foo>` for two
+/// different `Foo`s).
+type InstKey = (usize, String, u32);
+
+/// The instantiations found on each target, by generic struct.
+struct Found {
+    /// Per generic struct, its instantiations in the order first found.
+    order: HashMap<usize, Vec<InstKey>>,
+    /// Per target.
+    at: Vec<HashMap<InstKey, instances::Instance>>,
+}
+
+impl Found {
+    fn new(per_target: Vec<Vec<instances::Instance>>) -> Found {
+        let mut order: HashMap<usize, Vec<InstKey>> = HashMap::new();
+        let mut at = Vec::with_capacity(per_target.len());
+        for found in per_target {
+            let mut here: HashMap<InstKey, instances::Instance> = HashMap::new();
+            for inst in found {
+                let mut n = 0;
+                while here.contains_key(&(inst.id, inst.text.clone(), n)) {
+                    n += 1;
+                }
+                let key = (inst.id, inst.text.clone(), n);
+                let keys = order.entry(inst.id).or_default();
+                if !keys.contains(&key) {
+                    keys.push(key.clone());
+                }
+                here.insert(key, inst);
+            }
+            at.push(here);
+        }
+        Found { order, at }
+    }
+
+    /// Appends the entries of generic struct `id`'s instantiations on every target.
+    fn report(
+        &self,
+        id: usize,
+        sid: &StructId,
+        ctxs: &[Ctx<'_>],
+        ignored: bool,
+        structs: &mut Vec<StructReport>,
+        errors: &mut Vec<FileError>,
+    ) {
+        let on = vec![true; ctxs.len()];
+        self.report_on(id, sid, ctxs, &on, ignored, structs, errors);
+    }
+
+    /// [`Found::report`] on the targets `on` selects, one instantiation after another.
+    #[allow(clippy::too_many_arguments)]
+    fn report_on(
+        &self,
+        id: usize,
+        sid: &StructId,
+        ctxs: &[Ctx<'_>],
+        on: &[bool],
+        ignored: bool,
+        structs: &mut Vec<StructReport>,
+        errors: &mut Vec<FileError>,
+    ) {
+        let Some(keys) = self.order.get(&id) else {
+            return;
+        };
+        for key in keys {
+            for (ti, ctx) in ctxs.iter().enumerate() {
+                if !on[ti] {
+                    continue;
+                }
+                let Some(inst) = self.at[ti].get(key) else {
+                    continue;
+                };
+                if let Some(mut r) = instance_report(ctx, inst, ignored, errors) {
+                    r.id = StructId {
+                        name: key.1.clone(),
+                        ordinal: sid.ordinal + key.2,
+                        ..sid.clone()
+                    };
+                    structs.push(r);
+                }
+            }
+        }
+    }
 }
 
 fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
@@ -171,6 +352,11 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
         .iter()
         .map(|f| source::Lines::new(&f.text))
         .collect();
+    let found = Found::new(
+        ctxs.iter()
+            .map(|c| instances::instantiations_listed(c, &[], &|_| true).0)
+            .collect(),
+    );
     for (id, sid) in struct_ids(&ix).into_iter().enumerate() {
         let s = &ix.structs[id];
         let ignored = ignore_comment(&lines[s.file], &s.item);
@@ -180,6 +366,7 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
                 structs.push(r);
             }
         }
+        found.report(id, &sid, &ctxs, ignored, &mut structs, &mut errors);
     }
     let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
@@ -224,12 +411,54 @@ fn report(
     ignored: bool,
     errors: &mut Vec<FileError>,
 ) -> Option<StructReport> {
+    let present = struct_presence(ctx, id, errors)?;
+    let out = ctx.struct_report(id);
+    Some(struct_entry(ctx, id, &out, present, ignored, errors))
+}
+
+/// The entry of one instantiation on one target (`Pair<u64>`, at `Pair`'s definition),
+/// or `None` if it does not exist there: the generic struct is absent, or so is the
+/// place that names it.
+fn instance_report(
+    ctx: &Ctx<'_>,
+    inst: &instances::Instance,
+    ignored: bool,
+    errors: &mut Vec<FileError>,
+) -> Option<StructReport> {
+    let ix = ctx.ix;
+    // Errors in the generic struct's own attributes are reported with its own entry.
+    let mut present = struct_presence(ctx, inst.id, &mut Vec::new())?;
+    if let (Presence::Yes, Some(why)) = (&present, &inst.present) {
+        present = Presence::Unknown(why.clone());
+    }
+    let out = ctx.struct_instance(inst);
+    let mut r = struct_entry(ctx, inst.id, &out, present, ignored, errors);
+    let s = &ix.structs[inst.id];
+    let generic = format!("{}::{}", ix.module_name(s.module), s.item.ident);
+    r.name = inst.text.clone();
+    r.path = format!("{}::{}", ix.module_name(s.module), inst.text);
+    r.generic = false;
+    r.instance = Some(InstanceOf {
+        generic,
+        file: match &inst.manifest {
+            Some(m) => m.clone(),
+            None => ix.files[inst.file].path.clone(),
+        },
+        line: inst.line,
+        column: inst.column,
+        via: inst.via.clone(),
+        listed: inst.manifest.is_some(),
+        written: inst.written.clone(),
+    });
+    Some(r)
+}
+
+/// Whether struct `id` exists on the target: `None` if it does not (a malformed `cfg`
+/// is an error in `errors`).
+fn struct_presence(ctx: &Ctx<'_>, id: usize, errors: &mut Vec<FileError>) -> Option<Presence> {
     let ix = ctx.ix;
     let s = &ix.structs[id];
     let file = &ix.files[s.file];
-    let name = s.item.ident.to_string();
-    let pos = s.item.ident.span().start();
-    let (line, column) = (pos.line, pos.column + 1);
     let ct = ix.crate_cfg(s.module, &ctx.t);
     let mut present = match ix.module_presence(s.module, &ctx.t) {
         Tri::False => return None,
@@ -252,7 +481,24 @@ fn report(
             return None;
         }
     }
-    let out = ctx.struct_report(id);
+    Some(present)
+}
+
+/// The report of struct `id` laid out as `out` (its own layout, or an instantiation's).
+fn struct_entry(
+    ctx: &Ctx<'_>,
+    id: usize,
+    out: &types::StructOut,
+    present: Presence,
+    ignored: bool,
+    errors: &mut Vec<FileError>,
+) -> StructReport {
+    let ix = ctx.ix;
+    let s = &ix.structs[id];
+    let file = &ix.files[s.file];
+    let name = s.item.ident.to_string();
+    let pos = s.item.ident.span().start();
+    let (line, column) = (pos.line, pos.column + 1);
     for (l, c, m) in &out.attr_errors {
         errors.push(err(&file.path, *l, *c, m.clone()));
     }
@@ -372,6 +618,7 @@ fn report(
         fixed: sattrs.fixed.is_some() || ignored,
         annotated,
         generic,
+        instance: None,
         allowed: crate::levels::inline_allows(&out.attrs),
         line_size: expect.line.unwrap_or(ctx.row.cache_line),
         size,
@@ -388,7 +635,7 @@ fn report(
         r.optimal_size = Some(best);
         r.optimal_order = Some(order);
     }
-    Some(r)
+    r
 }
 
 fn has_derive(attrs: &[syn::Attribute]) -> bool {

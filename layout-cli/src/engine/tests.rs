@@ -696,3 +696,87 @@ fn types_declared_inside_unexpanded_macros_name_the_macro() {
         b.unknown
     );
 }
+
+/// The plain path reports each instantiation as an entry of its own, after its generic
+/// struct's: one per struct and resolved arguments per target, however often it is
+/// named, and two that read alike but bind different types are two (ordinals 0 and 1).
+#[test]
+fn instantiations_are_reported_as_entries() {
+    let src = "pub struct Pair<T> { a: T, b: u8 }\n\
+               pub struct Uses { x: Pair<u64>, y: Pair<u64> }\n\
+               mod a { pub struct Foo; pub struct U { p: crate::Pair<Foo> } }\n\
+               mod b { pub struct Foo(u64); pub struct U { p: crate::Pair<Foo> } }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &I686_LINUX]);
+    let names: Vec<(&str, &str, u32)> = a
+        .structs
+        .iter()
+        .filter(|s| s.target.triple == X86_64_LINUX.triple)
+        .map(|s| (s.name.as_str(), s.id.name.as_str(), s.id.ordinal))
+        .collect();
+    assert_eq!(
+        names[..4],
+        [
+            ("Pair", "Pair", 0),
+            ("Pair<u64>", "Pair<u64>", 0),
+            ("Pair<Foo>", "Pair<Foo>", 0),
+            ("Pair<Foo>", "Pair<Foo>", 1),
+        ]
+    );
+    let own = get(&a, "Pair", &X86_64_LINUX);
+    assert!(own.generic && own.instance.is_none() && own.size.is_none());
+    let p = get(&a, "Pair<u64>", &I686_LINUX);
+    assert!(!p.generic);
+    assert_eq!((p.size, p.align), (Some(12), Some(4)));
+    assert_eq!((p.line, p.path.as_str()), (1, "crate::Pair<u64>"));
+    let at = p.instance.as_ref().unwrap();
+    assert_eq!(at.generic, "crate::Pair");
+    assert_eq!((at.line, at.column, at.listed), (2, 22, false));
+    assert_eq!(at.written, "Pair<u64>");
+    let foo = a.structs.iter().find(|s| s.name == "Pair<Foo>").unwrap();
+    assert_eq!(foo.instance.as_ref().unwrap().written, "crate::Pair<Foo>");
+    assert!(at.via.is_none());
+    let foos: Vec<Option<usize>> = a
+        .structs
+        .iter()
+        .filter(|s| s.name == "Pair<Foo>" && s.target.triple == X86_64_LINUX.triple)
+        .map(|s| s.size)
+        .collect();
+    assert_eq!(foos, [Some(1), Some(16)]);
+}
+
+/// An instantiation implied by an implied one reads with the values, not the
+/// parameters: `Shared<()>` implies `Lock<()>`, which implies `Cell<()>`.
+#[test]
+fn implied_instantiations_read_with_the_values() {
+    let src = "pub struct Cell<T> { t: T }\n\
+               pub struct Lock<T> { c: Cell<T>, n: u8 }\n\
+               pub struct Shared<T> { l: Lock<T> }\n\
+               pub struct Sender<T> { s: Shared<T>, k: u32 }\n\
+               pub struct Uses { a: Sender<()>, b: Sender<u64> }\n";
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX]);
+    let mut names: Vec<(&str, Option<usize>, Option<&str>)> = a
+        .structs
+        .iter()
+        .filter(|s| s.instance.is_some())
+        .map(|s| {
+            let via = s.instance.as_ref().and_then(|i| i.via.as_deref());
+            (s.name.as_str(), s.size, via)
+        })
+        .collect();
+    names.sort();
+    let lock = a.structs.iter().find(|s| s.name == "Lock<u64>").unwrap();
+    assert_eq!(lock.instance.as_ref().unwrap().written, "Lock<u64>");
+    assert_eq!(
+        names,
+        [
+            ("Cell<()>", Some(0), Some("Lock<()>")),
+            ("Cell<u64>", Some(8), Some("Lock<u64>")),
+            ("Lock<()>", Some(1), Some("Shared<()>")),
+            ("Lock<u64>", Some(16), Some("Shared<u64>")),
+            ("Sender<()>", Some(8), None),
+            ("Sender<u64>", Some(24), None),
+            ("Shared<()>", Some(1), Some("Sender<()>")),
+            ("Shared<u64>", Some(16), Some("Sender<u64>")),
+        ]
+    );
+}

@@ -314,6 +314,7 @@ fn new_report(x: &ExactStruct, row: &'static TargetInfo, root: &Path) -> StructR
         fixed: false,
         annotated: false,
         generic: !x.args.is_empty() && !x.args.starts_with("<'"),
+        instance: None,
         line_size: row.cache_line,
         size: x.size,
         align: x.align,

@@ -527,7 +527,8 @@ fn load(path: &Path, errors: &mut Vec<FileError>) -> Option<FileWork> {
 fn group_structs(a: &Analysis) -> Vec<Vec<&StructReport>> {
     let mut index: BTreeMap<(&Path, usize, &str), usize> = BTreeMap::new();
     let mut groups: Vec<Vec<&StructReport>> = Vec::new();
-    for s in &a.structs {
+    // An instantiation's entry is not a struct of the source to rewrite.
+    for s in a.structs.iter().filter(|s| s.instance.is_none()) {
         let key = (s.file.as_path(), s.line, s.name.as_str());
         match index.get(&key) {
             Some(&i) => groups[i].push(s),

@@ -5,7 +5,9 @@
 //! changes on purpose (and `schema` is bumped when it does). Schema 2 adds, to schema
 //! 1: each struct's `package`, module `path`, `present`, `source`, the reason of every
 //! unknown number (`unknown`), the suggested field order (`optimal_order`) and the
-//! partner field of a pair finding (`partner`).
+//! partner field of a pair finding (`partner`); later, additively, `generic`,
+//! `instance_of` and `named_at`, which tell a generic struct's own entry from the
+//! entries of its instantiations.
 
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +73,38 @@ pub struct Struct {
     pub fields: Vec<Field>,
     /// Findings.
     pub diagnostics: Vec<Diagnostic>,
+    /// A generic struct's own entry (fields that depend on a parameter have `null`
+    /// numbers; its instantiations are entries of their own).
+    #[serde(default)]
+    pub generic: bool,
+    /// For an instantiation's entry (`name` `Pair<u64>`): the generic struct's module
+    /// path, `crate::pair::Pair`; else `null`.
+    #[serde(default)]
+    pub instance_of: Option<String>,
+    /// For an instantiation's entry: where it is named; else `null`.
+    #[serde(default)]
+    pub named_at: Option<NamedAt>,
+}
+
+/// Where an instantiation is named.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NamedAt {
+    /// A source file, or the `Cargo.toml` that lists it, `/`-separated.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// For one implied by another instantiation (a field of its definition names it with
+    /// the parameters): that one's name; else `null`.
+    pub via: Option<String>,
+    /// Listed in `[package.metadata.layout] instantiations` (or the workspace's) rather
+    /// than named in the source.
+    pub listed: bool,
+    /// The type as written there, path and all (`super::Pair<u64>`): it names the
+    /// instantiation in the module of `file` (for an implied one, the field type of the
+    /// generic definition with its parameters replaced by the values).
+    pub written: String,
 }
 
 /// One field.
@@ -172,6 +206,16 @@ fn wire_struct(s: &StructReport) -> Struct {
             })
             .collect(),
         diagnostics: s.diagnostics.iter().map(wire_finding).collect(),
+        generic: s.generic,
+        instance_of: s.instance.as_ref().map(|i| i.generic.clone()),
+        named_at: s.instance.as_ref().map(|i| NamedAt {
+            file: display_path(&i.file),
+            line: i.line,
+            column: i.column,
+            via: i.via.clone(),
+            listed: i.listed,
+            written: i.written.clone(),
+        }),
     }
 }
 
@@ -228,8 +272,11 @@ mod tests {
                 "diagnostics",
                 "fields",
                 "file",
+                "generic",
+                "instance_of",
                 "line",
                 "name",
+                "named_at",
                 "optimal_order",
                 "optimal_size",
                 "package",

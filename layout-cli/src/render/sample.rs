@@ -76,6 +76,7 @@ pub(crate) fn report(
         fixed: false,
         annotated: false,
         generic: false,
+        instance: None,
         allowed: Vec::new(),
         line_size: t.cache_line,
         size: Some(size),

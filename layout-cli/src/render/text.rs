@@ -140,9 +140,37 @@ pub fn render(r: &Report<'_>, opts: Options) -> String {
     let p = Paint { on: opts.color };
     let mut out = String::new();
     if opts.mode == Mode::Full {
+        // The instantiations of each generic struct, for its own entry's note.
+        let mut insts: std::collections::HashMap<(&str, &str), Vec<&str>> = Default::default();
+        for g in &r.structs {
+            if let Some(i) = &g.first.instance {
+                insts
+                    .entry((g.id.package.as_str(), i.generic.as_str()))
+                    .or_default()
+                    .push(&g.first.name);
+            }
+        }
         for g in &r.structs {
             for l in &g.layouts {
                 header(&mut out, l.report, &target_list(&l.targets), opts.exact);
+                if l.report.generic && l.report.unknown.is_some() {
+                    let key = (g.id.package.as_str(), l.report.path.as_str());
+                    match insts.get(&key) {
+                        Some(names) => {
+                            let _ = writeln!(
+                                out,
+                                "    /* generic: see the instantiations below: {} */",
+                                names.join(", ")
+                            );
+                        }
+                        None => {
+                            let _ = writeln!(
+                                out,
+                                "    /* generic: no instantiation is named (in a field type, `verify::<..>()` or `[package.metadata.layout] instantiations`) */"
+                            );
+                        }
+                    }
+                }
                 let note = line_note(&l.line_sizes);
                 table(&mut out, l.report, &p, note.as_deref());
                 out.push('\n');
@@ -214,12 +242,14 @@ fn finding_lines(
 fn summary(out: &mut String, r: &Report<'_>) {
     let layouts: usize = r.structs.iter().map(|g| g.layouts.len()).sum();
     // Unknown layouts are not findings (nothing is wrong that we know of), but a rule
-    // was not checked for them: say how many, so a clean run does not overstate.
+    // was not checked for them: say how many, so a clean run does not overstate. A
+    // generic struct's own entry is not one: its rules are checked at its
+    // instantiations, which are entries of their own.
     let unchecked = r
         .structs
         .iter()
         .flat_map(|g| &g.layouts)
-        .filter(|l| !checked(l.report))
+        .filter(|l| !checked(l.report) && !l.report.generic)
         .count();
     let by = |sev: Severity| -> String {
         let n = r.count(sev);
@@ -329,8 +359,27 @@ enum Row<'a> {
 
 /// `line_note` replaces the totals row's `of N bytes` (see [`line_note`]).
 fn table(out: &mut String, s: &StructReport, p: &Paint, line_note: Option<&str>) {
-    if let Some(why) = &s.unknown {
-        let _ = writeln!(out, "    /* unknown: {why} */");
+    if let Some(i) = &s.instance {
+        let mut at = format!("{}:{}:{}", display_path(&i.file), i.line, i.column);
+        if let Some(v) = &i.via {
+            let _ = write!(at, ", via {v}");
+        }
+        let _ = writeln!(
+            out,
+            "    /* instantiation of {}, named at {at} */",
+            i.generic
+        );
+    }
+    match &s.unknown {
+        // A generic struct's own entry: what depends on a parameter is laid out with each
+        // instantiation, not unknown for lack of a model.
+        Some(why) if s.generic => {
+            let _ = writeln!(out, "    /* depends on a parameter: {why} */");
+        }
+        Some(why) => {
+            let _ = writeln!(out, "    /* unknown: {why} */");
+        }
+        None => {}
     }
     if let crate::analysis::Presence::Unknown(why) = &s.present {
         let _ = writeln!(
