@@ -118,12 +118,8 @@ pub struct Def_<T> {
 }
 
 /// Appends a definition and returns its index.
-fn push_def<T: Clone>(defs: &mut Vec<Def_<T>>, item: &T, module: ModId, file: usize) -> usize {
-    defs.push(Def_ {
-        item: item.clone(),
-        module,
-        file,
-    });
+fn push_def<T>(defs: &mut Vec<Def_<T>>, item: T, module: ModId, file: usize) -> usize {
+    defs.push(Def_ { item, module, file });
     defs.len() - 1
 }
 
@@ -220,14 +216,15 @@ impl Index {
                 cfgs: c.cfgs,
             });
             let base = all_files.len();
-            for (i, file) in c.files.iter().enumerate() {
+            let mut files = c.files;
+            for (i, file) in files.iter_mut().enumerate() {
                 let m = ix.module_for(&file.module);
                 ix.modules[m]
                     .attrs
                     .extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
-                ix.add_items(m, base + i, &file.ast.items, 0);
+                ix.add_items(m, base + i, &mut file.ast.items, 0);
             }
-            all_files.extend(c.files);
+            all_files.extend(files);
         }
         let decls = std::mem::take(&mut ix.decls);
         for (path, all) in decls {
@@ -296,37 +293,62 @@ impl Index {
         id
     }
 
-    fn add_items(&mut self, m: ModId, file: usize, items: &[Item], depth: usize) {
+    /// Indexes `items` of module `m`. The definitions are moved out of the syntax tree
+    /// (cloning them was an eighth of a run); what stays is the modules (with their
+    /// bodies), `use`s and macros, for the lookups made by position later.
+    fn add_items(&mut self, m: ModId, file: usize, items: &mut [Item], depth: usize) {
         // Parsed files passed the nesting gate, so this only guards hand-built trees.
         if depth > crate::source::MAX_NESTING {
             return;
         }
         for item in items {
+            let definition = matches!(
+                item,
+                Item::Struct(_)
+                    | Item::Enum(_)
+                    | Item::Union(_)
+                    | Item::Type(_)
+                    | Item::Const(_)
+                    | Item::Trait(_)
+            );
+            if definition {
+                let owned = std::mem::replace(item, Item::Verbatim(Default::default()));
+                match owned {
+                    Item::Struct(s) => {
+                        let (ident, attrs) = (s.ident.clone(), cfg_attrs(&s.attrs));
+                        let id = push_def(&mut self.structs, s, m, file);
+                        self.add_cfgd(m, &ident, Def::Struct(id), attrs);
+                    }
+                    Item::Enum(e) => {
+                        let (ident, attrs) = (e.ident.clone(), cfg_attrs(&e.attrs));
+                        let id = push_def(&mut self.enums, e, m, file);
+                        self.add_cfgd(m, &ident, Def::Enum(id), attrs);
+                    }
+                    Item::Union(u) => {
+                        let (ident, attrs) = (u.ident.clone(), cfg_attrs(&u.attrs));
+                        let id = push_def(&mut self.unions, u, m, file);
+                        self.add_cfgd(m, &ident, Def::Union(id), attrs);
+                    }
+                    Item::Type(t) => {
+                        let (ident, attrs) = (t.ident.clone(), cfg_attrs(&t.attrs));
+                        let id = push_def(&mut self.aliases, t, m, file);
+                        self.add_cfgd(m, &ident, Def::Alias(id), attrs);
+                    }
+                    Item::Const(c) => {
+                        let (ident, attrs) = (c.ident.clone(), cfg_attrs(&c.attrs));
+                        let id = push_def(&mut self.consts, c, m, file);
+                        self.add_cfgd(m, &ident, Def::Const(id), attrs);
+                    }
+                    Item::Trait(tr) => {
+                        let (ident, attrs) = (tr.ident.clone(), cfg_attrs(&tr.attrs));
+                        let id = push_def(&mut self.traits, tr, m, file);
+                        self.add_cfgd(m, &ident, Def::Trait(id), attrs);
+                    }
+                    _ => unreachable!("matched above"),
+                }
+                continue;
+            }
             match item {
-                Item::Struct(s) => {
-                    let id = push_def(&mut self.structs, s, m, file);
-                    self.add(m, &s.ident, Def::Struct(id), &s.attrs);
-                }
-                Item::Enum(e) => {
-                    let id = push_def(&mut self.enums, e, m, file);
-                    self.add(m, &e.ident, Def::Enum(id), &e.attrs);
-                }
-                Item::Union(u) => {
-                    let id = push_def(&mut self.unions, u, m, file);
-                    self.add(m, &u.ident, Def::Union(id), &u.attrs);
-                }
-                Item::Type(t) => {
-                    let id = push_def(&mut self.aliases, t, m, file);
-                    self.add(m, &t.ident, Def::Alias(id), &t.attrs);
-                }
-                Item::Const(c) => {
-                    let id = push_def(&mut self.consts, c, m, file);
-                    self.add(m, &c.ident, Def::Const(id), &c.attrs);
-                }
-                Item::Trait(tr) => {
-                    let id = push_def(&mut self.traits, tr, m, file);
-                    self.add(m, &tr.ident, Def::Trait(id), &tr.attrs);
-                }
                 Item::Use(u) => {
                     let mut out = Vec::new();
                     flatten_use(
@@ -382,7 +404,7 @@ impl Index {
                 Item::Mod(md) => {
                     let mut path = self.modules[m].path.clone();
                     path.push(md.ident.to_string());
-                    match &md.content {
+                    match &mut md.content {
                         Some((_, items)) => {
                             let child = self.module_for(&path);
                             let mut attrs = cfg_attrs(&md.attrs);
@@ -402,15 +424,13 @@ impl Index {
         }
     }
 
-    fn add(&mut self, m: ModId, ident: &syn::Ident, def: Def, attrs: &[Attribute]) {
+    /// Adds `def` under `ident` to module `m`, with the `cfg`s of its attributes.
+    fn add_cfgd(&mut self, m: ModId, ident: &syn::Ident, def: Def, attrs: Vec<Attribute>) {
         self.modules[m]
             .items
             .entry(ident.to_string())
             .or_default()
-            .push(Entry {
-                def,
-                attrs: cfg_attrs(attrs),
-            });
+            .push(Entry { def, attrs });
     }
 
     /// Whether module `m` exists on this target, three-valued (its and its ancestors'

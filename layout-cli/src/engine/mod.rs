@@ -68,22 +68,9 @@ const STACK: usize = 256 << 20;
 /// `optimal_order` are, through `reorder::best_order`.
 pub fn analyze(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
     let (p, t) = (paths.to_vec(), targets.to_vec());
-    let worker = std::thread::Builder::new()
-        .name("layout-engine".into())
-        .stack_size(STACK)
-        .spawn(move || analyze_here(&p, &t));
-    match worker {
-        Ok(h) => h.join().unwrap_or_else(|_| Analysis {
-            structs: Vec::new(),
-            errors: vec![FileError {
-                file: paths.first().cloned().unwrap_or_default(),
-                line: None,
-                column: None,
-                message: "internal error in the layout engine (please report it)".into(),
-            }],
-        }),
-        Err(_) => analyze_here(paths, targets),
-    }
+    on_engine_thread(paths.first().cloned().unwrap_or_default(), move |deliver| {
+        analyze_here(&p, &t, deliver)
+    })
 }
 
 /// Lays out every struct of the packages `build` selects, for its targets, with the
@@ -91,25 +78,53 @@ pub fn analyze(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
 /// thread with a large stack, like [`analyze`].
 pub fn analyze_build(build: &crate::cargo::Build) -> Analysis {
     let b = build.clone();
-    let worker = std::thread::Builder::new()
+    on_engine_thread(build.workspace_root.clone(), move |deliver| {
+        analyze_build_here(&b, deliver)
+    })
+}
+
+/// Runs `work` on a thread with a large stack and returns the analysis it delivers.
+/// `work` delivers before its index and syntax trees are dropped: freeing millions of
+/// small nodes is a tenth of a run, so that thread frees them while the caller goes on
+/// (and a process that exits first leaves it to the OS). A worker that panics before
+/// delivering, or a thread that cannot be started, is an error entry naming `file`.
+fn on_engine_thread(
+    file: PathBuf,
+    work: impl FnOnce(&mut dyn FnMut(Analysis)) + Send + 'static,
+) -> Analysis {
+    let internal = |file: PathBuf, message: String| Analysis {
+        structs: Vec::new(),
+        errors: vec![FileError {
+            file,
+            line: None,
+            column: None,
+            message,
+        }],
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
         .name("layout-engine".into())
         .stack_size(STACK)
-        .spawn(move || analyze_build_here(&b));
-    match worker {
-        Ok(h) => h.join().unwrap_or_else(|_| Analysis {
-            structs: Vec::new(),
-            errors: vec![FileError {
-                file: build.workspace_root.clone(),
-                line: None,
-                column: None,
-                message: "internal error in the layout engine (please report it)".into(),
-            }],
+        .spawn(move || {
+            work(&mut |a| {
+                let _ = tx.send(a);
+            })
+        });
+    match spawned {
+        Ok(_detached) => rx.recv().unwrap_or_else(|_| {
+            internal(
+                file,
+                "internal error in the layout engine (please report it)".into(),
+            )
         }),
-        Err(_) => analyze_build_here(build),
+        Err(e) => internal(
+            file,
+            format!("cannot start the layout engine's thread: {e}"),
+        ),
     }
 }
 
-fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
+fn analyze_build_here(build: &crate::cargo::Build, deliver: &mut dyn FnMut(Analysis)) {
     let mut errors = Vec::new();
     let loaded = crate::workspace::load(build, &mut errors);
     let ix = &loaded.index;
@@ -158,7 +173,7 @@ fn analyze_build_here(build: &crate::cargo::Build) -> Analysis {
     }
     let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
-    Analysis { structs, errors }
+    deliver(Analysis { structs, errors });
 }
 
 /// The instantiations of the reported crates' generic structs on each target: those
@@ -333,7 +348,11 @@ impl Found {
     }
 }
 
-fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis {
+fn analyze_here(
+    paths: &[PathBuf],
+    targets: &[&'static TargetInfo],
+    deliver: &mut dyn FnMut(Analysis),
+) {
     let mut errors = Vec::new();
     let mut files = Vec::new();
     for (path, root) in source::collect(paths, &mut errors) {
@@ -370,7 +389,7 @@ fn analyze_here(paths: &[PathBuf], targets: &[&'static TargetInfo]) -> Analysis 
     }
     let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
-    Analysis { structs, errors }
+    deliver(Analysis { structs, errors });
 }
 
 /// The identity of every struct of the index: its module and name, and its ordinal
