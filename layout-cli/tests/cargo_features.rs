@@ -46,13 +46,13 @@ fn workspace(root: &Path) {
         // Path dependencies inside the workspace dir would be members: excluded, so
         // they are dependencies as from a registry.
         "[workspace]\nresolver = \"2\"\nmembers = [\"app\", \"pm\"]\n\
-         exclude = [\"shared\", \"opt1\", \"opt2\", \"opt3\", \"ren\", \"winonly\", \"plat\", \"leaf\"]\n",
+         exclude = [\"common\", \"opt1\", \"opt2\", \"opt3\", \"ren\", \"winonly\", \"plat\", \"leaf\"]\n",
     );
     lib(
         root,
         "app",
         "default = [\"a\", \"w\", \"weak\"]\n\
-         a = [\"dep:opt1\", \"shared/x\"]\n\
+         a = [\"dep:opt1\", \"common/x\"]\n\
          b = [\"opt2?/y\"]\n\
          c = [\"opt3/z\"]\n\
          d = [\"dep:opt2\"]\n\
@@ -60,7 +60,7 @@ fn workspace(root: &Path) {
          weak = [\"plat?/std\"]\n\
          unused = []\n",
         "[dependencies]\n\
-         shared = { path = \"../shared\", default-features = false }\n\
+         common = { path = \"../common\", default-features = false }\n\
          opt1 = { path = \"../opt1\", optional = true }\n\
          opt2 = { path = \"../opt2\", optional = true }\n\
          opt3 = { path = \"../opt3\", optional = true }\n\
@@ -73,14 +73,14 @@ fn workspace(root: &Path) {
          [target.'cfg(not(target_os = \"linux\"))'.dependencies]\n\
          plat = { path = \"../plat\" }\n\
          [dev-dependencies]\n\
-         shared = { path = \"../shared\", features = [\"dev\"] }\n\
+         common = { path = \"../common\", features = [\"dev\"] }\n\
          [build-dependencies]\n\
-         shared = { path = \"../shared\", features = [\"build\"] }\n",
+         common = { path = \"../common\", features = [\"build\"] }\n",
     );
     write(root, "app/build.rs", "fn main() {}\n");
     lib(
         root,
-        "shared",
+        "common",
         "default = [\"def\"]\ndef = []\nx = []\ndev = []\nbuild = []\nfrompm = []\n",
         "",
     );
@@ -100,7 +100,7 @@ fn workspace(root: &Path) {
         root,
         "pm/Cargo.toml",
         "[package]\nname = \"pm\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n\n\
-         [dependencies]\nshared = { path = \"../shared\", features = [\"frompm\"] }\n",
+         [dependencies]\ncommon = { path = \"../common\", features = [\"frompm\"] }\n",
     );
     write(root, "pm/src/lib.rs", "");
 }
@@ -120,9 +120,9 @@ fn features_from_metadata_equal_cargo_tree() {
         &["--all-features"],
         &["--tests"],
         &["--workspace"],
-        // Only `app` is a root: `shared` gets `x` alone (no `default`, no `frompm`).
+        // Only `app` is a root: `common` gets `x` alone (no `default`, no `frompm`).
         &["-p", "app"],
-        &["-p", "shared"],
+        &["-p", "common"],
     ];
     for sel in selections {
         let out = Command::new(env!("CARGO_BIN_EXE_layout-cli"))
@@ -164,28 +164,28 @@ fn feature_differences_are_found() {
     let t = &build.targets[0];
     let tree = cargo_tree_features(&build, &sel, t.row.triple).unwrap();
     assert!(layout_cli::cli::feature_differences(&build, t, &tree).is_empty());
-    let shared = build
+    let common = build
         .packages
         .iter()
-        .position(|p| p.name == "shared")
+        .position(|p| p.name == "common")
         .unwrap();
-    // cargo builds `shared` with `x` (app) and `default`, `frompm` (the proc-macro member,
+    // cargo builds `common` with `x` (app) and `default`, `frompm` (the proc-macro member,
     // unified as a root), not `dev` or `build`.
     assert_eq!(
-        tree[&shared][0]
+        tree[&common][0]
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>(),
         ["def", "default", "frompm", "x"]
     );
-    assert_eq!(tree[&shared].len(), 1);
+    assert_eq!(tree[&common].len(), 1);
     let mut fewer = tree.clone();
-    fewer.get_mut(&shared).unwrap()[0].remove("x");
+    fewer.get_mut(&common).unwrap()[0].remove("x");
     let d = layout_cli::cli::feature_differences(&build, t, &fewer);
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].starts_with("shared:"), "{d:?}");
+    assert!(d[0].starts_with("common:"), "{d:?}");
     let mut more = tree.clone();
-    more.get_mut(&shared).unwrap()[0].insert("dev".into());
+    more.get_mut(&common).unwrap()[0].insert("dev".into());
     assert_eq!(
         layout_cli::cli::feature_differences(&build, t, &more).len(),
         1
