@@ -371,13 +371,7 @@ impl Index {
                     }
                 }
                 Item::Macro(mac) if mac.ident.is_none() => {
-                    let name = mac
-                        .mac
-                        .path
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default();
+                    let name = crate::modtree::macro_name(&mac.mac);
                     for declared in macro_declared_names(&mac.mac.tokens, 0) {
                         self.modules[m]
                             .items

@@ -157,13 +157,7 @@ impl Walk<'_> {
                     out.push(Item::Macro(m));
                 }
                 Item::Macro(m) if depth < MAX_DEPTH => {
-                    let name = m
-                        .mac
-                        .path
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default();
+                    let name = macro_name(&m.mac);
                     if name == "include"
                         && let Some(new) = self.include(&m.mac.tokens, file, &m.attrs)
                     {
@@ -560,18 +554,7 @@ fn wrapper(body: &TokenStream) -> Option<Wrapper> {
         return Some(w);
     }
     // body: `$( ATTRS $var )*`
-    let [
-        TokenTree::Punct(d),
-        TokenTree::Group(g),
-        TokenTree::Punct(star),
-    ] = b.as_slice()
-    else {
-        return None;
-    };
-    if d.as_char() != '$' || star.as_char() != '*' || g.delimiter() != Delimiter::Parenthesis {
-        return None;
-    }
-    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    let inner = repetition(&b)?;
     let n = inner.len();
     if n < 2 {
         return None;
@@ -613,19 +596,9 @@ fn delegating(b: &[TokenTree], var: &str) -> Option<Wrapper> {
     }
     // `$($var)*`
     let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-    let [
-        TokenTree::Punct(d),
-        TokenTree::Group(rep),
-        TokenTree::Punct(star),
-    ] = inner.as_slice()
-    else {
-        return None;
-    };
-    let rep: Vec<TokenTree> = rep.stream().into_iter().collect();
-    let ok = d.as_char() == '$'
-        && star.as_char() == '*'
-        && matches!(rep.as_slice(), [TokenTree::Punct(d2), TokenTree::Ident(v)] if d2.as_char() == '$' && v == var);
-    if !ok {
+    let rep = repetition_any(&inner)?;
+    if !matches!(rep.as_slice(), [TokenTree::Punct(d2), TokenTree::Ident(v)] if d2.as_char() == '$' && v == var)
+    {
         return None;
     }
     let attrs_tokens: TokenStream = b[..n - 3].iter().cloned().collect();
@@ -636,21 +609,43 @@ fn delegating(b: &[TokenTree], var: &str) -> Option<Wrapper> {
     })
 }
 
+/// The name a macro invocation calls (`cfg_if` for `cfg_if::cfg_if!`).
+pub(crate) fn macro_name(m: &syn::Macro) -> String {
+    m.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// The tokens inside `$( ... )*` when `tokens` is exactly that repetition.
+fn repetition(tokens: &[TokenTree]) -> Option<Vec<TokenTree>> {
+    match tokens {
+        [TokenTree::Punct(_), TokenTree::Group(g), _]
+            if g.delimiter() == Delimiter::Parenthesis =>
+        {
+            repetition_any(tokens)
+        }
+        _ => None,
+    }
+}
+
+/// [`repetition`] with any delimiter around the repeated tokens.
+fn repetition_any(tokens: &[TokenTree]) -> Option<Vec<TokenTree>> {
+    match tokens {
+        [
+            TokenTree::Punct(d),
+            TokenTree::Group(g),
+            TokenTree::Punct(star),
+        ] if d.as_char() == '$' && star.as_char() == '*' => Some(g.stream().into_iter().collect()),
+        _ => None,
+    }
+}
+
 /// `$($var:item)*` -> `var`.
 fn item_repetition(matcher: &TokenStream) -> Option<String> {
     let m: Vec<TokenTree> = matcher.clone().into_iter().collect();
-    let [
-        TokenTree::Punct(d),
-        TokenTree::Group(g),
-        TokenTree::Punct(star),
-    ] = m.as_slice()
-    else {
-        return None;
-    };
-    if d.as_char() != '$' || star.as_char() != '*' || g.delimiter() != Delimiter::Parenthesis {
-        return None;
-    }
-    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    let inner = repetition(&m)?;
     match inner.as_slice() {
         [
             TokenTree::Punct(d),
