@@ -285,6 +285,9 @@ pub struct Build {
     pub workspace_metadata: serde_json::Value,
     /// Things the user should know (a `Cargo.lock` cargo would create, ...).
     pub notes: Vec<String>,
+    /// Parse every file of every dependency whole instead of as needed (a check of
+    /// this tool: the report must not change).
+    pub read_whole: bool,
 }
 
 /// `[workspace.metadata.layout]` (in the workspace root manifest) and
@@ -694,6 +697,7 @@ fn from_metadata(meta: &cargo_metadata::Metadata, sel: &Selection) -> Result<Bui
         targets: Vec::new(),
         workspace_metadata: meta.workspace_metadata.clone(),
         notes: Vec::new(),
+        read_whole: false,
     })
 }
 

@@ -104,6 +104,10 @@ pub struct InputArgs {
     /// differ from the ones computed from `cargo metadata` (a check of this tool).
     #[arg(long, hide = true)]
     pub check_features: bool,
+    /// Parse every file of every dependency whole instead of reading the definitions
+    /// its names reach (a check of this tool: the report must be the same).
+    #[arg(long, hide = true)]
+    pub read_whole: bool,
 }
 
 /// What `analyze` read: cargo's model of the build, or plain files.
@@ -187,18 +191,17 @@ impl InputArgs {
         } else {
             self.target_rows()?
         };
-        let build =
-            crate::cargo::load(&manifest, &self.selection(), &rows).map_err(|e| {
-                match &e.manifest {
-                    Some(m) => format!("{}: {}", crate::render::display_path(m), e.message),
-                    None => e.message.clone(),
-                }
-            })?;
+        let mut build = crate::cargo::load(&manifest, &self.selection(), &rows).map_err(|e| {
+            match &e.manifest {
+                Some(m) => format!("{}: {}", crate::render::display_path(m), e.message),
+                None => e.message.clone(),
+            }
+        })?;
+        build.read_whole = self.read_whole;
         if self.check_features {
             check_features(&build, &self.selection())?;
         }
         let mut analysis = crate::engine::analyze_build(&build);
-        let mut build = build;
         dependency_errors_to_notes(&mut analysis, &mut build);
         relative_to_cwd(&mut analysis);
         if !config.exclude.is_empty() {

@@ -231,6 +231,10 @@ impl CommentAllows {
     /// Scans `text` once.
     pub fn scan(text: &str) -> CommentAllows {
         let mut c = CommentAllows::default();
+        // Most files have none: one substring search instead of a pass over the lines.
+        if !text.contains("layout:allow(") {
+            return c;
+        }
         c.header.push(false); // line 0 does not exist
         for (i, line) in text.lines().enumerate() {
             let t = line.trim_start();

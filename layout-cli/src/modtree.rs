@@ -15,7 +15,7 @@
 //!   definition on, in the order rustc reads the module tree. Other macros stay
 //!   unexpanded: the items they would create are not seen.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
@@ -36,6 +36,19 @@ pub struct Tree {
     pub files: Vec<SourceFile>,
     /// Macro invocations that could not be expanded: (macro name, file, line).
     pub unexpanded: Vec<(String, PathBuf, usize)>,
+    /// The definitions set aside by a walk that reads as needed, per file.
+    pub deferred: Vec<DeferredFile>,
+}
+
+/// The definitions of one file set aside (see [`source::deferred`]).
+#[derive(Debug)]
+pub struct DeferredFile {
+    /// Index into [`Tree::files`].
+    pub file: usize,
+    /// The definitions.
+    pub items: source::deferred::Deferred,
+    /// Attributes the file's items wear (a `#[cfg_attr(.., path = ..)]` variant's).
+    pub extra: Vec<Attribute>,
 }
 
 /// A `macro_rules!` item wrapper: the attributes it adds to each item, or (for
@@ -53,20 +66,69 @@ struct Walk<'a> {
     tree: Tree,
     errors: &'a mut Vec<FileError>,
     loading: Vec<PathBuf>,
+    /// Reading as needed: the identifiers parsed so far, and whether this crate's
+    /// definitions are set aside.
+    noting: Option<(&'a mut HashSet<String>, bool)>,
 }
 
 /// Walks the crate whose root file is `root`, for the targets `cfgs` (a declaration
 /// false on all of them is not followed; none given: every declaration is followed).
 pub fn walk(root: &Path, cfgs: &[CfgTarget], errors: &mut Vec<FileError>) -> Tree {
+    walk_as_needed(root, cfgs, errors, None)
+}
+
+/// [`walk`], noting into `names.0` the identifiers of what it parses; with `names.1`,
+/// the module-level definitions are set aside ([`Tree::deferred`]) for [`read_needed`].
+pub fn walk_as_needed(
+    root: &Path,
+    cfgs: &[CfgTarget],
+    errors: &mut Vec<FileError>,
+    names: Option<(&mut HashSet<String>, bool)>,
+) -> Tree {
     let mut w = Walk {
         cfgs,
         macros: HashMap::new(),
         tree: Tree::default(),
         errors,
         loading: Vec::new(),
+        noting: names,
     };
     w.load(root, Vec::new(), true, Vec::new(), &[]);
     w.tree
+}
+
+/// Parses the definitions set aside by [`walk_as_needed`] that `names` reaches
+/// ([`source::deferred::close`]) into their files; returns (kept, set aside).
+pub fn read_needed(
+    tree: &mut Tree,
+    names: &mut HashSet<String>,
+    errors: &mut Vec<FileError>,
+) -> (usize, usize) {
+    let deferred = std::mem::take(&mut tree.deferred);
+    let all: Vec<&source::deferred::Deferred> = deferred.iter().map(|d| &d.items).collect();
+    let kept = source::deferred::close(&all, names);
+    let total = all.iter().map(|d| d.len()).sum();
+    let mut read = 0;
+    for (d, kept) in deferred.iter().zip(kept) {
+        if kept.is_empty() {
+            continue;
+        }
+        read += kept.len();
+        let file = &mut tree.files[d.file];
+        match source::parse_kept(&d.items.kept_text(&kept)) {
+            Ok(mut items) => {
+                prepend(&mut items, &[], &d.extra);
+                file.ast.items.extend(items);
+            }
+            Err((line, column, message)) => errors.push(FileError {
+                file: file.path.clone(),
+                line,
+                column,
+                message,
+            }),
+        }
+    }
+    (read, total)
 }
 
 impl Walk<'_> {
@@ -102,7 +164,12 @@ impl Walk<'_> {
         if self.loading.contains(&canon) || self.loading.len() > MAX_DEPTH {
             return; // a `#[path]` cycle: rustc rejects it; never loop
         }
-        let mut file = match source::load(path, path.parent().unwrap_or(Path::new(""))) {
+        let root = path.parent().unwrap_or(Path::new(""));
+        let loaded = match &mut self.noting {
+            Some((names, defer)) => source::load_noting(path, root, *defer, names),
+            None => source::load(path, root).map(|f| (f, None)),
+        };
+        let (mut file, set_aside) = match loaded {
             Ok(f) => f,
             Err(e) => {
                 self.errors.push(e);
@@ -117,16 +184,17 @@ impl Walk<'_> {
         inner.extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
         let mut items = self.items(items, path, &dir, &module, 0, false, &inner);
         if !extra.is_empty() {
-            for it in &mut items {
-                if let Some(a) = attrs_mut(it) {
-                    let mut new = extra.clone();
-                    new.append(a);
-                    *a = new;
-                }
-            }
+            prepend(&mut items, &[], &extra);
         }
         file.ast.items = items;
         self.loading.pop();
+        if let Some(items) = set_aside {
+            self.tree.deferred.push(DeferredFile {
+                file: self.tree.files.len(),
+                items,
+                extra,
+            });
+        }
         self.tree.files.push(file);
     }
 
@@ -250,7 +318,12 @@ impl Walk<'_> {
         if self.loading.contains(&canon) || self.loading.len() > MAX_DEPTH {
             return None;
         }
-        let f = match source::load(&path, path.parent().unwrap_or(Path::new(""))) {
+        let root = path.parent().unwrap_or(Path::new(""));
+        let loaded = match &mut self.noting {
+            Some((names, _)) => source::load_noting(&path, root, false, names).map(|(f, _)| f),
+            None => source::load(&path, root),
+        };
+        let f = match loaded {
             Ok(f) => f,
             Err(e) => {
                 self.errors.push(e);
@@ -258,15 +331,8 @@ impl Walk<'_> {
             }
         };
         let mut items = f.ast.items;
-        let conds: Vec<Attribute> = attrs.iter().filter(|a| is_cfg(a)).cloned().collect();
-        if !conds.is_empty() {
-            for it in &mut items {
-                if let Some(a) = attrs_mut(it) {
-                    let mut new = conds.clone();
-                    new.append(a);
-                    *a = new;
-                }
-            }
+        if attrs.iter().any(is_cfg) {
+            prepend(&mut items, attrs, &[]);
         }
         Some((path, items))
     }

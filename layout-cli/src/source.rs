@@ -14,6 +14,7 @@ use syn::parse::discouraged::Speculative as _;
 
 use crate::analysis::FileError;
 
+pub mod deferred;
 pub mod nesting;
 
 /// Deepest nesting accepted, as [`nesting::scan`] counts it. syn recurses once or more
@@ -140,19 +141,8 @@ pub fn module_path(file: &Path, root: &Path) -> Vec<String> {
 
 /// Reads and parses one file.
 pub fn load(path: &Path, root: &Path) -> Result<SourceFile, FileError> {
-    let err = |line, column, message: String| FileError {
-        file: path.to_path_buf(),
-        line,
-        column,
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let upto = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
-        err(Some(line), None, "not valid UTF-8".into())
-    })?;
-    let ast = parse(&text).map_err(|(line, col, msg)| err(line, col, msg))?;
+    let text = read(path)?;
+    let ast = parse(&text).map_err(|(line, col, msg)| file_error(path, line, col, msg))?;
     Ok(SourceFile {
         path: path.to_path_buf(),
         module: module_path(path, root),
@@ -161,8 +151,63 @@ pub fn load(path: &Path, root: &Path) -> Result<SourceFile, FileError> {
     })
 }
 
+/// Reads and parses one file of a crate read as needed: with `defer`, only its
+/// skeleton (see [`deferred`]), the definitions set aside; otherwise whole. Either way
+/// `names` receives the identifiers of what was parsed.
+pub fn load_noting(
+    path: &Path,
+    root: &Path,
+    defer: bool,
+    names: &mut std::collections::HashSet<String>,
+) -> Result<(SourceFile, Option<deferred::Deferred>), FileError> {
+    let text = read(path)?;
+    let (ast, set_aside) = parse_noting(&text, defer, names)
+        .map_err(|(line, col, msg)| file_error(path, line, col, msg))?;
+    Ok((
+        SourceFile {
+            path: path.to_path_buf(),
+            module: module_path(path, root),
+            text,
+            ast,
+        },
+        set_aside,
+    ))
+}
+
+fn file_error(
+    path: &Path,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+) -> FileError {
+    FileError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+fn read(path: &Path) -> Result<String, FileError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| file_error(path, None, None, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let upto = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
+        file_error(path, Some(line), None, "not valid UTF-8".into())
+    })
+}
+
 /// Parses Rust source, refusing pathological nesting instead of overflowing the stack.
 pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, String)> {
+    let lexed = gate(text)?;
+    let blanked = nesting::blank_fn_bodies(text, &lexed);
+    drop(lexed);
+    parse_as_is(blanked.as_deref().unwrap_or(text))
+}
+
+/// The nesting gate: the tokens, or the error for a text nested too deeply to parse.
+fn gate(text: &str) -> Result<nesting::Lexed, (Option<usize>, Option<usize>, String)> {
     let lexed = nesting::lex(text);
     if let Some((line, col)) = nesting::scan_lexed(&lexed, MAX_NESTING).too_deep_at {
         return Err((
@@ -171,9 +216,53 @@ pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, Str
             format!("nesting deeper than {MAX_NESTING} levels; not analysed"),
         ));
     }
+    Ok(lexed)
+}
+
+/// [`parse`], noting the identifiers parsed; with `defer`, of the skeleton only.
+#[allow(clippy::type_complexity)]
+fn parse_noting(
+    text: &str,
+    defer: bool,
+    names: &mut std::collections::HashSet<String>,
+) -> Result<(syn::File, Option<deferred::Deferred>), (Option<usize>, Option<usize>, String)> {
+    let lexed = gate(text)?;
     let blanked = nesting::blank_fn_bodies(text, &lexed);
+    let text = blanked.as_deref().unwrap_or(text);
+    if let Some((left, set_aside)) = deferred::split(text, &lexed, defer, names) {
+        drop(lexed);
+        return Ok((parse_as_is(&squeeze(&left))?, set_aside));
+    }
+    deferred::note_all(text, &lexed, names);
     drop(lexed);
-    parse_as_is(blanked.as_deref().unwrap_or(text))
+    Ok((parse_as_is(text)?, None))
+}
+
+/// Parses the definitions [`deferred::Deferred`] kept (its text with the others
+/// blanked).
+pub fn parse_kept(text: &str) -> Result<Vec<syn::Item>, (Option<usize>, Option<usize>, String)> {
+    parse_as_is(&squeeze(text)).map(|f| f.items)
+}
+
+/// `text` with every line that holds only blanks shortened to its line end: lines and
+/// columns stay the text's (byte offsets do not: only for the engine's parses, whose
+/// spans are read as lines and columns). A skeleton of windows-sys's biggest file is
+/// 99% blanks, which the tokenizer would otherwise walk and index.
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() / 4);
+    for line in text.split_inclusive('\n') {
+        if line
+            .bytes()
+            .all(|c| c == b' ' || c == b'\n' || c == b'\r' || c == b'\t')
+        {
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// [`parse`] without the nesting gate and without blanking bodies and doc comments.

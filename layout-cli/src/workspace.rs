@@ -2,13 +2,16 @@
 //! [`Index`]: the selected packages' crate targets, and the dependency crates their
 //! types reach, each with its module tree, its extern prelude and its cfgs per target.
 //!
-//! Dependencies are read lazily at crate granularity: a dependency's library is loaded
-//! only when a loaded crate names it in a `use`, an `extern crate` or a type path, so
-//! tokio's report reads mio and parking_lot but not the crates it only uses in function
-//! bodies. Proc-macro crates are reported for the host only; their types are never a
-//! field's.
+//! Dependencies are read as needed. At crate granularity: a dependency's library is
+//! loaded only when a loaded crate names it in a `use`, an `extern crate` or a type
+//! path, so tokio's report reads mio and parking_lot but not the crates it only uses in
+//! function bodies. Inside a dependency: only the module-level definitions whose names
+//! the crates read before it write are parsed ([`crate::source::deferred`]); crates are
+//! read dependents first, so by the time a dependency is read every crate that can name
+//! its items has been. Proc-macro crates are reported for the host only; their types
+//! are never a field's.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -85,8 +88,28 @@ fn build_script_text(build: &Build, pkg: PkgId) -> Option<Arc<String>> {
     Some(Arc::new(text))
 }
 
-/// Loads the selected packages' crates and the dependency crates they reach.
+/// How a dependency's definitions were read: (parsed, set aside) summed over the
+/// dependency crates read as needed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Definitions parsed because a name reached them.
+    pub parsed: usize,
+    /// Definitions set aside in all (parsed or not).
+    pub set_aside: usize,
+}
+
+/// Loads the selected packages' crates and the dependency crates they reach (whole
+/// with [`Build::read_whole`]).
 pub fn load(build: &Build, errors: &mut Vec<FileError>) -> Loaded {
+    load_reading(build, errors, build.read_whole).0
+}
+
+/// [`load`], reading dependencies whole or as needed, with what was read.
+pub fn load_reading(
+    build: &Build,
+    errors: &mut Vec<FileError>,
+    whole: bool,
+) -> (Loaded, ReadStats) {
     // Per package, per target row: how its cfgs evaluate (made once).
     let mut cfg_of: HashMap<PkgId, Vec<CfgTarget>> = HashMap::new();
     let mut cfgs_for = |pkg: PkgId, proc_macro: bool| -> Vec<CfgTarget> {
@@ -112,25 +135,31 @@ pub fn load(build: &Build, errors: &mut Vec<FileError>) -> Loaded {
             .clone()
     };
 
-    struct Pending {
-        package: PkgId,
-        target: usize,
-        reported: bool,
-    }
-    let mut queue: VecDeque<Pending> = VecDeque::new();
+    let (rank, unranked) = dependents_first(build);
+    // (rank, package, crate target, reported), taken lowest rank first.
+    let mut queue: BTreeSet<(usize, PkgId, usize, bool)> = BTreeSet::new();
     let mut wanted: BTreeSet<(PkgId, usize)> = BTreeSet::new();
     for &p in &build.selected {
-        for (ti, t) in build.packages[p].targets.iter().enumerate() {
+        for ti in 0..build.packages[p].targets.len() {
             if wanted.insert((p, ti)) {
-                let _ = t;
-                queue.push_back(Pending {
-                    package: p,
-                    target: ti,
-                    reported: true,
-                });
+                queue.insert((rank[p], p, ti, true));
             }
         }
     }
+    // Identifiers written in what was read so far (and in the listed instantiations).
+    let mut names: HashSet<String> = HashSet::new();
+    for &p in &build.selected {
+        let config = crate::cargo::LayoutConfig::read(&build.packages[p].manifest_path);
+        for l in &config.instantiations {
+            names.extend(
+                l.text
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    let mut stats = ReadStats::default();
 
     let mut inputs: Vec<CrateInput> = Vec::new();
     let mut crates: Vec<LoadedCrate> = Vec::new();
@@ -139,17 +168,27 @@ pub fn load(build: &Build, errors: &mut Vec<FileError>) -> Loaded {
     // Extern names each crate uses, resolved to (package, lib target) later.
     let mut extern_names: Vec<Vec<(String, PkgId, usize)>> = Vec::new();
 
-    while let Some(job) = queue.pop_front() {
-        let pkg = &build.packages[job.package];
-        let t = &pkg.targets[job.target];
+    while let Some((_, package, target, reported)) = queue.pop_first() {
+        let pkg = &build.packages[package];
+        let t = &pkg.targets[target];
         let proc_macro = t.kind == CrateKind::ProcMacro;
-        let all_cfgs = cfgs_for(job.package, proc_macro);
-        let rows = built_rows(build, job.package, proc_macro);
+        let all_cfgs = cfgs_for(package, proc_macro);
+        let rows = built_rows(build, package, proc_macro);
         let cfgs: Vec<CfgTarget> = rows.iter().map(|&i| all_cfgs[i].clone()).collect();
         if cfgs.is_empty() && !build.targets.is_empty() {
             continue;
         }
-        let tree = modtree::walk(&t.src_path, &cfgs, errors);
+        let tree = if whole {
+            modtree::walk(&t.src_path, &cfgs, errors)
+        } else {
+            let defer = !reported && !unranked[package];
+            let mut tree =
+                modtree::walk_as_needed(&t.src_path, &cfgs, errors, Some((&mut names, defer)));
+            let (parsed, set_aside) = modtree::read_needed(&mut tree, &mut names, errors);
+            stats.parsed += parsed;
+            stats.set_aside += set_aside;
+            tree
+        };
         // The crate's extern prelude: its dependencies, and for a bin, test or example
         // its own package's library.
         let mut externs: Vec<(String, PkgId, usize)> = Vec::new();
@@ -159,32 +198,28 @@ pub fn load(build: &Build, errors: &mut Vec<FileError>) -> Loaded {
             }
         }
         if !matches!(t.kind, CrateKind::Lib | CrateKind::ProcMacro)
-            && let Some(li) = lib_index(build, job.package)
+            && let Some(li) = lib_index(build, package)
         {
             let name = pkg.targets[li].name.replace('-', "_");
-            externs.push((name, job.package, li));
+            externs.push((name, package, li));
         }
         // Load a dependency only if this crate names it.
         let named = named_roots(&tree);
         for (name, dp, li) in &externs {
             let dep_proc_macro = build.packages[*dp].targets[*li].kind == CrateKind::ProcMacro;
             if named.contains(name) && !dep_proc_macro && wanted.insert((*dp, *li)) {
-                queue.push_back(Pending {
-                    package: *dp,
-                    target: *li,
-                    reported: false,
-                });
+                queue.insert((rank[*dp], *dp, *li, false));
             }
         }
-        at.insert((job.package, job.target), inputs.len());
+        at.insert((package, target), inputs.len());
         crates.push(LoadedCrate {
-            package: job.package,
+            package,
             target: if matches!(t.kind, CrateKind::Lib | CrateKind::ProcMacro) {
                 "lib".into()
             } else {
                 t.name.clone()
             },
-            reported: job.reported,
+            reported,
             unexpanded: tree.unexpanded,
         });
         extern_names.push(externs);
@@ -201,10 +236,40 @@ pub fn load(build: &Build, errors: &mut Vec<FileError>) -> Loaded {
             .filter_map(|(n, p, li)| at.get(&(p, li)).map(|&k| (n, k)))
             .collect();
     }
-    Loaded {
+    let loaded = Loaded {
         index: Index::build_crates(inputs),
         crates,
+    };
+    (loaded, stats)
+}
+
+/// A rank per package such that each package ranks after every package depending on it
+/// (Kahn's order of the dependency graph, dependents first), and whether it has none:
+/// a package on a dependency cycle (dev-dependencies can close one) or below one, read
+/// whole.
+fn dependents_first(build: &Build) -> (Vec<usize>, Vec<bool>) {
+    let n = build.packages.len();
+    let mut dependents = vec![0usize; n];
+    for p in &build.packages {
+        for d in &p.deps {
+            dependents[d.package] += 1;
+        }
     }
+    let mut ready: Vec<PkgId> = (0..n).filter(|&p| dependents[p] == 0).collect();
+    let mut rank = vec![usize::MAX; n];
+    let mut next = 0;
+    while let Some(p) = ready.pop() {
+        rank[p] = next;
+        next += 1;
+        for d in &build.packages[p].deps {
+            dependents[d.package] -= 1;
+            if dependents[d.package] == 0 {
+                ready.push(d.package);
+            }
+        }
+    }
+    let unranked: Vec<bool> = rank.iter().map(|&r| r == usize::MAX).collect();
+    (rank, unranked)
 }
 
 fn lib_index(build: &Build, pkg: PkgId) -> Option<usize> {

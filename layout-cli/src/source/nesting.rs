@@ -23,7 +23,7 @@
 
 /// One significant token, as far as nesting is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     /// `(`, `[`, `{`.
     Open(u8),
     /// `)`, `]`, `}`.
@@ -67,19 +67,19 @@ enum Kind {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Tok {
-    kind: Kind,
+pub(super) struct Tok {
+    pub(super) kind: Kind,
     line: usize,
     col: usize,
     /// Byte offset of the token's first byte.
-    pos: usize,
+    pub(super) pos: usize,
     /// What the blanking pass needs to know of a word.
-    word: Word,
+    pub(super) word: Word,
 }
 
 /// Words [`blank_fn_bodies`] looks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Word {
+pub(super) enum Word {
     /// Not one of the others (punctuation, literals, other words).
     Other,
     /// An identifier that is not a keyword (a function's name follows `fn`).
@@ -109,7 +109,7 @@ pub fn scan(text: &str, limit: usize) -> Nesting {
 /// The tokens of a text, as [`lex`] splits it.
 #[derive(Debug)]
 pub struct Lexed {
-    toks: Vec<Tok>,
+    pub(super) toks: Vec<Tok>,
     /// Bytes read.
     bytes: u64,
     /// Byte ranges of string literals and block comments that contain a newline.
@@ -337,7 +337,7 @@ fn keyword(word: &[u8]) -> Kind {
     }
 }
 
-fn is_ident_byte(c: u8) -> bool {
+pub(super) fn is_ident_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
 
@@ -638,7 +638,7 @@ pub fn blank_fn_bodies(text: &str, lexed: &Lexed) -> Option<String> {
 }
 
 /// For each opening bracket token, the index of the token that closes it.
-fn matching_closes(toks: &[Tok]) -> Vec<Option<usize>> {
+pub(super) fn matching_closes(toks: &[Tok]) -> Vec<Option<usize>> {
     let mut close = vec![None; toks.len()];
     let mut open: Vec<usize> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
@@ -659,7 +659,11 @@ fn matching_closes(toks: &[Tok]) -> Vec<Option<usize>> {
 /// (after its name), or `None` when it has none (`fn f();`) or the signature is not
 /// understood. Brackets and generic angle brackets nest; a `{` inside them is a const
 /// argument, not the body.
-fn fn_body(toks: &[Tok], close: &[Option<usize>], from: usize) -> Option<(usize, usize)> {
+pub(super) fn fn_body(
+    toks: &[Tok],
+    close: &[Option<usize>],
+    from: usize,
+) -> Option<(usize, usize)> {
     let mut depth = 0usize;
     let mut k = from;
     while k < toks.len() {
