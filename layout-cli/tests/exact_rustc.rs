@@ -245,6 +245,7 @@ fn a_wrong_static_number_is_a_model_mismatch_error() {
         fields: Vec::new(),
         fields_known: true,
         unknown: None,
+        instance: None,
     };
     let o = Outcome {
         targets: vec![TargetOutcome {

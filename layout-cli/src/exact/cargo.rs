@@ -342,6 +342,47 @@ pub(super) struct Shadowed<'m> {
     pub(super) probes: BTreeMap<PathBuf, Vec<Probe>>,
 }
 
+/// The generic struct of an instance entry of the request, as its file declares it.
+#[derive(Debug)]
+pub(super) struct Generic {
+    /// The declaring file, as the request spells it.
+    pub(super) file: PathBuf,
+    /// That file, canonical.
+    pub(super) canon: PathBuf,
+    /// The declaration.
+    pub(super) decl: Decl,
+    /// Where and how the entry is named.
+    pub(super) named: super::Named,
+}
+
+/// Per instantiation of the request: for an instance entry whose generic struct is
+/// found where the report puts it, that struct; `None` for the others.
+fn generics(req: &Request) -> Vec<Option<Generic>> {
+    let mut scanned: HashMap<PathBuf, Vec<Decl>> = HashMap::new();
+    req.instantiations
+        .iter()
+        .map(|i| {
+            let named = i.named.clone()?;
+            let canon = i.file.canonicalize().ok()?;
+            let ds = scanned.entry(canon.clone()).or_insert_with(|| {
+                std::fs::read_to_string(&canon)
+                    .map(|t| scan::scan_file(Path::new(""), &t))
+                    .unwrap_or_default()
+            });
+            let decl = ds
+                .iter()
+                .find(|d| d.line == i.line && d.name == i.name && !d.ambiguous)?
+                .clone();
+            Some(Generic {
+                file: i.file.clone(),
+                canon,
+                decl,
+                named,
+            })
+        })
+        .collect()
+}
+
 pub fn run(req: &Request) -> Outcome {
     let mut o = Outcome::default();
     let vv = Command::new(rustc_bin())
@@ -413,10 +454,11 @@ pub fn run(req: &Request) -> Outcome {
             }
         }
     }
+    // Instance entries with where and how they are named: their probes go there.
     let mut inst: Vec<String> = req
         .instantiations
         .iter()
-        .map(|i| format!("{}:{}:{}{}", i.file.display(), i.line, i.name, i.args))
+        .map(|i| format!("{i:?}"))
         .collect();
     inst.sort();
     base.add("instantiations", &inst);
@@ -463,7 +505,8 @@ pub fn run(req: &Request) -> Outcome {
 
     let work = cache_root.join(format!("run-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    let shadowed = match build_shadows(req, &selected, &work, &mut o) {
+    let generics = generics(req);
+    let shadowed = match build_shadows(req, &selected, &generics, &work, &mut o) {
         Ok(s) => s,
         Err(e) => {
             o.errors.push(e);
@@ -482,6 +525,7 @@ pub fn run(req: &Request) -> Outcome {
             req,
             &md,
             &shadowed,
+            &generics,
             &wrapper,
             &cache_root,
             &work,
@@ -517,7 +561,7 @@ fn wanted(req: &Request, dir: &Path, rel: &Path, decls: &[Decl]) -> Vec<(usize, 
             out.push((i, args));
             continue;
         }
-        for inst in &req.instantiations {
+        for inst in req.instantiations.iter().filter(|i| i.named.is_none()) {
             let same_file =
                 inst.file == abs || (canon.is_some() && inst.file.canonicalize().ok() == canon);
             if same_file && inst.line == d.line && inst.name == d.name {
@@ -531,11 +575,17 @@ fn wanted(req: &Request, dir: &Path, rel: &Path, decls: &[Decl]) -> Vec<(usize, 
 fn build_shadows<'m>(
     req: &Request,
     selected: &[&'m Package],
+    generics: &[Option<Generic>],
     work: &Path,
     o: &mut Outcome,
 ) -> Result<Vec<Shadowed<'m>>, String> {
     let mut next_id = 1;
     let mut out = Vec::new();
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let named_files: Vec<Option<PathBuf>> = generics
+        .iter()
+        .map(|g| g.as_ref().map(|g| canon(&g.named.file)))
+        .collect();
     for (n, pkg) in selected.iter().enumerate() {
         let Some(dir) = pkg.manifest.parent().map(Path::to_path_buf) else {
             continue;
@@ -551,9 +601,8 @@ fn build_shadows<'m>(
         for d in &dirs {
             files.extend(scan::rust_files(d));
         }
-        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
-        let mut decls = BTreeMap::new();
-        let mut probes = BTreeMap::new();
+        let mut sources: Vec<(PathBuf, String)> = Vec::new();
+        let mut by_canon: HashMap<PathBuf, usize> = HashMap::new();
         for f in files {
             let Ok(rel) = f.strip_prefix(&dir).map(Path::to_path_buf) else {
                 continue;
@@ -561,12 +610,80 @@ fn build_shadows<'m>(
             let Ok(text) = std::fs::read_to_string(&f) else {
                 continue;
             };
+            by_canon.insert(canon(&f), sources.len());
+            sources.push((rel, text));
+        }
+        // The instance entries named in this package: their probes where they are named
+        // (a crate root for a listed one), and the helpers' impl after each generic
+        // struct of the package that one of them is of.
+        let mut extra: BTreeMap<usize, Vec<probe::Insert>> = BTreeMap::new();
+        let mut helpers: BTreeSet<(usize, usize, String)> = BTreeSet::new();
+        let mut containers: HashMap<usize, Vec<scan::Container>> = HashMap::new();
+        let manifest = canon(&pkg.manifest);
+        let roots: Vec<usize> = pkg
+            .roots
+            .iter()
+            .filter_map(|r| by_canon.get(&canon(r)).copied())
+            .collect();
+        for (k, g) in generics.iter().enumerate() {
+            let (Some(g), Some(file)) = (g, &named_files[k]) else {
+                continue;
+            };
+            let own = by_canon.get(&g.canon).copied();
+            let places: Vec<(usize, usize, Vec<String>, Option<String>)> = if g.named.listed {
+                if *file != manifest {
+                    continue;
+                }
+                roots
+                    .iter()
+                    .map(|&r| (r, usize::MAX, Vec::new(), None))
+                    .collect()
+            } else {
+                let Some(&fi) = by_canon.get(file) else {
+                    continue;
+                };
+                let cs = containers
+                    .entry(fi)
+                    .or_insert_with(|| scan::containers(&sources[fi].1));
+                let Some(c) = scan::container_at(cs, g.named.line, g.named.column) else {
+                    continue;
+                };
+                vec![(fi, c.insert_at, c.cfgs.clone(), c.self_name.clone())]
+            };
+            for (fi, at, cfgs, self_name) in places {
+                let ty = probe::instance_type(&g.named.written, self_name.as_deref());
+                extra.entry(fi).or_default().push(probe::Insert {
+                    at,
+                    raw: None,
+                    cfgs,
+                    asks: probe::instance_asks(&g.decl, &ty, own.is_some()),
+                    inst: Some(k),
+                });
+            }
+            if let Some(fi) = own {
+                helpers.insert((fi, g.decl.line, g.decl.name.clone()));
+            }
+        }
+        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let mut decls = BTreeMap::new();
+        let mut probes = BTreeMap::new();
+        for (fi, (rel, text)) in sources.into_iter().enumerate() {
             let ds = scan::scan_file(&rel, &text);
-            if ds.is_empty() {
+            let mut inserts = extra.remove(&fi).unwrap_or_default();
+            for d in &ds {
+                if helpers.contains(&(fi, d.line, d.name.clone())) {
+                    inserts.push(probe::Insert {
+                        at: d.insert_at,
+                        raw: Some(probe::helpers_impl(d)),
+                        ..Default::default()
+                    });
+                }
+            }
+            if ds.is_empty() && inserts.is_empty() {
                 continue;
             }
             let w = wanted(req, &dir, &rel, &ds);
-            let fp = probe::instrument(&text, &ds, &w, &mut next_id);
+            let fp = probe::instrument_all(&text, &ds, &w, &inserts, &mut next_id);
             o.stats.probes += fp.probes.len();
             if !fp.probes.is_empty() {
                 texts.insert(rel.clone(), fp.text);
@@ -638,6 +755,7 @@ fn check_one(
     req: &Request,
     md: &Metadata,
     shadowed: &[Shadowed<'_>],
+    generics: &[Option<Generic>],
     wrapper: &Path,
     cache_root: &Path,
     work: &Path,
@@ -758,7 +876,7 @@ fn check_one(
             diags.extend(probe::parse_diagnostics(&text));
         }
     }
-    collect(shadowed, &plan, &ran, &diags, &mut res);
+    collect(shadowed, generics, &plan, &ran, &diags, &mut res);
     res
 }
 

@@ -23,6 +23,8 @@ pub struct FieldDecl {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+    /// Its `#[cfg(...)]` attributes as written.
+    pub cfgs: Vec<String>,
 }
 
 /// A generic parameter, for building an instantiation.
@@ -55,6 +57,9 @@ pub struct Decl {
     pub fields: Option<Vec<FieldDecl>>,
     /// Generic parameters in order.
     pub params: Vec<Param>,
+    /// `impl<T: Bound> Name<T> where ...`: the head of an inherent impl for every
+    /// instantiation (the helpers of instance probes go in one).
+    pub impl_head: String,
     /// `#[cfg(...)]` attributes (as written) that decide whether it exists; copied
     /// onto its probes so a cfg'd-out variant's probes vanish with it.
     pub cfgs: Vec<String>,
@@ -223,9 +228,19 @@ fn decl(
                 ty: type_string(&f.ty),
                 line: start.line,
                 column: start.column + 1,
+                cfgs: self::cfgs(&f.attrs),
             }
         })
         .collect();
+    let (ig, tg, wc) = s.generics.split_for_impl();
+    let tokens = |t: &dyn quote::ToTokens| t.to_token_stream().to_string();
+    let impl_head = format!(
+        "impl {} {}{} {}",
+        tokens(&ig),
+        s.ident,
+        tokens(&tg),
+        tokens(&wc)
+    );
     let params = s
         .generics
         .params
@@ -265,6 +280,7 @@ fn decl(
         },
         fields: Some(fields),
         params,
+        impl_head,
         cfgs,
         repr_text: if repr_text.is_empty() {
             "Rust".to_string()
@@ -381,6 +397,82 @@ fn mark_ambiguous(decls: &mut [Decl], others: &[Other]) {
                 .any(|(m, n)| *n == decls[i].name && *m == decls[i].inline);
         decls[i].ambiguous = clash || other;
     }
+}
+
+/// An item a type can be named in (a struct's field, an alias, a function body, ...):
+/// its extent and where items placed after it go, in the same module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    /// (1-based line, 0-based char column) of its first token (attributes included).
+    pub start: (usize, usize),
+    /// Just past its last token.
+    pub end: (usize, usize),
+    /// Byte offset in the file right after it.
+    pub insert_at: usize,
+    /// Its `#[cfg(...)]` attributes as written.
+    pub cfgs: Vec<String>,
+    /// For a struct, enum or union without parameters: its name (what `Self` means in
+    /// its fields).
+    pub self_name: Option<String>,
+}
+
+/// Every item of `text` at module level, inline modules entered (a module with a body is
+/// no container itself, its items are), in source order.
+pub fn containers(text: &str) -> Vec<Container> {
+    let (base, body) = match text.strip_prefix('\u{feff}') {
+        Some(b) => (3, b),
+        None => (0, text),
+    };
+    let Ok(file) = syn::parse_file(body) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(body, base);
+    let mut out = Vec::new();
+    containers_in(&file.items, &lines, &mut out);
+    out
+}
+
+fn containers_in(items: &[syn::Item], lines: &LineIndex<'_>, out: &mut Vec<Container>) {
+    for item in items {
+        if let syn::Item::Mod(m) = item
+            && let Some((_, items)) = &m.content
+        {
+            containers_in(items, lines, out);
+            continue;
+        }
+        let (attrs, self_name) = match item {
+            syn::Item::Struct(s) => (&s.attrs, named_adt(&s.ident, &s.generics)),
+            syn::Item::Enum(e) => (&e.attrs, named_adt(&e.ident, &e.generics)),
+            syn::Item::Union(u) => (&u.attrs, named_adt(&u.ident, &u.generics)),
+            syn::Item::Type(t) => (&t.attrs, None),
+            syn::Item::Fn(f) => (&f.attrs, None),
+            syn::Item::Impl(i) => (&i.attrs, None),
+            syn::Item::Const(c) => (&c.attrs, None),
+            syn::Item::Static(s) => (&s.attrs, None),
+            syn::Item::Trait(t) => (&t.attrs, None),
+            syn::Item::Macro(m) => (&m.attrs, None),
+            _ => continue,
+        };
+        let sp = item.span();
+        let (start, end) = (sp.start(), sp.end());
+        out.push(Container {
+            start: (start.line, start.column),
+            end: (end.line, end.column),
+            insert_at: lines.offset(end.line, end.column),
+            cfgs: cfgs(attrs),
+            self_name,
+        });
+    }
+}
+
+fn named_adt(ident: &syn::Ident, g: &syn::Generics) -> Option<String> {
+    g.params.is_empty().then(|| ident.to_string())
+}
+
+/// The innermost container of `containers` holding (1-based line, 1-based column).
+pub fn container_at(containers: &[Container], line: usize, column: usize) -> Option<&Container> {
+    let at = (line, column.saturating_sub(1));
+    containers.iter().find(|c| c.start <= at && at < c.end)
 }
 
 /// The `.rs` files under `dir` (recursively), skipping `target` directories and
