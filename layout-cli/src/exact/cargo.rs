@@ -1,7 +1,7 @@
 //! Running cargo: metadata, the shadow copies, one `cargo check` per target, and
 //! reading the outcome back.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -355,6 +355,116 @@ pub(super) struct Generic {
     pub(super) named: super::Named,
 }
 
+/// The file index (in this package) and byte offset where an impl for `g`'s generic
+/// struct may go: the struct must be declared in the package, and not inside a macro
+/// other than one [`impl_at`] accepts. A type or trait
+/// an impl header names that does not exist stops rustc before any probe is answered,
+/// and a macro may drop or cfg its struct in ways the tokens do not show; a plain item
+/// exists exactly when its cfgs (which the impl carries) hold.
+fn helpers_in(
+    g: &Generic,
+    by_canon: &HashMap<PathBuf, usize>,
+    items: &HashSet<String>,
+) -> Option<(usize, usize)> {
+    let at = impl_at(&g.decl, items)?;
+    Some((*by_canon.get(&g.canon)?, at))
+}
+
+/// Where an impl for `d` may go ([`helpers_in`]): after it, or, declared in a macro
+/// that passes its items through (`cfg_if!`, or one of `items`, the package's
+/// macros whose first rule takes items only), after it inside the invocation, where the
+/// macro emits the impl exactly when it emits the struct.
+fn impl_at(d: &Decl, items: &HashSet<String>) -> Option<usize> {
+    if !d.in_macro {
+        return Some(d.insert_at);
+    }
+    let (at, name) = d.inner_at.as_ref()?;
+    (name == "cfg_if" || items.contains(name)).then_some(*at)
+}
+
+/// Where an instance entry's probes go: (file index, byte offset, cfgs, the type there).
+type Place = (usize, usize, Vec<String>, String);
+
+/// The projections of implied instance entries through the ones implying them.
+#[derive(Default)]
+struct Via {
+    /// Per entry, its places through the one implying it (memoised; `None`: none).
+    memo: HashMap<usize, Option<Vec<Place>>>,
+    /// (entry, its field type path in the definition, the entry implying it): a trait
+    /// to declare and implement.
+    impls: Vec<(usize, String, usize)>,
+}
+
+impl Via {
+    /// The places of entry `k` through the one implying it: that one's places (its own
+    /// or, when implied too, its projections), the type projected. `None` when `k` is
+    /// not implied, the one implying it is not one entry of this package, or the path
+    /// is not found.
+    #[allow(clippy::too_many_arguments)]
+    fn places(
+        &mut self,
+        k: usize,
+        generics: &[Option<Generic>],
+        named_files: &[Option<PathBuf>],
+        by_canon: &HashMap<PathBuf, usize>,
+        items: &HashSet<String>,
+        sources: &[(PathBuf, String)],
+        direct: &BTreeMap<usize, Vec<Place>>,
+        depth: usize,
+    ) -> Option<Vec<Place>> {
+        if let Some(m) = self.memo.get(&k) {
+            return m.clone();
+        }
+        let got = (|| {
+            let g = generics[k].as_ref()?;
+            let via = g.named.via.as_ref()?;
+            if depth > 16 {
+                return None;
+            }
+            let file = named_files[k].as_ref()?;
+            // The one implying it: its text, and its generic struct's definition names
+            // this one. Two such (one text, two meanings) is no answer.
+            let mut parents = generics.iter().enumerate().filter(|(_, p)| {
+                p.as_ref()
+                    .is_some_and(|p| p.named.text == *via && p.canon == *file)
+            });
+            let (j, _) = parents.next()?;
+            if parents.next().is_some()
+                || helpers_in(generics[j].as_ref()?, by_canon, items).is_none()
+            {
+                return None;
+            }
+            let fi = *by_canon.get(file)?;
+            let path = scan::path_at(&sources[fi].1, g.named.line, g.named.column)?;
+            let outer = match self.places(
+                j,
+                generics,
+                named_files,
+                by_canon,
+                items,
+                sources,
+                direct,
+                depth + 1,
+            ) {
+                Some(p) => p,
+                None => direct.get(&j)?.clone(),
+            };
+            if outer.is_empty() {
+                return None;
+            }
+            self.impls.push((k, path, j));
+            Some(
+                outer
+                    .into_iter()
+                    .map(|(f, at, cfgs, ty)| (f, at, cfgs, probe::via_type(&ty, k)))
+                    .collect(),
+            )
+        })();
+        self.memo.insert(k, got.clone());
+        got
+    }
+}
+
 /// Per instantiation of the request: for an instance entry whose generic struct is
 /// found where the report puts it, that struct; `None` for the others.
 fn generics(req: &Request) -> Vec<Option<Generic>> {
@@ -617,7 +727,13 @@ fn build_shadows<'m>(
         // (a crate root for a listed one), and the helpers' impl after each generic
         // struct of the package that one of them is of.
         let mut extra: BTreeMap<usize, Vec<probe::Insert>> = BTreeMap::new();
-        let mut helpers: BTreeSet<(usize, usize, String)> = BTreeSet::new();
+        // (file, line, name) of a generic struct -> (where its impl goes, the impl).
+        let mut helpers: BTreeMap<(usize, usize, String), (usize, String)> = BTreeMap::new();
+        let items: HashSet<String> = sources
+            .iter()
+            .filter(|(_, t)| t.contains("macro_rules"))
+            .flat_map(|(_, t)| scan::item_macros(t))
+            .collect();
         let mut containers: HashMap<usize, Vec<scan::Container>> = HashMap::new();
         let manifest = canon(&pkg.manifest);
         let roots: Vec<usize> = pkg
@@ -625,18 +741,21 @@ fn build_shadows<'m>(
             .iter()
             .filter_map(|r| by_canon.get(&canon(r)).copied())
             .collect();
+        // Per instantiation named in this package: where its probes go and the type
+        // they name there.
+        let mut places: BTreeMap<usize, Vec<Place>> = BTreeMap::new();
         for (k, g) in generics.iter().enumerate() {
             let (Some(g), Some(file)) = (g, &named_files[k]) else {
                 continue;
             };
-            let own = by_canon.get(&g.canon).copied();
-            let places: Vec<(usize, usize, Vec<String>, Option<String>)> = if g.named.listed {
+            let here: Vec<Place> = if g.named.listed {
                 if *file != manifest {
                     continue;
                 }
+                let ty = probe::instance_type(&g.named.written, None);
                 roots
                     .iter()
-                    .map(|&r| (r, usize::MAX, Vec::new(), None))
+                    .map(|&r| (r, usize::MAX, Vec::new(), ty.clone()))
                     .collect()
             } else {
                 let Some(&fi) = by_canon.get(file) else {
@@ -648,20 +767,69 @@ fn build_shadows<'m>(
                 let Some(c) = scan::container_at(cs, g.named.line, g.named.column) else {
                     continue;
                 };
-                vec![(fi, c.insert_at, c.cfgs.clone(), c.self_name.clone())]
+                let ty = probe::instance_type(&g.named.written, c.self_name.as_deref());
+                vec![(fi, c.insert_at, c.cfgs.clone(), ty)]
             };
-            for (fi, at, cfgs, self_name) in places {
-                let ty = probe::instance_type(&g.named.written, self_name.as_deref());
-                extra.entry(fi).or_default().push(probe::Insert {
-                    at,
+            places.insert(k, here);
+        }
+        // An implied one is also named through the one implying it, where that one is
+        // named: `<Outer<X> as crate::Via>::T` is the field type path of `Outer`'s
+        // definition with `X` as written there, whatever module `X` belongs to.
+        let mut via = Via::default();
+        let projected: Vec<(usize, Vec<Place>)> = (0..generics.len())
+            .filter_map(|k| {
+                via.places(
+                    k,
+                    generics,
+                    &named_files,
+                    &by_canon,
+                    &items,
+                    &sources,
+                    &places,
+                    0,
+                )
+                .map(|ps| (k, ps))
+            })
+            .collect();
+        for (k, ps) in projected {
+            places.entry(k).or_default().extend(ps);
+        }
+        for (k, path, parent) in &via.impls {
+            let Some(p) = generics[*parent].as_ref() else {
+                continue;
+            };
+            let Some((fi, at)) = helpers_in(p, &by_canon, &items) else {
+                continue;
+            };
+            extra.entry(fi).or_default().push(probe::Insert {
+                at,
+                raw: Some(probe::via_impl(&p.decl, *k, path)),
+                ..Default::default()
+            });
+            for &r in &roots {
+                extra.entry(r).or_default().push(probe::Insert {
+                    at: usize::MAX,
+                    raw: Some(probe::via_trait_decl(*k)),
+                    ..Default::default()
+                });
+            }
+        }
+        for (&k, ps) in &places {
+            let Some(g) = &generics[k] else { continue };
+            let own = helpers_in(g, &by_canon, &items);
+            for (fi, at, cfgs, ty) in ps {
+                extra.entry(*fi).or_default().push(probe::Insert {
+                    at: *at,
                     raw: None,
-                    cfgs,
-                    asks: probe::instance_asks(&g.decl, &ty, own.is_some()),
+                    cfgs: cfgs.clone(),
+                    asks: probe::instance_asks(&g.decl, ty, own.is_some()),
                     inst: Some(k),
                 });
             }
-            if let Some(fi) = own {
-                helpers.insert((fi, g.decl.line, g.decl.name.clone()));
+            if let Some((fi, at)) = own {
+                helpers
+                    .entry((fi, g.decl.line, g.decl.name.clone()))
+                    .or_insert_with(|| (at, probe::helpers_impl(&g.decl)));
             }
         }
         let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
@@ -670,22 +838,23 @@ fn build_shadows<'m>(
         for (fi, (rel, text)) in sources.into_iter().enumerate() {
             let ds = scan::scan_file(&rel, &text);
             let mut inserts = extra.remove(&fi).unwrap_or_default();
-            for d in &ds {
-                if helpers.contains(&(fi, d.line, d.name.clone())) {
-                    inserts.push(probe::Insert {
-                        at: d.insert_at,
-                        raw: Some(probe::helpers_impl(d)),
-                        ..Default::default()
-                    });
-                }
+            for ((_, _, _), (at, raw)) in
+                helpers.range((fi, 0, String::new())..(fi + 1, 0, String::new()))
+            {
+                inserts.push(probe::Insert {
+                    at: *at,
+                    raw: Some(raw.clone()),
+                    ..Default::default()
+                });
             }
             if ds.is_empty() && inserts.is_empty() {
                 continue;
             }
             let w = wanted(req, &dir, &rel, &ds);
+            let raw = inserts.iter().any(|i| i.raw.is_some());
             let fp = probe::instrument_all(&text, &ds, &w, &inserts, &mut next_id);
             o.stats.probes += fp.probes.len();
-            if !fp.probes.is_empty() {
+            if !fp.probes.is_empty() || raw {
                 texts.insert(rel.clone(), fp.text);
                 probes.insert(rel.clone(), fp.probes);
             }

@@ -106,6 +106,37 @@ pub fn helpers_impl(d: &Decl) -> String {
     out
 }
 
+/// The trait of an implied instance's projection (`<Outer<X> as crate::T>::T` names the
+/// field type path `Inner<X>` of `Outer`'s definition, whatever scope `X` was written
+/// in): declared at each crate root, so `crate::` reaches it from any module.
+pub fn via_trait(k: usize) -> String {
+    format!("__LayoutCliVia{k}")
+}
+
+/// The declaration of [`via_trait`] `k`, on one line.
+pub fn via_trait_decl(k: usize) -> String {
+    format!(
+        "#[allow(non_camel_case_types, dead_code)] #[doc(hidden)] trait {} {{ type T: ?Sized; }}",
+        via_trait(k)
+    )
+}
+
+/// The impl of [`via_trait`] `k` for the generic struct `d` whose field type names
+/// `path` (with `d`'s parameters), on one line, with `d`'s cfgs.
+pub fn via_impl(d: &Decl, k: usize, path: &str) -> String {
+    let (ig, ty, wc) = &d.impl_parts;
+    format!(
+        "{} #[allow(unused_qualifications)] impl {ig} crate::{} for {ty} {wc} {{ type T = {path}; }}",
+        d.cfgs.join(" "),
+        via_trait(k)
+    )
+}
+
+/// `outer` projected through [`via_trait`] `k`.
+pub fn via_type(outer: &str, k: usize) -> String {
+    format!("<{outer} as crate::{}>::T", via_trait(k))
+}
+
 /// `written` made nameable at module level: lifetimes other than `'static` become
 /// `'static` (as for a struct with only lifetime parameters), and `Self` the naming
 /// struct's name when it has no parameters.
@@ -505,5 +536,32 @@ mod tests {
             [Ask::Size, Ask::Align, Ask::Offset(0), Ask::Offset(1)]
         );
         assert_eq!(a[2].1, "::core::mem::offset_of!(G<u64>, t)");
+    }
+
+    #[test]
+    fn instance_types_and_helpers() {
+        assert_eq!(
+            instance_type("super::Pair<'a, Self, u8>", Some("Node")),
+            "super::Pair<'static, Node, u8>"
+        );
+        assert_eq!(instance_type("Selfish<'static>", None), "Selfish<'static>");
+        let decls = scan_file(Path::new("src/lib.rs"), "struct G<T> { t: T, n: u8 }\n");
+        let a = instance_asks(&decls[0], "super::G<u64>", true);
+        assert_eq!(a.len(), 2 + 2 * 3);
+        assert_eq!(a[2].1, "<super::G<u64>>::__LAYOUT_CLI_OFF_t");
+        let a = instance_asks(&decls[0], "other::G<u64>", false);
+        assert_eq!(a[2].1, "::core::mem::offset_of!(other::G<u64>, t)");
+        let h = helpers_impl(&decls[0]);
+        assert!(!h.contains('\n'), "one line: {h}");
+        assert!(
+            h.contains(
+                "pub(crate) const __LAYOUT_CLI_OFF_n: usize = ::core::mem::offset_of!(Self, n);"
+            ),
+            "{h}"
+        );
+        assert_eq!(
+            via_type("super::W<u8>", 3),
+            "<super::W<u8> as crate::__LayoutCliVia3>::T"
+        );
     }
 }
