@@ -744,9 +744,7 @@ fn instances_fixture() -> PathBuf {
 /// What rustc lays the fixture's instantiations out as on a 64-bit target whose `u128`
 /// is 16-aligned (x86_64 and aarch64 Linux since rustc 1.77): `Pair<T> { a: T, b: u8 }`
 /// puts `a` first (the larger alignment) and rounds up to `T`'s alignment; `Wrap<T> {
-/// head: u8, inner: Pair<T> }` puts `inner` first. Name -> (source, size, align,
-/// field offsets).
-/// (name, source, size, align, field offsets).
+/// head: u8, inner: Pair<T> }` puts `inner` first.
 type Expected = (
     &'static str,
     &'static str,
@@ -755,6 +753,7 @@ type Expected = (
     Vec<(&'static str, usize)>,
 );
 
+/// The fixture's instance entries: (name, source, size, align, field offsets).
 fn expected_instances() -> Vec<Expected> {
     vec![
         ("Pair<u64>", "rustc", 16, 8, vec![("a", 0), ("b", 8)]),
