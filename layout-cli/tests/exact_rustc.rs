@@ -245,6 +245,7 @@ fn a_wrong_static_number_is_a_model_mismatch_error() {
         fields: Vec::new(),
         fields_known: true,
         unknown: None,
+        instance: None,
     };
     let o = Outcome {
         targets: vec![TargetOutcome {
@@ -734,4 +735,223 @@ fn a_struct_whose_probe_fails_is_kept_with_static_numbers_not_dropped() {
         .map(|s| (s.name.as_str(), s.source.as_str()))
         .collect();
     assert_eq!(got, [("G", "static"), ("Plain", "rustc")]);
+}
+
+fn instances_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exact-instances")
+}
+
+/// What rustc lays the fixture's instantiations out as on a 64-bit target whose `u128`
+/// is 16-aligned (x86_64 and aarch64 Linux since rustc 1.77): `Pair<T> { a: T, b: u8 }`
+/// puts `a` first (the larger alignment) and rounds up to `T`'s alignment; `Wrap<T> {
+/// head: u8, inner: Pair<T> }` puts `inner` first.
+type Expected = (
+    &'static str,
+    &'static str,
+    usize,
+    usize,
+    Vec<(&'static str, usize)>,
+);
+
+/// The fixture's instance entries: (name, source, size, align, field offsets).
+fn expected_instances() -> Vec<Expected> {
+    vec![
+        ("Pair<u64>", "rustc", 16, 8, vec![("a", 0), ("b", 8)]),
+        ("Pair<u32>", "rustc", 8, 4, vec![("a", 0), ("b", 4)]),
+        ("Pair<i16>", "rustc", 4, 2, vec![("a", 0), ("b", 2)]),
+        ("Pair<u128>", "rustc", 32, 16, vec![("a", 0), ("b", 16)]),
+        // Implied by the listed `Wrap<u16>`: `Pair<u16>` resolves in `pair`.
+        ("Pair<u16>", "rustc", 4, 2, vec![("a", 0), ("b", 2)]),
+        // Implied by `Wrap<Local>`: `Pair<Local>` does not resolve in `pair` (`Local`
+        // is `user`'s); it is asked through `Wrap<Local>` where that is named.
+        ("Pair<Local>", "rustc", 12, 4, vec![("a", 0), ("b", 8)]),
+        // Named in the bin, checked against the lib as built (without the shadow
+        // copy's helpers): `Pair`'s fields are private there, so no offsets, and the
+        // entry keeps the static engine's numbers, which agree.
+        ("Pair<i8>", "static", 2, 1, vec![("a", 0), ("b", 1)]),
+        ("Wrap<u16>", "rustc", 6, 2, vec![("head", 4), ("inner", 0)]),
+        (
+            "Wrap<Local>",
+            "rustc",
+            16,
+            4,
+            vec![("head", 12), ("inner", 0)],
+        ),
+    ]
+}
+
+#[test]
+fn instance_entries_get_rustcs_numbers_where_they_are_named_on_two_targets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inst");
+    copy_dir(&instances_fixture(), &dir);
+    let targets = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+    let mut cmd = Command::new(bin());
+    cmd.args(["report", "--exact", "--format", "json"]);
+    for t in targets {
+        cmd.args(["--target", t]);
+    }
+    let out = cmd.arg(".").current_dir(&dir).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = doc["structs"].as_array().unwrap();
+    for t in targets {
+        let here: Vec<&serde_json::Value> = entries
+            .iter()
+            .filter(|s| s["target"] == t && !s["instance_of"].is_null())
+            .collect();
+        let names: Vec<&str> = here.iter().map(|s| s["name"].as_str().unwrap()).collect();
+        let want = expected_instances();
+        assert_eq!(names.len(), want.len(), "{t}: {names:?}");
+        for (name, source, size, align, offsets) in want {
+            let s = here
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap_or_else(|| panic!("{t}: no entry {name}: {names:?}"));
+            assert_eq!(s["source"], source, "{t} {name}: {s}");
+            assert_eq!(s["size"], size, "{t} {name}: {s}");
+            assert_eq!(s["align"], align, "{t} {name}: {s}");
+            for (f, off) in offsets {
+                let field = s["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["name"] == f)
+                    .unwrap();
+                assert_eq!(field["offset"], off, "{t} {name}.{f}: {s}");
+                if source == "rustc" {
+                    assert!(field["size"].is_u64() && field["align"].is_u64(), "{s}");
+                }
+            }
+            let findings = s["findings"].as_array().map_or(0, |f| {
+                f.iter().filter(|x| x["code"] == "model-mismatch").count()
+            });
+            assert_eq!(findings, 0, "{t} {name}: {s}");
+        }
+        // Where each is named, as the static report says.
+        let at = |name: &str| &here.iter().find(|s| s["name"] == name).unwrap()["named_at"];
+        assert_eq!(at("Pair<u64>")["written"], "super::Pair<u64>");
+        assert!(
+            at("Pair<u64>")["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("user.rs")
+        );
+        assert_eq!(at("Pair<u32>")["written"], "P<u32>");
+        assert_eq!(at("Pair<i16>")["written"], "super::super::Pair<i16>");
+        assert_eq!(at("Pair<u128>")["listed"], true);
+        assert_eq!(at("Wrap<u16>")["listed"], true);
+        assert_eq!(at("Pair<u16>")["via"], "Wrap<u16>");
+        assert_eq!(at("Pair<Local>")["via"], "Wrap<Local>");
+    }
+    // The user's files are untouched by the probes.
+    for f in [
+        "src/lib.rs",
+        "src/main.rs",
+        "src/pair.rs",
+        "src/user.rs",
+        "Cargo.toml",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.join(f)).unwrap(),
+            std::fs::read(instances_fixture().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // Text marks them as rustc's too.
+    let out = Command::new(bin())
+        .args(["report", "--exact", "--target", targets[0], "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let release = rustc_release();
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("struct Pair<u64>"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        header.ends_with(&format!(" (rustc {release}, exact)")),
+        "{header}"
+    );
+    let local = text
+        .lines()
+        .find(|l| l.starts_with("struct Pair<i8>"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(local.ends_with("(static model)"), "{local}");
+}
+
+#[test]
+fn a_wrong_static_number_of_an_instance_entry_is_a_model_mismatch() {
+    let t = layout::target::find(TARGETS[0]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inst");
+    copy_dir(&instances_fixture(), &dir);
+    let mut a = layout_cli::analyze(std::slice::from_ref(&dir), &[t]);
+    layout_cli::diag::diagnose(&mut a);
+    let mut req = request(&dir, &tmp.path().join("cache"), &TARGETS[..1]);
+    req.instantiations = exact::reported_instances(&a);
+    assert!(
+        req.instantiations.iter().any(|i| i
+            .named
+            .as_ref()
+            .is_some_and(|n| n.written == "super::Pair<u64>")),
+        "{:?}",
+        req.instantiations
+    );
+    let o = exact::run(&req);
+    assert!(o.errors.is_empty(), "{:?}", o.errors);
+    let inst = o.targets[0]
+        .structs
+        .iter()
+        .find(|s| s.name == "Pair<u64>")
+        .expect("rustc laid Pair<u64> out");
+    assert_eq!((inst.size, inst.align), (Some(16), Some(8)));
+    assert_eq!(offsets(inst), [("a", Some(0)), ("b", Some(8))]);
+    // The static engine gets Pair<u64> wrong (as a model bug would): size 24, b at 12.
+    let p = a
+        .structs
+        .iter_mut()
+        .find(|s| s.name == "Pair<u64>")
+        .unwrap();
+    p.size = Some(24);
+    p.fields[1].offset = Some(12);
+    let applied = exact::apply(&mut a, &o);
+    assert_eq!(applied.mismatches, 2, "{applied:?}");
+    assert!(applied.instances >= 4, "{applied:?}");
+    let p = a.structs.iter().find(|s| s.name == "Pair<u64>").unwrap();
+    assert_eq!(p.source, NumberSource::Rustc);
+    assert_eq!(
+        (p.size, p.fields[1].offset),
+        (Some(16), Some(8)),
+        "rustc wins"
+    );
+    let m: Vec<&str> = p
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::ModelMismatch)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m.iter()
+            .any(|x| x.contains("size_of::<Pair<u64>>()") && x.contains("24") && x.contains("16")),
+        "{m:?}"
+    );
+    assert!(
+        m.iter()
+            .any(|x| x.contains("offset of `b`") && x.contains("12")),
+        "{m:?}"
+    );
+    assert_eq!(layout_cli::exit::exit_code(&a, layout::Severity::Error), 1);
+    // Another entry the static engine had right gets no finding.
+    let ok = a.structs.iter().find(|s| s.name == "Pair<u32>").unwrap();
+    assert_eq!(ok.source, NumberSource::Rustc);
+    assert!(ok.diagnostics.iter().all(|d| d.code != Code::ModelMismatch));
 }

@@ -28,6 +28,11 @@ pub struct Applied {
     pub removed: usize,
     /// `model-mismatch` findings added.
     pub mismatches: usize,
+    /// Instance entries (`Pair<u64>`) among `replaced`.
+    pub instances: usize,
+    /// Instance entries rustc answered only in part (a probe failed where the type is
+    /// named): they keep the static engine's numbers, marked static.
+    pub instances_static: usize,
 }
 
 /// See the module docs. Per-target failures become `analysis.errors` entries (exit 2);
@@ -53,6 +58,21 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
         let k = (s.target.triple, s.line, s.name.clone(), canon.get(&s.file));
         index.entry(k).or_default().push(i);
     }
+    // Instance entries by (target, where named, the entry's name).
+    type InstKey = (&'static str, PathBuf, usize, usize, String);
+    let mut instances: HashMap<InstKey, Vec<usize>> = HashMap::new();
+    for (i, s) in analysis.structs.iter().enumerate() {
+        if let Some(n) = &s.instance {
+            let k = (
+                s.target.triple,
+                canon.get(&n.file),
+                n.line,
+                n.column,
+                s.name.clone(),
+            );
+            instances.entry(k).or_default().push(i);
+        }
+    }
     // How the static reports spell each file, to spell added reports the same way.
     let mut shown: HashMap<PathBuf, PathBuf> = HashMap::new();
     for s in &analysis.structs {
@@ -71,6 +91,34 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
             });
         }
         for x in &t.structs {
+            if let Some(n) = &x.instance {
+                // Never a report of its own: an instance entry rustc laid out merges into
+                // the static one, or nothing happens.
+                let k = (
+                    row.triple,
+                    canon.get(&n.file),
+                    n.line,
+                    n.column,
+                    n.text.clone(),
+                );
+                for &i in instances.get(&k).into_iter().flatten() {
+                    let s = &mut analysis.structs[i];
+                    if s.source != NumberSource::Static {
+                        continue;
+                    }
+                    if !answers_all(s, x) {
+                        done.instances_static += 1;
+                        continue;
+                    }
+                    let found = merge(s, x, outcome.toolchain_note.as_deref());
+                    done.mismatches += found.len();
+                    s.diagnostics = crate::diag::diagnose_struct(s);
+                    s.diagnostics.extend(found);
+                    done.replaced += 1;
+                    done.instances += 1;
+                }
+                continue;
+            }
             let k = (row.triple, x.line, x.name.clone(), canon.get(&x.file));
             let same = index.get(&k).cloned().unwrap_or_default();
             let at = same.iter().copied().find(|&i| {
@@ -126,6 +174,19 @@ pub fn apply(analysis: &mut Analysis, outcome: &Outcome) -> Applied {
         .structs
         .sort_by(|a, b| (&a.file, a.line, rank(a)).cmp(&(&b.file, b.line, rank(b))));
     done
+}
+
+/// Whether rustc gave every number of an instance entry's layout: size, alignment and
+/// the offset of each field the entry has on the target. Anything less keeps the
+/// entry static: a mix would be marked rustc with a number that is not.
+fn answers_all(s: &StructReport, x: &ExactStruct) -> bool {
+    x.size.is_some()
+        && x.align.is_some()
+        && s.fields.iter().all(|f| {
+            x.fields
+                .iter()
+                .any(|xf| xf.name == f.name && xf.offset.is_some())
+        })
 }
 
 /// `file` relative to the current directory when under it (static reports are

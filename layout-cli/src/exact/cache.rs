@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::TargetOutcome;
 
 /// The layout of cached results; bumped when what a result holds changes.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// A 128-bit key built from two differently seeded SipHash states.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! Running cargo: metadata, the shadow copies, one `cargo check` per target, and
 //! reading the outcome back.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -342,6 +342,157 @@ pub(super) struct Shadowed<'m> {
     pub(super) probes: BTreeMap<PathBuf, Vec<Probe>>,
 }
 
+/// The generic struct of an instance entry of the request, as its file declares it.
+#[derive(Debug)]
+pub(super) struct Generic {
+    /// The declaring file, as the request spells it.
+    pub(super) file: PathBuf,
+    /// That file, canonical.
+    pub(super) canon: PathBuf,
+    /// The declaration.
+    pub(super) decl: Decl,
+    /// Where and how the entry is named.
+    pub(super) named: super::Named,
+}
+
+/// The file index (in this package) and byte offset where an impl for `g`'s generic
+/// struct may go: the struct must be declared in the package, and not inside a macro
+/// other than one [`impl_at`] accepts. A type or trait
+/// an impl header names that does not exist stops rustc before any probe is answered,
+/// and a macro may drop or cfg its struct in ways the tokens do not show; a plain item
+/// exists exactly when its cfgs (which the impl carries) hold.
+fn helpers_in(
+    g: &Generic,
+    by_canon: &HashMap<PathBuf, usize>,
+    items: &HashSet<String>,
+) -> Option<(usize, usize)> {
+    let at = impl_at(&g.decl, items)?;
+    Some((*by_canon.get(&g.canon)?, at))
+}
+
+/// Where an impl for `d` may go ([`helpers_in`]): after it, or, declared in a macro
+/// that passes its items through (`cfg_if!`, or one of `items`, the package's
+/// macros whose first rule takes items only), after it inside the invocation, where the
+/// macro emits the impl exactly when it emits the struct.
+fn impl_at(d: &Decl, items: &HashSet<String>) -> Option<usize> {
+    if !d.in_macro {
+        return Some(d.insert_at);
+    }
+    let (at, name) = d.inner_at.as_ref()?;
+    (name == "cfg_if" || items.contains(name)).then_some(*at)
+}
+
+/// Where an instance entry's probes go: (file index, byte offset, cfgs, the type there).
+type Place = (usize, usize, Vec<String>, String);
+
+/// The projections of implied instance entries through the ones implying them.
+#[derive(Default)]
+struct Via {
+    /// Per entry, its places through the one implying it (memoised; `None`: none).
+    memo: HashMap<usize, Option<Vec<Place>>>,
+    /// (entry, its field type path in the definition, the entry implying it): a trait
+    /// to declare and implement.
+    impls: Vec<(usize, String, usize)>,
+}
+
+impl Via {
+    /// The places of entry `k` through the one implying it: that one's places (its own
+    /// or, when implied too, its projections), the type projected. `None` when `k` is
+    /// not implied, the one implying it is not one entry of this package, or the path
+    /// is not found.
+    #[allow(clippy::too_many_arguments)]
+    fn places(
+        &mut self,
+        k: usize,
+        generics: &[Option<Generic>],
+        named_files: &[Option<PathBuf>],
+        by_canon: &HashMap<PathBuf, usize>,
+        items: &HashSet<String>,
+        sources: &[(PathBuf, String)],
+        direct: &BTreeMap<usize, Vec<Place>>,
+        depth: usize,
+    ) -> Option<Vec<Place>> {
+        if let Some(m) = self.memo.get(&k) {
+            return m.clone();
+        }
+        let got = (|| {
+            let g = generics[k].as_ref()?;
+            let via = g.named.via.as_ref()?;
+            if depth > 16 {
+                return None;
+            }
+            let file = named_files[k].as_ref()?;
+            // The one implying it: its text, and its generic struct's definition names
+            // this one. Two such (one text, two meanings) is no answer.
+            let mut parents = generics.iter().enumerate().filter(|(_, p)| {
+                p.as_ref()
+                    .is_some_and(|p| p.named.text == *via && p.canon == *file)
+            });
+            let (j, _) = parents.next()?;
+            if parents.next().is_some()
+                || helpers_in(generics[j].as_ref()?, by_canon, items).is_none()
+            {
+                return None;
+            }
+            let fi = *by_canon.get(file)?;
+            let path = scan::path_at(&sources[fi].1, g.named.line, g.named.column)?;
+            let outer = match self.places(
+                j,
+                generics,
+                named_files,
+                by_canon,
+                items,
+                sources,
+                direct,
+                depth + 1,
+            ) {
+                Some(p) => p,
+                None => direct.get(&j)?.clone(),
+            };
+            if outer.is_empty() {
+                return None;
+            }
+            self.impls.push((k, path, j));
+            Some(
+                outer
+                    .into_iter()
+                    .map(|(f, at, cfgs, ty)| (f, at, cfgs, probe::via_type(&ty, k)))
+                    .collect(),
+            )
+        })();
+        self.memo.insert(k, got.clone());
+        got
+    }
+}
+
+/// Per instantiation of the request: for an instance entry whose generic struct is
+/// found where the report puts it, that struct; `None` for the others.
+fn generics(req: &Request) -> Vec<Option<Generic>> {
+    let mut scanned: HashMap<PathBuf, Vec<Decl>> = HashMap::new();
+    req.instantiations
+        .iter()
+        .map(|i| {
+            let named = i.named.clone()?;
+            let canon = i.file.canonicalize().ok()?;
+            let ds = scanned.entry(canon.clone()).or_insert_with(|| {
+                std::fs::read_to_string(&canon)
+                    .map(|t| scan::scan_file(Path::new(""), &t))
+                    .unwrap_or_default()
+            });
+            let decl = ds
+                .iter()
+                .find(|d| d.line == i.line && d.name == i.name && !d.ambiguous)?
+                .clone();
+            Some(Generic {
+                file: i.file.clone(),
+                canon,
+                decl,
+                named,
+            })
+        })
+        .collect()
+}
+
 pub fn run(req: &Request) -> Outcome {
     let mut o = Outcome::default();
     let vv = Command::new(rustc_bin())
@@ -413,10 +564,11 @@ pub fn run(req: &Request) -> Outcome {
             }
         }
     }
+    // Instance entries with where and how they are named: their probes go there.
     let mut inst: Vec<String> = req
         .instantiations
         .iter()
-        .map(|i| format!("{}:{}:{}{}", i.file.display(), i.line, i.name, i.args))
+        .map(|i| format!("{i:?}"))
         .collect();
     inst.sort();
     base.add("instantiations", &inst);
@@ -463,7 +615,8 @@ pub fn run(req: &Request) -> Outcome {
 
     let work = cache_root.join(format!("run-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    let shadowed = match build_shadows(req, &selected, &work, &mut o) {
+    let generics = generics(req);
+    let shadowed = match build_shadows(req, &selected, &generics, &work, &mut o) {
         Ok(s) => s,
         Err(e) => {
             o.errors.push(e);
@@ -482,6 +635,7 @@ pub fn run(req: &Request) -> Outcome {
             req,
             &md,
             &shadowed,
+            &generics,
             &wrapper,
             &cache_root,
             &work,
@@ -517,7 +671,7 @@ fn wanted(req: &Request, dir: &Path, rel: &Path, decls: &[Decl]) -> Vec<(usize, 
             out.push((i, args));
             continue;
         }
-        for inst in &req.instantiations {
+        for inst in req.instantiations.iter().filter(|i| i.named.is_none()) {
             let same_file =
                 inst.file == abs || (canon.is_some() && inst.file.canonicalize().ok() == canon);
             if same_file && inst.line == d.line && inst.name == d.name {
@@ -531,11 +685,17 @@ fn wanted(req: &Request, dir: &Path, rel: &Path, decls: &[Decl]) -> Vec<(usize, 
 fn build_shadows<'m>(
     req: &Request,
     selected: &[&'m Package],
+    generics: &[Option<Generic>],
     work: &Path,
     o: &mut Outcome,
 ) -> Result<Vec<Shadowed<'m>>, String> {
     let mut next_id = 1;
     let mut out = Vec::new();
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let named_files: Vec<Option<PathBuf>> = generics
+        .iter()
+        .map(|g| g.as_ref().map(|g| canon(&g.named.file)))
+        .collect();
     for (n, pkg) in selected.iter().enumerate() {
         let Some(dir) = pkg.manifest.parent().map(Path::to_path_buf) else {
             continue;
@@ -551,9 +711,8 @@ fn build_shadows<'m>(
         for d in &dirs {
             files.extend(scan::rust_files(d));
         }
-        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
-        let mut decls = BTreeMap::new();
-        let mut probes = BTreeMap::new();
+        let mut sources: Vec<(PathBuf, String)> = Vec::new();
+        let mut by_canon: HashMap<PathBuf, usize> = HashMap::new();
         for f in files {
             let Ok(rel) = f.strip_prefix(&dir).map(Path::to_path_buf) else {
                 continue;
@@ -561,14 +720,141 @@ fn build_shadows<'m>(
             let Ok(text) = std::fs::read_to_string(&f) else {
                 continue;
             };
+            by_canon.insert(canon(&f), sources.len());
+            sources.push((rel, text));
+        }
+        // The instance entries named in this package: their probes where they are named
+        // (a crate root for a listed one), and the helpers' impl after each generic
+        // struct of the package that one of them is of.
+        let mut extra: BTreeMap<usize, Vec<probe::Insert>> = BTreeMap::new();
+        // (file, line, name) of a generic struct -> (where its impl goes, the impl).
+        let mut helpers: BTreeMap<(usize, usize, String), (usize, String)> = BTreeMap::new();
+        let items: HashSet<String> = sources
+            .iter()
+            .filter(|(_, t)| t.contains("macro_rules"))
+            .flat_map(|(_, t)| scan::item_macros(t))
+            .collect();
+        let mut containers: HashMap<usize, Vec<scan::Container>> = HashMap::new();
+        let manifest = canon(&pkg.manifest);
+        let roots: Vec<usize> = pkg
+            .roots
+            .iter()
+            .filter_map(|r| by_canon.get(&canon(r)).copied())
+            .collect();
+        // Per instantiation named in this package: where its probes go and the type
+        // they name there.
+        let mut places: BTreeMap<usize, Vec<Place>> = BTreeMap::new();
+        for (k, g) in generics.iter().enumerate() {
+            let (Some(g), Some(file)) = (g, &named_files[k]) else {
+                continue;
+            };
+            let here: Vec<Place> = if g.named.listed {
+                if *file != manifest {
+                    continue;
+                }
+                let ty = probe::instance_type(&g.named.written, None);
+                roots
+                    .iter()
+                    .map(|&r| (r, usize::MAX, Vec::new(), ty.clone()))
+                    .collect()
+            } else {
+                let Some(&fi) = by_canon.get(file) else {
+                    continue;
+                };
+                let cs = containers
+                    .entry(fi)
+                    .or_insert_with(|| scan::containers(&sources[fi].1));
+                let Some(c) = scan::container_at(cs, g.named.line, g.named.column) else {
+                    continue;
+                };
+                let ty = probe::instance_type(&g.named.written, c.self_name.as_deref());
+                vec![(fi, c.insert_at, c.cfgs.clone(), ty)]
+            };
+            places.insert(k, here);
+        }
+        // An implied one is also named through the one implying it, where that one is
+        // named: `<Outer<X> as crate::Via>::T` is the field type path of `Outer`'s
+        // definition with `X` as written there, whatever module `X` belongs to.
+        let mut via = Via::default();
+        let projected: Vec<(usize, Vec<Place>)> = (0..generics.len())
+            .filter_map(|k| {
+                via.places(
+                    k,
+                    generics,
+                    &named_files,
+                    &by_canon,
+                    &items,
+                    &sources,
+                    &places,
+                    0,
+                )
+                .map(|ps| (k, ps))
+            })
+            .collect();
+        for (k, ps) in projected {
+            places.entry(k).or_default().extend(ps);
+        }
+        for (k, path, parent) in &via.impls {
+            let Some(p) = generics[*parent].as_ref() else {
+                continue;
+            };
+            let Some((fi, at)) = helpers_in(p, &by_canon, &items) else {
+                continue;
+            };
+            extra.entry(fi).or_default().push(probe::Insert {
+                at,
+                raw: Some(probe::via_impl(&p.decl, *k, path)),
+                ..Default::default()
+            });
+            for &r in &roots {
+                extra.entry(r).or_default().push(probe::Insert {
+                    at: usize::MAX,
+                    raw: Some(probe::via_trait_decl(*k)),
+                    ..Default::default()
+                });
+            }
+        }
+        for (&k, ps) in &places {
+            let Some(g) = &generics[k] else { continue };
+            let own = helpers_in(g, &by_canon, &items);
+            for (fi, at, cfgs, ty) in ps {
+                extra.entry(*fi).or_default().push(probe::Insert {
+                    at: *at,
+                    raw: None,
+                    cfgs: cfgs.clone(),
+                    asks: probe::instance_asks(&g.decl, ty, own.is_some()),
+                    inst: Some(k),
+                });
+            }
+            if let Some((fi, at)) = own {
+                helpers
+                    .entry((fi, g.decl.line, g.decl.name.clone()))
+                    .or_insert_with(|| (at, probe::helpers_impl(&g.decl)));
+            }
+        }
+        let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let mut decls = BTreeMap::new();
+        let mut probes = BTreeMap::new();
+        for (fi, (rel, text)) in sources.into_iter().enumerate() {
             let ds = scan::scan_file(&rel, &text);
-            if ds.is_empty() {
+            let mut inserts = extra.remove(&fi).unwrap_or_default();
+            for ((_, _, _), (at, raw)) in
+                helpers.range((fi, 0, String::new())..(fi + 1, 0, String::new()))
+            {
+                inserts.push(probe::Insert {
+                    at: *at,
+                    raw: Some(raw.clone()),
+                    ..Default::default()
+                });
+            }
+            if ds.is_empty() && inserts.is_empty() {
                 continue;
             }
             let w = wanted(req, &dir, &rel, &ds);
-            let fp = probe::instrument(&text, &ds, &w, &mut next_id);
+            let raw = inserts.iter().any(|i| i.raw.is_some());
+            let fp = probe::instrument_all(&text, &ds, &w, &inserts, &mut next_id);
             o.stats.probes += fp.probes.len();
-            if !fp.probes.is_empty() {
+            if !fp.probes.is_empty() || raw {
                 texts.insert(rel.clone(), fp.text);
                 probes.insert(rel.clone(), fp.probes);
             }
@@ -638,6 +924,7 @@ fn check_one(
     req: &Request,
     md: &Metadata,
     shadowed: &[Shadowed<'_>],
+    generics: &[Option<Generic>],
     wrapper: &Path,
     cache_root: &Path,
     work: &Path,
@@ -758,7 +1045,7 @@ fn check_one(
             diags.extend(probe::parse_diagnostics(&text));
         }
     }
-    collect(shadowed, &plan, &ran, &diags, &mut res);
+    collect(shadowed, generics, &plan, &ran, &diags, &mut res);
     res
 }
 

@@ -60,8 +60,34 @@ pub struct Instantiation {
     pub line: usize,
     /// Its name.
     pub name: String,
-    /// The arguments with their angle brackets, e.g. `<u64, 4>`.
+    /// The arguments with their angle brackets, e.g. `<u64, 4>` (`""` for an
+    /// instance entry's, which is named by `named.written` instead).
     pub args: String,
+    /// For a report's instance entry (`Pair<u64>` named somewhere): where and how it
+    /// is named. Its probes go there, in the type as written; `None` for the generic
+    /// struct's own entry.
+    pub named: Option<Named>,
+}
+
+/// Where and how an instance entry of the static report is named (its `named_at`):
+/// the key its rustc numbers are matched back with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Named {
+    /// The entry's name, e.g. `Pair<u64>`.
+    pub text: String,
+    /// The file naming it, or the manifest listing it.
+    pub file: PathBuf,
+    /// 1-based line there.
+    pub line: usize,
+    /// 1-based column there.
+    pub column: usize,
+    /// The type as written there (`super::Pair<u64>`); for an implied one, the field
+    /// type of the definition with the parameters replaced.
+    pub written: String,
+    /// Listed in a manifest: resolved at a crate root.
+    pub listed: bool,
+    /// Implied by this instantiation (its field type is `written`).
+    pub via: Option<String>,
 }
 
 /// Where a field of an [`ExactStruct`] is and what rustc said about it.
@@ -133,6 +159,9 @@ pub struct ExactStruct {
     pub fields_known: bool,
     /// Why a number is missing (rustc's message), if one is.
     pub unknown: Option<String>,
+    /// For an instance entry's numbers: which entry (the static report's `named_at`).
+    #[serde(default)]
+    pub instance: Option<Named>,
 }
 
 mod kind_serde {
@@ -284,7 +313,44 @@ pub fn reported_generics(a: &crate::analysis::Analysis) -> Vec<Instantiation> {
                 line: s.line,
                 name: s.name.clone(),
                 args: format!("<{}>", args.join(", ")),
+                named: None,
             });
+        }
+    }
+    out
+}
+
+/// One instantiation per instance entry of a static analysis (`Pair<u64>` with its
+/// `named_at`, once for all targets): rustc lays each out where it is named, in the
+/// type as written there, so the entry's every number can come from rustc.
+pub fn reported_instances(a: &crate::analysis::Analysis) -> Vec<Instantiation> {
+    let mut out: Vec<Instantiation> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for s in &a.structs {
+        let Some(i) = &s.instance else { continue };
+        let named = Named {
+            text: s.name.clone(),
+            file: i.file.clone(),
+            line: i.line,
+            column: i.column,
+            written: i.written.clone(),
+            listed: i.listed,
+            via: i.via.clone(),
+        };
+        let inst = Instantiation {
+            file: s.file.clone(),
+            line: s.line,
+            name: i
+                .generic
+                .rsplit("::")
+                .next()
+                .unwrap_or(&i.generic)
+                .to_string(),
+            args: String::new(),
+            named: Some(named),
+        };
+        if seen.insert(inst.clone()) {
+            out.push(inst);
         }
     }
     out
@@ -378,6 +444,7 @@ pub fn analyze_exact(
         req.manifest_path = input.manifest();
     }
     req.instantiations = reported_generics(&out.analysis);
+    req.instantiations.extend(reported_instances(&out.analysis));
     let outcome = run(&req);
     let applied = apply(&mut out.analysis, &outcome);
     Ok((out, outcome, applied))

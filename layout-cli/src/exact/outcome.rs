@@ -1,12 +1,12 @@
 //! Reading a `cargo check` back: a failed build becomes one error with rustc's first
 //! message, and the shadow runs' diagnostics become structs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::cargo::{Shadowed, first_error};
+use super::cargo::{Generic, Shadowed, first_error};
 use super::probe::{self, Ask, Probe};
 use super::wrapper::Plan;
 use super::{ExactField, ExactStruct, Failure, Repr, TargetError, TargetOutcome};
@@ -131,6 +131,7 @@ pub(super) fn classify(
 /// Matches the shadow runs' answers to probes and builds the structs.
 pub(super) fn collect(
     shadowed: &[Shadowed<'_>],
+    generics: &[Option<Generic>],
     plan: &Plan,
     ran: &BTreeSet<PathBuf>,
     diags: &[probe::Diag],
@@ -160,6 +161,8 @@ pub(super) fn collect(
             }
         }
     }
+    // Instance entries' probes, by instantiation, with the package that compiled them.
+    let mut instances: BTreeMap<usize, (String, Vec<&Probe>)> = BTreeMap::new();
     for s in shadowed {
         let compiled = plan
             .roots
@@ -176,6 +179,14 @@ pub(super) fn collect(
             // Probes of one instantiation are consecutive.
             let mut groups: Vec<(usize, &str, Vec<&Probe>)> = Vec::new();
             for p in ps {
+                if let Some(k) = p.inst {
+                    instances
+                        .entry(k)
+                        .or_insert_with(|| (s.pkg.name.clone(), Vec::new()))
+                        .1
+                        .push(p);
+                    continue;
+                }
                 match groups.last_mut() {
                     Some((d, a, v)) if *d == p.decl && *a == p.args => v.push(p),
                     _ => groups.push((p.decl, &p.args, vec![p])),
@@ -255,9 +266,70 @@ pub(super) fn collect(
                     fields_known: d.fields.is_some(),
                     fields,
                     unknown,
+                    instance: None,
                 });
             }
         }
+    }
+    for (k, (package, ps)) in instances {
+        let Some(Some(g)) = generics.get(k) else {
+            continue;
+        };
+        // A listed entry is probed at every crate root of its package: any answer.
+        let get = |ask: Ask| {
+            ps.iter()
+                .filter(|p| p.ask == ask)
+                .find_map(|p| answers.get(&p.id).copied())
+        };
+        let any = ps.iter().any(|p| {
+            matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_)) && answers.contains_key(&p.id)
+        });
+        // Silence (the naming place is cfg'd out) or failure (the type as written does
+        // not resolve there): the entry keeps the static engine's numbers.
+        if !any {
+            continue;
+        }
+        let d = &g.decl;
+        let fields: Vec<ExactField> = d
+            .fields
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, f)| ExactField {
+                name: f.name.clone(),
+                ty: f.ty.clone(),
+                line: f.line,
+                column: f.column,
+                offset: get(Ask::Offset(i)),
+                size: get(Ask::FieldSize(i)),
+                align: get(Ask::FieldAlign(i)),
+            })
+            .collect();
+        res.structs.push(ExactStruct {
+            package,
+            file: g.file.clone(),
+            line: d.line,
+            column: d.column,
+            name: g.named.text.clone(),
+            inline: d.inline.clone(),
+            args: String::new(),
+            kind: d.kind,
+            repr_text: d.repr_text.clone(),
+            repr: Repr {
+                c: d.repr.c,
+                transparent: d.repr.transparent,
+                packed: d.repr.packed,
+                align: d.repr.align,
+            },
+            in_macro: d.in_macro,
+            size: get(Ask::Size),
+            align: get(Ask::Align),
+            fields_known: d.fields.is_some(),
+            fields,
+            // Merged only when rustc answered every number that decides it.
+            unknown: None,
+            instance: Some(g.named.clone()),
+        });
     }
 }
 

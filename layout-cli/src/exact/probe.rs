@@ -43,6 +43,177 @@ pub struct Probe {
     pub ask: Ask,
     /// 1-based line of the probe in the shadow file.
     pub line: usize,
+    /// For an instance entry's probe: the index of its instantiation in the request
+    /// (`decl` then means nothing).
+    pub inst: Option<usize>,
+}
+
+/// Text placed in a shadow file beside the decls' probes: an instance entry's probes
+/// where it is named, or the impl with their helpers after a generic struct.
+#[derive(Clone, Debug, Default)]
+pub struct Insert {
+    /// Byte offset in the file.
+    pub at: usize,
+    /// A line of items asking nothing (the helpers' impl), if any.
+    pub raw: Option<String>,
+    /// The `#[cfg]`s every probe here carries.
+    pub cfgs: Vec<String>,
+    /// The probes: what each asks and its expression.
+    pub asks: Vec<(Ask, String)>,
+    /// The instantiation they belong to (index in the request).
+    pub inst: Option<usize>,
+}
+
+/// The name of an instance helper: `what` (`OFF`, `SZ`, `AL`) of field `field`.
+fn helper(what: &str, field: &str) -> String {
+    format!("__LAYOUT_CLI_{what}_{}", field.trim_start_matches("r#"))
+}
+
+/// The helpers' impl for a generic struct, on one line: per field, `pub(crate)`
+/// associated consts with its offset, size and alignment, read by [`instance_asks`]
+/// from wherever an instance is named (its fields may be private there; the consts
+/// only need the type to be nameable). Each const carries its field's cfgs and fails
+/// alone (an unsized field).
+pub fn helpers_impl(d: &Decl) -> String {
+    let mut out = d.cfgs.join(" ");
+    let _ = write!(
+        out,
+        " #[allow(dead_code, non_upper_case_globals, unused_qualifications)] {} {{",
+        d.impl_head
+    );
+    for f in d.fields.iter().flatten() {
+        let cfg = f.cfgs.join(" ");
+        let _ = write!(
+            out,
+            " {cfg} pub(crate) const {}: usize = ::core::mem::offset_of!(Self, {});",
+            helper("OFF", &f.name),
+            f.name
+        );
+        let _ = write!(
+            out,
+            " {cfg} pub(crate) const {}: usize = ::core::mem::size_of::<{}>();",
+            helper("SZ", &f.name),
+            f.ty
+        );
+        let _ = write!(
+            out,
+            " {cfg} pub(crate) const {}: usize = ::core::mem::align_of::<{}>();",
+            helper("AL", &f.name),
+            f.ty
+        );
+    }
+    out.push_str(" }");
+    out
+}
+
+/// The trait of an implied instance's projection (`<Outer<X> as crate::T>::T` names the
+/// field type path `Inner<X>` of `Outer`'s definition, whatever scope `X` was written
+/// in): declared at each crate root, so `crate::` reaches it from any module.
+pub fn via_trait(k: usize) -> String {
+    format!("__LayoutCliVia{k}")
+}
+
+/// The declaration of [`via_trait`] `k`, on one line.
+pub fn via_trait_decl(k: usize) -> String {
+    format!(
+        "#[allow(non_camel_case_types, dead_code)] #[doc(hidden)] trait {} {{ type T: ?Sized; }}",
+        via_trait(k)
+    )
+}
+
+/// The impl of [`via_trait`] `k` for the generic struct `d` whose field type names
+/// `path` (with `d`'s parameters), on one line, with `d`'s cfgs.
+pub fn via_impl(d: &Decl, k: usize, path: &str) -> String {
+    let (ig, ty, wc) = &d.impl_parts;
+    format!(
+        "{} #[allow(unused_qualifications)] impl {ig} crate::{} for {ty} {wc} {{ type T = {path}; }}",
+        d.cfgs.join(" "),
+        via_trait(k)
+    )
+}
+
+/// `outer` projected through [`via_trait`] `k`.
+pub fn via_type(outer: &str, k: usize) -> String {
+    format!("<{outer} as crate::{}>::T", via_trait(k))
+}
+
+/// `written` made nameable at module level: lifetimes other than `'static` become
+/// `'static` (as for a struct with only lifetime parameters), and `Self` the naming
+/// struct's name when it has no parameters.
+pub fn instance_type(written: &str, self_name: Option<&str>) -> String {
+    let chars: Vec<char> = written.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            let mut j = i + 1;
+            while j < chars.len() && word(chars[j]) {
+                j += 1;
+            }
+            let name: String = chars[i + 1..j].iter().collect();
+            // A char literal (`'a'`) is left as it is.
+            if chars.get(j) == Some(&'\'') || name == "static" || name.is_empty() {
+                out.push('\'');
+                out.push_str(&name);
+            } else {
+                out.push_str("'static");
+            }
+            i = j;
+            continue;
+        }
+        let start = i == 0 || !word(chars[i - 1]);
+        if start && word(c) {
+            let mut j = i;
+            while j < chars.len() && word(chars[j]) {
+                j += 1;
+            }
+            let w: String = chars[i..j].iter().collect();
+            match (w.as_str(), self_name) {
+                ("Self", Some(n)) => out.push_str(n),
+                _ => out.push_str(&w),
+            }
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The probe expressions for an instance entry named `ty` (nameable where they go) of
+/// the generic struct `d`: size and alignment, and per field its offset, size and
+/// alignment, from the helpers' consts when `helpers` (the impl of [`helpers_impl`] is
+/// in the same crate), else the offset only, with `offset_of!` (public fields only).
+pub fn instance_asks(d: &Decl, ty: &str, helpers: bool) -> Vec<(Ask, String)> {
+    let mut out = vec![
+        (Ask::Size, format!("::core::mem::size_of::<{ty}>()")),
+        (Ask::Align, format!("::core::mem::align_of::<{ty}>()")),
+    ];
+    for (i, f) in d.fields.iter().flatten().enumerate() {
+        if helpers {
+            out.push((
+                Ask::Offset(i),
+                format!("<{ty}>::{}", helper("OFF", &f.name)),
+            ));
+            out.push((
+                Ask::FieldSize(i),
+                format!("<{ty}>::{}", helper("SZ", &f.name)),
+            ));
+            out.push((
+                Ask::FieldAlign(i),
+                format!("<{ty}>::{}", helper("AL", &f.name)),
+            ));
+        } else {
+            out.push((
+                Ask::Offset(i),
+                format!("::core::mem::offset_of!({ty}, {})", f.name),
+            ));
+        }
+    }
+    out
 }
 
 /// The type expression naming the struct with `args`.
@@ -154,12 +325,30 @@ pub fn instrument(
     wanted: &[(usize, String)],
     next_id: &mut u32,
 ) -> FileProbes {
+    instrument_all(text, decls, wanted, &[], next_id)
+}
+
+/// [`instrument`], plus the `extra` inserts (instance entries' probes and helpers).
+pub fn instrument_all(
+    text: &str,
+    decls: &[Decl],
+    wanted: &[(usize, String)],
+    extra: &[Insert],
+    next_id: &mut u32,
+) -> FileProbes {
+    enum Item<'a> {
+        Decl(usize, &'a str),
+        Extra(&'a Insert),
+    }
     // Group by insertion point, keeping source order.
-    let mut at: BTreeMap<usize, Vec<(usize, &str)>> = BTreeMap::new();
+    let mut at: BTreeMap<usize, Vec<Item<'_>>> = BTreeMap::new();
     for (i, args) in wanted {
         at.entry(decls[*i].insert_at)
             .or_default()
-            .push((*i, args.as_str()));
+            .push(Item::Decl(*i, args.as_str()));
+    }
+    for e in extra {
+        at.entry(e.at).or_default().push(Item::Extra(e));
     }
     let mut out = String::with_capacity(text.len() + wanted.len() * 200);
     let mut probes = Vec::new();
@@ -173,10 +362,22 @@ pub fn instrument(
         copied = pos;
         out.push('\n');
         line += 1;
-        for (i, args) in group {
-            let d = &decls[i];
-            let cfg = d.cfgs.join(" ");
-            for (ask, expr) in asks(d, args) {
+        for item in group {
+            let (decl, args, cfg, asks, inst) = match item {
+                Item::Decl(i, args) => {
+                    let d = &decls[i];
+                    (i, args, d.cfgs.join(" "), asks(d, args), None)
+                }
+                Item::Extra(e) => {
+                    if let Some(raw) = &e.raw {
+                        out.push_str(raw);
+                        out.push('\n');
+                        line += raw.matches('\n').count() + 1;
+                    }
+                    (usize::MAX, "", e.cfgs.join(" "), e.asks.clone(), e.inst)
+                }
+            };
+            for (ask, expr) in asks {
                 let id = *next_id;
                 *next_id += 1;
                 let _ = writeln!(
@@ -185,10 +386,11 @@ pub fn instrument(
                 );
                 probes.push(Probe {
                     id,
-                    decl: i,
+                    decl,
                     args: args.to_string(),
                     ask,
                     line,
+                    inst,
                 });
                 line += 1;
             }
@@ -334,5 +536,32 @@ mod tests {
             [Ask::Size, Ask::Align, Ask::Offset(0), Ask::Offset(1)]
         );
         assert_eq!(a[2].1, "::core::mem::offset_of!(G<u64>, t)");
+    }
+
+    #[test]
+    fn instance_types_and_helpers() {
+        assert_eq!(
+            instance_type("super::Pair<'a, Self, u8>", Some("Node")),
+            "super::Pair<'static, Node, u8>"
+        );
+        assert_eq!(instance_type("Selfish<'static>", None), "Selfish<'static>");
+        let decls = scan_file(Path::new("src/lib.rs"), "struct G<T> { t: T, n: u8 }\n");
+        let a = instance_asks(&decls[0], "super::G<u64>", true);
+        assert_eq!(a.len(), 2 + 2 * 3);
+        assert_eq!(a[2].1, "<super::G<u64>>::__LAYOUT_CLI_OFF_t");
+        let a = instance_asks(&decls[0], "other::G<u64>", false);
+        assert_eq!(a[2].1, "::core::mem::offset_of!(other::G<u64>, t)");
+        let h = helpers_impl(&decls[0]);
+        assert!(!h.contains('\n'), "one line: {h}");
+        assert!(
+            h.contains(
+                "pub(crate) const __LAYOUT_CLI_OFF_n: usize = ::core::mem::offset_of!(Self, n);"
+            ),
+            "{h}"
+        );
+        assert_eq!(
+            via_type("super::W<u8>", 3),
+            "<super::W<u8> as crate::__LayoutCliVia3>::T"
+        );
     }
 }

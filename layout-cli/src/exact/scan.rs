@@ -23,6 +23,8 @@ pub struct FieldDecl {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+    /// Its `#[cfg(...)]` attributes as written.
+    pub cfgs: Vec<String>,
 }
 
 /// A generic parameter, for building an instantiation.
@@ -55,6 +57,11 @@ pub struct Decl {
     pub fields: Option<Vec<FieldDecl>>,
     /// Generic parameters in order.
     pub params: Vec<Param>,
+    /// `impl<T: Bound> Name<T> where ...`: the head of an inherent impl for every
+    /// instantiation (the helpers of instance probes go in one).
+    pub impl_head: String,
+    /// The parts of that head: `<T: Bound>`, `Name<T>` and `where ...`, for a trait impl.
+    pub impl_parts: (String, String, String),
     /// `#[cfg(...)]` attributes (as written) that decide whether it exists; copied
     /// onto its probes so a cfg'd-out variant's probes vanish with it.
     pub cfgs: Vec<String>,
@@ -67,6 +74,11 @@ pub struct Decl {
     pub insert_at: usize,
     /// Declared inside a macro invocation.
     pub in_macro: bool,
+    /// For one declared as an item of a macro whose input is items (`cfg_rt! { struct
+    /// S ... }`, `cfg_if! { if #[cfg(..)] { struct S ... } }`): the byte offset right
+    /// after it inside the invocation, and the macro's name. An item placed there is
+    /// emitted (or dropped) with it, if the macro passes its items through.
+    pub inner_at: Option<(usize, String)>,
     /// Another struct of this name is declared in the same module and one of them is
     /// inside a macro, or the struct is inside a macro and the module declares another
     /// type of its name (an enum, union, trait or type alias, e.g. `cfg_io! { enum S }
@@ -178,15 +190,112 @@ fn walk(
                 other_types_in_tokens(m.mac.tokens.clone(), &mut |name| {
                     others.push((inline.clone(), name));
                 });
+                let items = item_structs(m, lines);
                 for (s, inner_cfgs) in found {
                     let mut all = outer.clone();
                     all.extend(inner_cfgs);
-                    out.push(decl(&s, rel, inline, all, at, true));
+                    let mut d = decl(&s, rel, inline, all, at, true);
+                    d.inner_at = items
+                        .iter()
+                        .find(|(name, line, _)| *name == d.name && *line == d.line)
+                        .map(|(_, _, at)| (*at, macro_name(m)));
+                    out.push(d);
                 }
             }
             _ => {}
         }
     }
+}
+
+fn macro_name(m: &syn::ItemMacro) -> String {
+    m.mac
+        .path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// The structs that are items of the invocation `m` (its input parses as items; for
+/// `cfg_if!`, the input of one of its branches): (name, line of the name, byte offset
+/// right after the struct).
+fn item_structs(m: &syn::ItemMacro, lines: &LineIndex<'_>) -> Vec<(String, usize, usize)> {
+    let mut bodies = Vec::new();
+    if macro_name(m) == "cfg_if" {
+        for t in m.mac.tokens.clone() {
+            if let TokenTree::Group(g) = t
+                && g.delimiter() == Delimiter::Brace
+            {
+                bodies.push(g.stream());
+            }
+        }
+    } else {
+        bodies.push(m.mac.tokens.clone());
+    }
+    let mut out = Vec::new();
+    for b in bodies {
+        let Ok(file) = syn::parse2::<syn::File>(b) else {
+            continue;
+        };
+        for item in &file.items {
+            if let syn::Item::Struct(s) = item {
+                let end = item.span().end();
+                out.push((
+                    s.ident.to_string(),
+                    s.ident.span().start().line,
+                    lines.offset(end.line, end.column),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The names of the `macro_rules!` macros of `text` whose first rule takes items and
+/// nothing else (`($($item:item)*) => ...`): an invocation that matched it still does
+/// with one more item.
+pub fn item_macros(text: &str) -> Vec<String> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Ok(file) = syn::parse_file(body) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut stack: Vec<&[syn::Item]> = vec![&file.items];
+    while let Some(items) = stack.pop() {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        stack.push(items);
+                    }
+                }
+                syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => {
+                    let Some(name) = &m.ident else { continue };
+                    let first = m.mac.tokens.clone().into_iter().next();
+                    let Some(TokenTree::Group(g)) = first else {
+                        continue;
+                    };
+                    let matcher: String = g
+                        .stream()
+                        .to_string()
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect();
+                    let items_only = matcher
+                        .strip_prefix("$($")
+                        .and_then(|r| r.strip_suffix(":item)*"))
+                        .is_some_and(|n| {
+                            !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        });
+                    if items_only {
+                        out.push(name.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 fn cfgs(attrs: &[syn::Attribute]) -> Vec<String> {
@@ -223,9 +332,43 @@ fn decl(
                 ty: type_string(&f.ty),
                 line: start.line,
                 column: start.column + 1,
+                cfgs: self::cfgs(&f.attrs),
             }
         })
         .collect();
+    // The helpers are for instantiations, which are sized: a `?Sized` parameter gets
+    // `Sized` in the impl, so the offset and size of a field of that type can be asked.
+    let mut generics = s.generics.clone();
+    let maybe_sized = |b: &syn::TypeParamBound| matches!(b, syn::TypeParamBound::Trait(t) if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_)));
+    let mut unsized_params: Vec<syn::Ident> = s
+        .generics
+        .type_params()
+        .filter(|t| t.bounds.iter().any(maybe_sized))
+        .map(|t| t.ident.clone())
+        .collect();
+    for p in s.generics.where_clause.iter().flat_map(|w| &w.predicates) {
+        if let syn::WherePredicate::Type(pt) = p
+            && let syn::Type::Path(tp) = &pt.bounded_ty
+            && let Some(id) = tp.path.get_ident()
+            && pt.bounds.iter().any(maybe_sized)
+        {
+            unsized_params.push(id.clone());
+        }
+    }
+    for id in unsized_params {
+        generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(#id: ::core::marker::Sized));
+    }
+    let (ig, tg, wc) = generics.split_for_impl();
+    let tokens = |t: &dyn quote::ToTokens| t.to_token_stream().to_string();
+    let impl_parts = (
+        tokens(&ig),
+        format!("{}{}", s.ident, tokens(&tg)),
+        tokens(&wc),
+    );
+    let impl_head = format!("impl {} {} {}", impl_parts.0, impl_parts.1, impl_parts.2);
     let params = s
         .generics
         .params
@@ -265,6 +408,8 @@ fn decl(
         },
         fields: Some(fields),
         params,
+        impl_head,
+        impl_parts,
         cfgs,
         repr_text: if repr_text.is_empty() {
             "Rust".to_string()
@@ -274,6 +419,7 @@ fn decl(
         repr,
         insert_at,
         in_macro,
+        inner_at: None,
         ambiguous: false,
     }
 }
@@ -383,6 +529,109 @@ fn mark_ambiguous(decls: &mut [Decl], others: &[Other]) {
     }
 }
 
+/// An item a type can be named in (a struct's field, an alias, a function body, ...):
+/// its extent and where items placed after it go, in the same module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    /// (1-based line, 0-based char column) of its first token (attributes included).
+    pub start: (usize, usize),
+    /// Just past its last token.
+    pub end: (usize, usize),
+    /// Byte offset in the file right after it.
+    pub insert_at: usize,
+    /// Its `#[cfg(...)]` attributes as written.
+    pub cfgs: Vec<String>,
+    /// For a struct, enum or union without parameters: its name (what `Self` means in
+    /// its fields).
+    pub self_name: Option<String>,
+}
+
+/// Every item of `text` at module level, inline modules entered (a module with a body is
+/// no container itself, its items are), in source order.
+pub fn containers(text: &str) -> Vec<Container> {
+    let (base, body) = match text.strip_prefix('\u{feff}') {
+        Some(b) => (3, b),
+        None => (0, text),
+    };
+    let Ok(file) = syn::parse_file(body) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(body, base);
+    let mut out = Vec::new();
+    containers_in(&file.items, &lines, &mut out);
+    out
+}
+
+fn containers_in(items: &[syn::Item], lines: &LineIndex<'_>, out: &mut Vec<Container>) {
+    for item in items {
+        if let syn::Item::Mod(m) = item
+            && let Some((_, items)) = &m.content
+        {
+            containers_in(items, lines, out);
+            continue;
+        }
+        let (attrs, self_name) = match item {
+            syn::Item::Struct(s) => (&s.attrs, named_adt(&s.ident, &s.generics)),
+            syn::Item::Enum(e) => (&e.attrs, named_adt(&e.ident, &e.generics)),
+            syn::Item::Union(u) => (&u.attrs, named_adt(&u.ident, &u.generics)),
+            syn::Item::Type(t) => (&t.attrs, None),
+            syn::Item::Fn(f) => (&f.attrs, None),
+            syn::Item::Impl(i) => (&i.attrs, None),
+            syn::Item::Const(c) => (&c.attrs, None),
+            syn::Item::Static(s) => (&s.attrs, None),
+            syn::Item::Trait(t) => (&t.attrs, None),
+            syn::Item::Macro(m) => (&m.attrs, None),
+            _ => continue,
+        };
+        let sp = item.span();
+        let (start, end) = (sp.start(), sp.end());
+        out.push(Container {
+            start: (start.line, start.column),
+            end: (end.line, end.column),
+            insert_at: lines.offset(end.line, end.column),
+            cfgs: cfgs(attrs),
+            self_name,
+        });
+    }
+}
+
+fn named_adt(ident: &syn::Ident, g: &syn::Generics) -> Option<String> {
+    g.params.is_empty().then(|| ident.to_string())
+}
+
+/// The text of the type path (`Batch<B>`) that starts at (1-based line, 1-based column)
+/// in `text`, as `type_string` prints it.
+pub fn path_at(text: &str, line: usize, column: usize) -> Option<String> {
+    use syn::visit::Visit;
+    struct Find {
+        at: (usize, usize),
+        found: Option<String>,
+    }
+    impl<'ast> Visit<'ast> for Find {
+        fn visit_type_path(&mut self, tp: &'ast syn::TypePath) {
+            let start = tp.path.span().start();
+            if self.found.is_none() && (start.line, start.column) == self.at {
+                self.found = Some(type_string(&syn::Type::Path(tp.clone())));
+            }
+            syn::visit::visit_type_path(self, tp);
+        }
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let file = syn::parse_file(body).ok()?;
+    let mut f = Find {
+        at: (line, column.saturating_sub(1)),
+        found: None,
+    };
+    f.visit_file(&file);
+    f.found
+}
+
+/// The innermost container of `containers` holding (1-based line, 1-based column).
+pub fn container_at(containers: &[Container], line: usize, column: usize) -> Option<&Container> {
+    let at = (line, column.saturating_sub(1));
+    containers.iter().find(|c| c.start <= at && at < c.end)
+}
+
 /// The `.rs` files under `dir` (recursively), skipping `target` directories and
 /// hidden ones. Sorted, so runs are reproducible.
 pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
@@ -476,5 +725,44 @@ mod tests {
         let d = scan(text);
         assert_eq!(d.len(), 1);
         assert!(text[..d[0].insert_at].ends_with("u8 }"));
+    }
+
+    #[test]
+    fn instance_places_paths_and_item_macros() {
+        let text = "use a::Pair as P;\nmod m {\n    #[cfg(unix)]\n    pub struct U { x: P<u64> }\n}\nfn f() {}\n";
+        let cs = containers(text);
+        // `x: P<u64>`: line 4, column 23 (1-based).
+        let c = container_at(&cs, 4, 23).unwrap();
+        assert_eq!(c.cfgs, ["# [cfg (unix)]"]);
+        assert_eq!(c.self_name.as_deref(), Some("U"));
+        assert!(text[..c.insert_at].ends_with("P<u64> }"));
+        assert_eq!(path_at(text, 4, 23).as_deref(), Some("P<u64>"));
+        assert_eq!(path_at(text, 4, 22), None);
+        assert!(
+            container_at(&cs, 5, 1).is_none(),
+            "the module's closing brace is in no item"
+        );
+
+        let macros = "macro_rules! cfg_x { ($($item:item)*) => { $( #[cfg(x)] $item )* } }\nmacro_rules! other { ($e:expr) => {} }\n";
+        assert_eq!(item_macros(macros), ["cfg_x"]);
+        let text = "cfg_x! {\n    struct G<T: ?Sized>(Box<T>);\n}\n";
+        let d = scan(text);
+        let (at, name) = d[0].inner_at.clone().unwrap();
+        assert_eq!(name, "cfg_x");
+        assert!(text[..at].ends_with("(Box<T>);"));
+        assert!(
+            d[0].impl_head.contains("T : :: core :: marker :: Sized"),
+            "{}",
+            d[0].impl_head
+        );
+        // The place names the macro: whether it passes items through is decided by its
+        // definition (`item_macros`), not by its input parsing as items.
+        let d = scan("pin_project! {\n    struct G<T> { #[pin] t: T }\n}\n");
+        assert_eq!(
+            d[0].inner_at.as_ref().map(|p| p.1.as_str()),
+            Some("pin_project")
+        );
+        let d = scan("m! {\n    struct G<T> { t: T } + 1\n}\n");
+        assert_eq!(d[0].inner_at, None, "not items");
     }
 }
