@@ -673,9 +673,17 @@ def cli_report(cli: Path, scratch: Path, name: str, crate_dir: Path, cargo_mode:
         args += ["--target", t]
     p = run([str(cli)] + args, scratch, check=False)
     try:
-        return json.loads(p.stdout)
+        doc = json.loads(p.stdout)
     except json.JSONDecodeError:
         raise HarnessError(f"`layout-cli {' '.join(args)}` gave no JSON ({p.returncode}):\n{p.stderr[-4000:]}")
+    if cargo_mode and not exact:
+        # Dependencies are read as needed (only the definitions names reach are parsed):
+        # the report must be the one parsing every dependency file whole gives.
+        w = run([str(cli)] + args + ["--read-whole"], scratch, check=False)
+        if (w.stdout, w.stderr, w.returncode) != (p.stdout, p.stderr, p.returncode):
+            raise HarnessError(f"`layout-cli {' '.join(args)}` differs from its --read-whole run "
+                               f"(exit {p.returncode} vs {w.returncode})")
+    return doc
 
 
 def exact_args(exact: bool) -> list[str]:
