@@ -17,9 +17,10 @@
 #
 # The crate is tokio 1.54.1 with `full`, in a scratch consumer crate under $TMPDIR (never
 # inside the repo). padlock is taken from PATH, else installed once with `cargo install
-# --locked` into target/bench-tools (a few minutes). Uses hyperfine (Debian: apt-get
-# install hyperfine) when installed, else a `date +%s%N` loop; prints medians, the mean
-# CPU time (hyperfine) and the ratios, with the machine's core count and load.
+# --locked` into target/bench-tools (a few minutes). The peers run interleaved, one of
+# each per round; prints the median wall time with its range, the median CPU time
+# (process and children) and the median of the per-round ratios with their range, with
+# the machine's core count and load.
 set -euo pipefail
 
 RUNS="${RUNS:-10}"
@@ -85,33 +86,40 @@ if [ "${WITH_RUSTC:-0}" = 1 ]; then
   CMDS+=("bash -c 'touch $TMP/crate/src/lib.rs && cd $TMP/crate && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR=$TMP/target cargo +nightly rustc -q --lib --features full -- -Zprint-type-sizes > /dev/null 2>&1'")
 fi
 
-declare -A MS CPU
-if command -v hyperfine > /dev/null; then
-  for i in "${!NAMES[@]}"; do
-    # -N: no shell in between (its start-up would be measured); -i: findings exit 1.
-    hyperfine -N -i --warmup 2 --runs "$RUNS" --output=null --export-json "$TMP/$i.json" "${CMDS[$i]}" > /dev/null
-    MS[$i]=$(python3 -c "import json;print(round(json.load(open('$TMP/$i.json'))['results'][0]['median']*1000))")
-    CPU[$i]=$(python3 -c "import json;r=json.load(open('$TMP/$i.json'))['results'][0];print(round((r['user']+r['system'])*1000))")
-  done
-  HOW="hyperfine median of $RUNS after 2 warm-up runs"
-else
-  median_ms() {
-    local t=() s e
-    for _ in $(seq "$RUNS"); do
-      s=$(date +%s%N); bash -c "$1" > /dev/null 2>&1 || true; e=$(date +%s%N)
-      t+=($(( (e - s) / 1000000 )))
-    done
-    printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-  }
-  for i in "${!NAMES[@]}"; do MS[$i]=$(median_ms "${CMDS[$i]}"); CPU[$i]=""; done
-  HOW="median of $RUNS (date +%s%N)"
-fi
-
+for i in "${!NAMES[@]}"; do printf '%s\t%s\n' "${NAMES[$i]}" "${CMDS[$i]}"; done > "$TMP/cmds"
+# Interleaved: each round runs every peer once, in turn (A B C, B C A, ...), so a drift of
+# this host's speed (it has slow and fast spells of seconds to minutes) falls on every
+# peer alike; each ratio is taken per round and its median reported with the spread.
+# Wall time and the CPU time of the process and its children (os.wait4), no shell.
+python3 - "$RUNS" "$TMP/cmds" <<'PY' > "$TMP/table"
+import os, shlex, statistics as st, subprocess, sys, time
+runs = int(sys.argv[1])
+peers = [l.split("\t", 1) for l in open(sys.argv[2]).read().splitlines()]
+def once(cmd):
+    t = time.perf_counter()
+    p = subprocess.Popen(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    return time.perf_counter() - t, ru.ru_utime + ru.ru_stime
+for _ in range(2):  # warm-up rounds
+    for _, c in peers:
+        once(c)
+wall = {n: [] for n, _ in peers}
+cpu = {n: [] for n, _ in peers}
+for k in range(runs):
+    # The order turns each round, so each peer follows each other one as often (a run
+    # right after padlock's pays for the memory padlock left to reclaim).
+    for n, c in peers[k % len(peers):] + peers[:k % len(peers)]:
+        w, u = once(c)
+        wall[n].append(w)
+        cpu[n].append(u)
+first = peers[0][0]
+print(f"{'peer':<12} {'wall ms':>9} {'[min, max]':>14} {'CPU ms':>8} {'ratio (per round)':>26}")
+for n, _ in peers:
+    r = sorted(b / a for a, b in zip(wall[first], wall[n]))
+    print(f"{n:<12} {st.median(wall[n])*1000:9.0f} {f'[{min(wall[n])*1000:.0f}, {max(wall[n])*1000:.0f}]':>14} "
+          f"{st.median(cpu[n])*1000:8.0f} {f'{st.median(r):.2f}x [{r[0]:.2f}, {r[-1]:.2f}]':>26}")
+PY
 echo
-echo "$HOW; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at the end"
-printf '%-12s %10s %12s %14s\n' peer "wall ms" "CPU ms" "wall ratio"
-for i in "${!NAMES[@]}"; do
-  printf '%-12s %10s %12s %13sx\n' "${NAMES[$i]}" "${MS[$i]}" "${CPU[$i]:--}" \
-    "$(python3 -c "print(f'{${MS[$i]}/max(${MS[0]},1):.2f}')")"
-done
-echo "(ratio: the peer's median wall time over layout-cli's; above 1 means layout-cli is faster)"
+echo "median of $RUNS interleaved rounds after 2 warm-up rounds; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at the end"
+cat "$TMP/table"
+echo "(ratio: the peer's wall time over layout-cli's in the same round, median [min, max]; above 1 means layout-cli is faster)"
