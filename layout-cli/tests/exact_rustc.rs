@@ -97,6 +97,27 @@ fn offsets(s: &ExactStruct) -> Vec<(&str, Option<usize>)> {
         .collect()
 }
 
+/// A one-package workspace `name` under `root` (with its lockfile, so nothing is
+/// resolved) whose `src/lib.rs` is `lib`.
+fn one_crate(root: &Path, name: &str, lib: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Cargo.lock"),
+        format!("version = 4\n\n[[package]]\nname = \"{name}\"\nversion = \"0.0.0\"\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+    dir
+}
+
 fn rows() -> Vec<&'static TargetInfo> {
     TARGETS
         .iter()
@@ -376,23 +397,11 @@ fn a_missing_standard_library_is_an_error_and_the_other_targets_still_report() {
 #[test]
 fn a_crate_that_does_not_compile_is_an_error_with_rustcs_message_and_static_numbers() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("broken");
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"broken\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("Cargo.lock"),
-        "version = 4\n\n[[package]]\nname = \"broken\"\nversion = \"0.0.0\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/lib.rs"),
+    let dir = one_crate(
+        tmp.path(),
+        "broken",
         "pub struct Fine {\n    a: u8,\n    b: u32,\n}\n\npub fn f() -> u8 {\n    \"not a number\"\n}\n",
-    )
-    .unwrap();
+    );
     let o = exact::run(&request(&dir, &tmp.path().join("cache"), &[TARGETS[0]]));
     let e = o.targets[0].error.as_ref().unwrap();
     assert_eq!(e.kind, Failure::Compile);
@@ -696,25 +705,13 @@ fn a_path_dependency_selected_with_p_gets_rustcs_numbers() {
 #[test]
 fn a_struct_whose_probe_fails_is_kept_with_static_numbers_not_dropped() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("bounds");
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"bounds\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("Cargo.lock"),
-        "version = 4\n\n[[package]]\nname = \"bounds\"\nversion = \"0.0.0\"\n",
-    )
-    .unwrap();
     // `u8` (what generic structs are probed with) is no Iterator: the probe fails, and
     // that says nothing about whether G exists.
-    std::fs::write(
-        dir.join("src/lib.rs"),
+    let dir = one_crate(
+        tmp.path(),
+        "bounds",
         "pub struct G<'a, T: Iterator> {\n    a: &'a T,\n    b: u8,\n}\n\npub struct Plain {\n    a: u8,\n    b: u32,\n}\n",
-    )
-    .unwrap();
+    );
     let out = Command::new(bin())
         .args(["report", "--exact", "--format", "json", "--target"])
         .arg(TARGETS[0])

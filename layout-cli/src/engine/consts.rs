@@ -2,7 +2,9 @@
 
 use syn::{Expr, GenericArgument};
 
-use super::types::{Arg, Ctx, Item, MAX_DEPTH, R, Scope, Why, generic_args, type_string, unknown};
+use super::types::{
+    Arg, Ctx, Item, MAX_DEPTH, R, Scope, Why, generic_args, path_segs, type_string, unknown,
+};
 use crate::index::Res;
 
 impl Ctx<'_> {
@@ -86,7 +88,7 @@ impl Ctx<'_> {
                         };
                     }
                 }
-                let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let segs = path_segs(path);
                 match self
                     .ix
                     .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t)

@@ -13,7 +13,7 @@ use syn::visit::Visit;
 use syn::{GenericArgument, PathArguments, Type};
 
 use super::types::{
-    Arg, Ctx, Item, Scope, StructOut, args_key, generic_args, tokens_string, type_string,
+    Arg, Ctx, Item, Scope, StructOut, args_key, generic_args, path_segs, tokens_string, type_string,
 };
 use crate::cfg::Tri;
 use crate::index::{ModId, Res};
@@ -96,6 +96,21 @@ fn place(
     Some(outer.clone().or(here))
 }
 
+/// The presence of an item with `attrs` in `module`, as [`place`] gives it (inside the
+/// module's own presence); `None` also when `keep` does not accept the module.
+fn item_place(
+    ctx: &Ctx<'_>,
+    keep: &dyn Fn(ModId) -> bool,
+    attrs: &[syn::Attribute],
+    module: ModId,
+) -> Option<Option<String>> {
+    if !keep(module) {
+        return None;
+    }
+    let m = module_place(ctx, module)?;
+    place(ctx, attrs, module, &m)
+}
+
 /// The presence of module `m` on the target, as [`place`] gives it.
 fn module_place(ctx: &Ctx<'_>, m: ModId) -> Option<Option<String>> {
     match ctx.ix.module_presence(m, &ctx.t) {
@@ -137,77 +152,34 @@ pub fn instantiations_listed(
         manifest: None,
     };
     for s in &ix.structs {
-        if !keep(s.module) {
-            continue;
-        }
-        let Some(m) = module_place(ctx, s.module) else {
-            continue;
-        };
-        let Some(sp) = place(ctx, &s.item.attrs, s.module, &m) else {
-            continue;
-        };
-        let params = param_names(&s.item.generics);
-        for f in &s.item.fields {
-            if let Some(fp) = place(ctx, &f.attrs, s.module, &sp) {
-                c.present = fp;
-                c.ty(&f.ty, s.module, s.file, &params, 0);
-            }
+        if let Some(sp) = item_place(ctx, keep, &s.item.attrs, s.module) {
+            let params = param_names(&s.item.generics);
+            c.fields(&s.item.fields, s.module, s.file, &params, &sp);
         }
     }
     for e in &ix.enums {
-        if !keep(e.module) {
-            continue;
-        }
-        let Some(m) = module_place(ctx, e.module) else {
-            continue;
-        };
-        let Some(ep) = place(ctx, &e.item.attrs, e.module, &m) else {
+        let Some(ep) = item_place(ctx, keep, &e.item.attrs, e.module) else {
             continue;
         };
         let params = param_names(&e.item.generics);
         for v in &e.item.variants {
-            let Some(vp) = place(ctx, &v.attrs, e.module, &ep) else {
-                continue;
-            };
-            for f in &v.fields {
-                if let Some(fp) = place(ctx, &f.attrs, e.module, &vp) {
-                    c.present = fp;
-                    c.ty(&f.ty, e.module, e.file, &params, 0);
-                }
+            if let Some(vp) = place(ctx, &v.attrs, e.module, &ep) {
+                c.fields(&v.fields, e.module, e.file, &params, &vp);
             }
         }
     }
     for u in &ix.unions {
-        if !keep(u.module) {
-            continue;
-        }
-        let Some(m) = module_place(ctx, u.module) else {
-            continue;
-        };
-        let Some(up) = place(ctx, &u.item.attrs, u.module, &m) else {
-            continue;
-        };
-        let params = param_names(&u.item.generics);
-        for f in &u.item.fields.named {
-            if let Some(fp) = place(ctx, &f.attrs, u.module, &up) {
-                c.present = fp;
-                c.ty(&f.ty, u.module, u.file, &params, 0);
-            }
+        if let Some(up) = item_place(ctx, keep, &u.item.attrs, u.module) {
+            let params = param_names(&u.item.generics);
+            c.fields(&u.item.fields.named, u.module, u.file, &params, &up);
         }
     }
     for a in &ix.aliases {
-        if !keep(a.module) {
-            continue;
+        if let Some(ap) = item_place(ctx, keep, &a.item.attrs, a.module) {
+            let params = param_names(&a.item.generics);
+            c.present = ap;
+            c.ty(&a.item.ty, a.module, a.file, &params, 0);
         }
-        let Some(m) = module_place(ctx, a.module) else {
-            continue;
-        };
-        let Some(ap) = place(ctx, &a.item.attrs, a.module, &m) else {
-            continue;
-        };
-        let params = param_names(&a.item.generics);
-        c.present = ap;
-        c.ty(&a.item.ty, a.module, a.file, &params, 0);
     }
     let krates = file_crates(ix);
     for (fi, f) in ix.files.iter().enumerate() {
@@ -259,12 +231,7 @@ fn listed_struct(ctx: &Ctx<'_>, l: &Listed) -> Result<Type, String> {
     if !matches!(last.arguments, PathArguments::AngleBracketed(_)) {
         return Err("names no generic arguments".into());
     }
-    let segs: Vec<String> = tp
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
+    let segs = path_segs(&tp.path);
     match ctx
         .ix
         .resolve(l.root, &segs, tp.path.leading_colon.is_some(), &ctx.t)
@@ -555,6 +522,24 @@ struct Collector<'c, 'a> {
 }
 
 impl Collector<'_, '_> {
+    /// The instantiations named in the types of `fields` (of an item in `module` whose
+    /// presence is `outer`), each field with its own presence.
+    fn fields<'f>(
+        &mut self,
+        fields: impl IntoIterator<Item = &'f syn::Field>,
+        module: ModId,
+        file: usize,
+        params: &[String],
+        outer: &Option<String>,
+    ) {
+        for f in fields {
+            if let Some(fp) = place(self.ctx, &f.attrs, module, outer) {
+                self.present = fp;
+                self.ty(&f.ty, module, file, params, 0);
+            }
+        }
+    }
+
     fn ty(&mut self, ty: &Type, module: ModId, file: usize, params: &[String], depth: usize) {
         if depth > super::types::MAX_DEPTH {
             return;
@@ -587,12 +572,7 @@ impl Collector<'_, '_> {
                 if mentions(ty, params) {
                     return;
                 }
-                let segs: Vec<String> = tp
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
+                let segs = path_segs(&tp.path);
                 let res = self.ctx.ix.resolve(
                     module,
                     &segs,
@@ -700,12 +680,7 @@ impl Collector<'_, '_> {
                 out.push(')');
             }
             Type::Path(tp) if tp.qself.is_none() => {
-                let segs: Vec<String> = tp
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
+                let segs = path_segs(&tp.path);
                 let r = self.ctx.ix.resolve(
                     module,
                     &segs,

@@ -3,7 +3,8 @@
 use syn::{GenericArgument, Type};
 
 use super::types::{
-    Arg, Ctx, Item, MAX_DEPTH, Ptr, R, Scope, Why, generic_args, known_extern_name, unknown,
+    Arg, Ctx, Item, MAX_DEPTH, Ptr, R, Scope, Why, generic_args, known_extern_name, path_segs,
+    unknown,
 };
 use crate::index::{ModId, Res};
 
@@ -45,7 +46,7 @@ impl Ctx<'_> {
                         };
                     }
                 }
-                let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let segs = path_segs(path);
                 if let [param, assoc] = &segs[..]
                     && path.leading_colon.is_none()
                     && matches!(sc.param(param), Some(Arg::Type(..)))
@@ -143,12 +144,7 @@ impl Ctx<'_> {
             let syn::TypeParamBound::Trait(tb) = b else {
                 continue;
             };
-            let segs: Vec<String> = tb
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
+            let segs = path_segs(&tb.path);
             let Some(Res::Trait(t)) =
                 self.ix
                     .resolve(s.module, &segs, tb.path.leading_colon.is_some(), &self.t)

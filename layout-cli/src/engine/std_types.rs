@@ -12,7 +12,7 @@ use layout::target::TargetInfo;
 use syn::{GenericArgument, Type};
 
 use super::layout::{self as lay, Kind, Layout, Niche, Over, Placed, ReprOpts, univariant};
-use super::types::{Ctx, Ptr, R, Scope, Why, type_string, unknown};
+use super::types::{Ctx, Ptr, R, Scope, Why, path_segs, type_string, unknown};
 
 /// Facts about one target's std that the table in `layout::target` does not hold.
 #[derive(Clone, Copy, Debug)]
@@ -774,12 +774,7 @@ impl Ctx<'_> {
         let owned: Type = match b {
             Type::Slice(s) => parse_type(&format!("::std::vec::Vec<{}>", type_string(&s.elem)))?,
             Type::Path(tp) if tp.qself.is_none() => {
-                let segs: Vec<String> = tp
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
+                let segs = path_segs(&tp.path);
                 let res =
                     self.ix
                         .resolve(sc.module, &segs, tp.path.leading_colon.is_some(), &self.t);

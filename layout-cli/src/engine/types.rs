@@ -400,7 +400,7 @@ impl<'a> Ctx<'a> {
                 };
             }
         }
-        let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let segs = path_segs(path);
         let res = self
             .ix
             .resolve(sc.module, &segs, path.leading_colon.is_some(), &self.t);
@@ -546,4 +546,9 @@ pub(super) fn generic_args(a: &PathArguments) -> Vec<&GenericArgument> {
 pub(super) fn syn_err(e: &syn::Error) -> (usize, usize, String) {
     let s = e.span().start();
     (s.line.max(1), s.column + 1, e.to_string())
+}
+
+/// A path's segment names (`a::b::C<T>` -> `["a", "b", "C"]`), as the index resolves them.
+pub(super) fn path_segs(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
 }

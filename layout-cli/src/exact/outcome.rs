@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::cargo::{Generic, Shadowed, first_error};
 use super::probe::{self, Ask, Probe};
+use super::scan::Decl;
 use super::wrapper::Plan;
 use super::{ExactField, ExactStruct, Failure, Repr, TargetError, TargetOutcome};
 
@@ -206,11 +207,7 @@ pub(super) fn collect(
                         .and_then(|p| failures.get(&p.id).cloned())
                 };
                 // A field type's probe answers whether or not the struct exists.
-                let any = ps.iter().any(|p| {
-                    matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_))
-                        && answers.contains_key(&p.id)
-                });
-                if !any {
+                if !laid_out(&ps, &answers) {
                     // A plain item's probes follow it with its cfgs, so silence means
                     // it is not in this build; a macro may have put it elsewhere. A
                     // probe that failed (a generic struct's bounds that `u8` does not
@@ -226,48 +223,12 @@ pub(super) fn collect(
                     }
                     continue;
                 }
-                let fields: Vec<ExactField> = d
-                    .fields
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(i, f)| ExactField {
-                        name: f.name.clone(),
-                        ty: f.ty.clone(),
-                        line: f.line,
-                        column: f.column,
-                        offset: get(Ask::Offset(i)),
-                        size: get(Ask::FieldSize(i)),
-                        align: get(Ask::FieldAlign(i)),
-                    })
-                    .collect();
-                let unknown = failure(Ask::Size)
+                let mut x = exact_struct(d, &get, s.pkg.name.clone(), file, d.name.clone());
+                x.args = args.to_string();
+                x.unknown = failure(Ask::Size)
                     .or_else(|| failure(Ask::Align))
-                    .or_else(|| (0..fields.len()).find_map(|i| failure(Ask::Offset(i))));
-                res.structs.push(ExactStruct {
-                    package: s.pkg.name.clone(),
-                    file,
-                    line: d.line,
-                    column: d.column,
-                    name: d.name.clone(),
-                    inline: d.inline.clone(),
-                    args: args.to_string(),
-                    kind: d.kind,
-                    repr_text: d.repr_text.clone(),
-                    repr: Repr {
-                        c: d.repr.c,
-                        transparent: d.repr.transparent,
-                        packed: d.repr.packed,
-                        align: d.repr.align,
-                    },
-                    in_macro: d.in_macro,
-                    size: get(Ask::Size),
-                    align: get(Ask::Align),
-                    fields_known: d.fields.is_some(),
-                    fields,
-                    unknown,
-                    instance: None,
-                });
+                    .or_else(|| (0..x.fields.len()).find_map(|i| failure(Ask::Offset(i))));
+                res.structs.push(x);
             }
         }
     }
@@ -281,55 +242,73 @@ pub(super) fn collect(
                 .filter(|p| p.ask == ask)
                 .find_map(|p| answers.get(&p.id).copied())
         };
-        let any = ps.iter().any(|p| {
-            matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_)) && answers.contains_key(&p.id)
-        });
         // Silence (the naming place is cfg'd out) or failure (the type as written does
         // not resolve there): the entry keeps the static engine's numbers.
-        if !any {
+        if !laid_out(&ps, &answers) {
             continue;
         }
-        let d = &g.decl;
-        let fields: Vec<ExactField> = d
-            .fields
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, f)| ExactField {
-                name: f.name.clone(),
-                ty: f.ty.clone(),
-                line: f.line,
-                column: f.column,
-                offset: get(Ask::Offset(i)),
-                size: get(Ask::FieldSize(i)),
-                align: get(Ask::FieldAlign(i)),
-            })
-            .collect();
-        res.structs.push(ExactStruct {
-            package,
-            file: g.file.clone(),
-            line: d.line,
-            column: d.column,
-            name: g.named.text.clone(),
-            inline: d.inline.clone(),
-            args: String::new(),
-            kind: d.kind,
-            repr_text: d.repr_text.clone(),
-            repr: Repr {
-                c: d.repr.c,
-                transparent: d.repr.transparent,
-                packed: d.repr.packed,
-                align: d.repr.align,
-            },
-            in_macro: d.in_macro,
-            size: get(Ask::Size),
-            align: get(Ask::Align),
-            fields_known: d.fields.is_some(),
-            fields,
-            // Merged only when rustc answered every number that decides it.
-            unknown: None,
-            instance: Some(g.named.clone()),
-        });
+        // Merged only when rustc answered every number that decides it: no `unknown`.
+        let mut x = exact_struct(&g.decl, &get, package, g.file.clone(), g.named.text.clone());
+        x.instance = Some(g.named.clone());
+        res.structs.push(x);
+    }
+}
+
+/// Whether rustc answered a probe of the struct's own layout (its size, alignment or a
+/// field offset) among `ps`; a field type's probe answers whether or not it exists.
+fn laid_out(ps: &[&Probe], answers: &HashMap<u32, usize>) -> bool {
+    ps.iter().any(|p| {
+        matches!(p.ask, Ask::Size | Ask::Align | Ask::Offset(_)) && answers.contains_key(&p.id)
+    })
+}
+
+/// The struct declared by `d` with the numbers `get` gives for each of its probes (no
+/// arguments, no reason for a missing number, not an instance entry).
+fn exact_struct(
+    d: &Decl,
+    get: &dyn Fn(Ask) -> Option<usize>,
+    package: String,
+    file: PathBuf,
+    name: String,
+) -> ExactStruct {
+    let fields: Vec<ExactField> = d
+        .fields
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, f)| ExactField {
+            name: f.name.clone(),
+            ty: f.ty.clone(),
+            line: f.line,
+            column: f.column,
+            offset: get(Ask::Offset(i)),
+            size: get(Ask::FieldSize(i)),
+            align: get(Ask::FieldAlign(i)),
+        })
+        .collect();
+    ExactStruct {
+        package,
+        file,
+        line: d.line,
+        column: d.column,
+        name,
+        inline: d.inline.clone(),
+        args: String::new(),
+        kind: d.kind,
+        repr_text: d.repr_text.clone(),
+        repr: Repr {
+            c: d.repr.c,
+            transparent: d.repr.transparent,
+            packed: d.repr.packed,
+            align: d.repr.align,
+        },
+        in_macro: d.in_macro,
+        size: get(Ask::Size),
+        align: get(Ask::Align),
+        fields_known: d.fields.is_some(),
+        fields,
+        unknown: None,
+        instance: None,
     }
 }
 

@@ -93,17 +93,23 @@ impl Decl {
     }
 }
 
-/// Every struct declared in `text` (the file `rel`). A file that does not parse has
-/// none (the static engine reports the parse error).
-pub fn scan_file(rel: &Path, text: &str) -> Vec<Decl> {
+/// `text` parsed (a byte-order mark skipped), with the index that turns its spans into
+/// the file's byte offsets; `None` when it does not parse.
+fn parse_indexed(text: &str) -> Option<(syn::File, LineIndex<'_>)> {
     let (base, body) = match text.strip_prefix('\u{feff}') {
         Some(b) => (3, b),
         None => (0, text),
     };
-    let Ok(file) = syn::parse_file(body) else {
+    let file = syn::parse_file(body).ok()?;
+    Some((file, LineIndex::new(body, base)))
+}
+
+/// Every struct declared in `text` (the file `rel`). A file that does not parse has
+/// none (the static engine reports the parse error).
+pub fn scan_file(rel: &Path, text: &str) -> Vec<Decl> {
+    let Some((file, lines)) = parse_indexed(text) else {
         return Vec::new();
     };
-    let lines = LineIndex::new(body, base);
     let mut out = Vec::new();
     let mut others = Vec::new();
     walk(
@@ -549,14 +555,9 @@ pub struct Container {
 /// Every item of `text` at module level, inline modules entered (a module with a body is
 /// no container itself, its items are), in source order.
 pub fn containers(text: &str) -> Vec<Container> {
-    let (base, body) = match text.strip_prefix('\u{feff}') {
-        Some(b) => (3, b),
-        None => (0, text),
-    };
-    let Ok(file) = syn::parse_file(body) else {
+    let Some((file, lines)) = parse_indexed(text) else {
         return Vec::new();
     };
-    let lines = LineIndex::new(body, base);
     let mut out = Vec::new();
     containers_in(&file.items, &lines, &mut out);
     out
