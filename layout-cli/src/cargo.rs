@@ -27,6 +27,8 @@ use std::sync::Arc;
 
 use layout::target::TargetInfo;
 
+mod cfg_cache;
+
 /// The cargo flags that select what is built, with cargo's meaning.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -435,8 +437,12 @@ pub fn load(
 
     // cargo metadata and, per target, rustc --print cfg, in parallel; then the
     // features per target from the metadata (see `features`).
+    // Made on this thread while cargo runs (one `rustc --print sysroot`), shared by the
+    // target threads: it outlives the scope.
+    let cache_cell = std::sync::OnceLock::new();
     std::thread::scope(|s| {
         let meta = s.spawn(|| metadata(&sel_m));
+        let cache = cache_cell.get_or_init(|| cfg_cache::CfgCache::new(rustc, &cwd));
         let flags_cfg: Vec<_> = rows
             .iter()
             .map(|row| {
@@ -444,7 +450,7 @@ pub fn load(
                 s.spawn(move || {
                     let flags = rustflags(cwd, row.triple);
                     let profile = profile_for(&sel_m.manifest_path, sel_m)?;
-                    let cfg = rustc_cfg(cwd, row.triple, &flags, &profile)?;
+                    let cfg = rustc_cfg(cwd, row.triple, &flags, &profile, cache)?;
                     Ok::<_, Error>((cfg, profile))
                 })
             })
@@ -483,6 +489,7 @@ pub fn load(
                     .collect(),
             });
         }
+        cache.store(meta.target_directory.as_std_path());
         Ok(build)
     })
 }
@@ -1011,17 +1018,26 @@ fn rustc() -> Command {
 }
 
 fn rustc_print_cfg(cwd: &Path, triple: &str, flags: &[String]) -> Result<RustcCfg, Error> {
+    rustc_print_cfg_text(cwd, triple, flags).map(|t| RustcCfg::parse(&t))
+}
+
+fn rustc_print_cfg_text(cwd: &Path, triple: &str, flags: &[String]) -> Result<String, Error> {
     let mut cmd = rustc();
     cmd.current_dir(cwd)
         .args(["--print", "cfg", "--target", triple])
         .args(flags);
-    let text = run(cmd, &format!("`rustc --print cfg --target {triple}`"), None)?;
-    Ok(RustcCfg::parse(&text))
+    run(cmd, &format!("`rustc --print cfg --target {triple}`"), None)
 }
 
 /// The target's cfg set for this build: rustflags, then the profile's switches (cargo
 /// passes `-C debug-assertions`/`-C panic` after the user's flags, so they win).
-fn rustc_cfg(cwd: &Path, triple: &str, flags: &[String], p: &Profile) -> Result<RustcCfg, Error> {
+fn rustc_cfg(
+    cwd: &Path,
+    triple: &str,
+    flags: &[String],
+    p: &Profile,
+    cache: &cfg_cache::CfgCache,
+) -> Result<RustcCfg, Error> {
     let mut all = flags.to_vec();
     all.push(format!(
         "-Cdebug-assertions={}",
@@ -1034,7 +1050,15 @@ fn rustc_cfg(cwd: &Path, triple: &str, flags: &[String], p: &Profile) -> Result<
     if p.panic_abort {
         all.push("-Cpanic=abort".into());
     }
-    rustc_print_cfg(cwd, triple, &all)
+    let key = cache.key(triple, &all);
+    if let Some(text) = key.as_deref().and_then(|k| cache.get(k)) {
+        return Ok(RustcCfg::parse(&text));
+    }
+    let text = rustc_print_cfg_text(cwd, triple, &all)?;
+    if let Some(k) = key {
+        cache.put(k, text.clone());
+    }
+    Ok(RustcCfg::parse(&text))
 }
 
 /// A cfg predicate against a rustc cfg set alone (for `[target.'cfg(..)']` keys and
