@@ -16,7 +16,8 @@
 //! (`test`, `debug_assertions`, `loom`, `docsrs`, ...) is false: the report describes the
 //! files built with no features and no extra `--cfg`.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use cfg_expr::targets::get_builtin_target_by_triple;
@@ -107,6 +108,35 @@ const MAX_UNKNOWN: usize = 8;
 /// Evaluates one cfg predicate three-valued: unknown only if its value really depends
 /// on a predicate the tool cannot know (every combination of those is tried).
 pub fn eval_tri(text: &str, t: &CfgTarget) -> Result<Tri, String> {
+    /// Per crate build (kept alive) and target row, the answers by predicate text.
+    type Memo =
+        HashMap<(usize, usize), (Option<Arc<CrateCfg>>, HashMap<String, Result<Tri, String>>)>;
+    thread_local! {
+        /// Answers by crate build and target row, then by predicate text: a crate writes
+        /// the same few predicates (`unix`, `feature = "rt"`) thousands of times. Each
+        /// entry keeps its crate build alive, so its address is never another's.
+        static MEMO: RefCell<Memo> = RefCell::default();
+    }
+    let at = (
+        t.krate.as_ref().map_or(0, |k| Arc::as_ptr(k) as usize),
+        std::ptr::from_ref(t.row) as usize,
+    );
+    let hit = MEMO.with(|m| m.borrow().get(&at).and_then(|(_, a)| a.get(text).cloned()));
+    if let Some(r) = hit {
+        return r;
+    }
+    let r = eval_tri_uncached(text, t);
+    MEMO.with(|m| {
+        m.borrow_mut()
+            .entry(at)
+            .or_insert_with(|| (t.krate.clone(), HashMap::new()))
+            .1
+            .insert(text.to_owned(), r.clone());
+    });
+    r
+}
+
+fn eval_tri_uncached(text: &str, t: &CfgTarget) -> Result<Tri, String> {
     let expr = Expression::parse(text).map_err(|e| format!("cannot parse cfg: {e}"))?;
     let mut unknown: Vec<String> = Vec::new();
     let mut reason = String::new();
@@ -330,6 +360,14 @@ fn meta_presence(meta: &Meta, t: &CfgTarget, depth: usize) -> Tri {
     let Ok(list) = meta.require_list() else {
         return Tri::False;
     };
+    if adds_only_harmless(&list.tokens) {
+        return Tri::True;
+    }
+    cfg_attr_presence(list, t, depth)
+}
+
+/// [`meta_presence`] of `cfg_attr(...)`, parsed in full.
+fn cfg_attr_presence(list: &syn::MetaList, t: &CfgTarget, depth: usize) -> Tri {
     let Ok(metas) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
         return Tri::False;
     };
@@ -361,6 +399,37 @@ fn meta_presence(meta: &Meta, t: &CfgTarget, depth: usize) -> Tri {
             }
         }
     }
+}
+
+/// Whether `cfg_attr(PRED, A, B, ...)`'s tokens are, plainly, a predicate and then only
+/// [`harmless`] attributes (`cfg_attr(docsrs, doc(cfg(feature = "rt")))`, on most items
+/// of some crates): then the item is present whatever the predicate, so neither is
+/// parsed. Each part must be one of the shapes `name`, `name(...)`, `name = literal`
+/// (which parse as attributes); anything else is left to the full parse.
+fn adds_only_harmless(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree as T};
+    let mut parts: Vec<Vec<T>> = vec![Vec::new()];
+    for t in tokens.clone() {
+        match &t {
+            T::Punct(p) if p.as_char() == ',' => parts.push(Vec::new()),
+            _ => parts.last_mut().map_or((), |p| p.push(t)),
+        }
+    }
+    if parts.last().is_some_and(Vec::is_empty) {
+        parts.pop();
+    }
+    let plain = |part: &[T]| match part {
+        [T::Ident(_)] => true,
+        [T::Ident(_), T::Group(g)] => g.delimiter() == Delimiter::Parenthesis,
+        [T::Ident(_), T::Punct(eq), T::Literal(_)] => eq.as_char() == '=',
+        _ => false,
+    };
+    parts.len() >= 2
+        && parts.iter().all(|p| plain(p))
+        && parts[1..].iter().all(|p| match &p[0] {
+            T::Ident(name) => harmless(&syn::Path::from(name.clone())),
+            _ => false,
+        })
 }
 
 /// Whether the item is present (every `cfg`, also those from `cfg_attr`, holds).
@@ -440,6 +509,46 @@ mod tests {
         assert!(e(r#"target_feature = "sse2""#, &lin) && !e(r#"target_feature = "avx2""#, &lin));
         assert!(e(r#"target_has_atomic = "64""#, &x86));
         assert!(e("true", &lin) && !e("false", &lin));
+    }
+
+    #[test]
+    fn harmless_cfg_attrs_are_present_without_parsing_and_the_full_parse_agrees() {
+        let lin = CfgTarget::new(&X86_64_LINUX);
+        let win = CfgTarget::new(&X86_64_WINDOWS_MSVC);
+        let list = |src: &str| match &attrs(src)[0].meta {
+            Meta::List(l) => l.clone(),
+            _ => unreachable!(),
+        };
+        let shortcut = [
+            r#"#[cfg_attr(docsrs, doc(cfg(feature = "rt")))]"#,
+            r#"#[cfg_attr(unix, allow(dead_code), doc = "x",)]"#,
+            r#"#[cfg_attr(windows, derive(Clone))]"#,
+            r#"#[cfg_attr(all(unix, feature = "a"), must_use)]"#,
+        ];
+        for src in shortcut {
+            let l = list(src);
+            assert!(adds_only_harmless(&l.tokens), "{src}");
+            for t in [&lin, &win] {
+                assert_eq!(cfg_attr_presence(&l, t, 0), Tri::True, "{src}");
+                assert_eq!(presence(&attrs(src), t), Tri::True, "{src}");
+            }
+        }
+        // Left to the full parse: a cfg or repr inside, a path, a malformed list.
+        for (src, on_lin, on_win) in [
+            (r#"#[cfg_attr(windows, cfg(any()))]"#, Tri::True, Tri::False),
+            (
+                r#"#[cfg_attr(unix, doc = "x", cfg(any()))]"#,
+                Tri::False,
+                Tri::True,
+            ),
+            (r#"#[cfg_attr(unix, rustfmt::skip)]"#, Tri::True, Tri::True),
+            (r#"#[cfg_attr(unix, doc == "x")]"#, Tri::False, Tri::False),
+            (r#"#[cfg_attr(unix,, doc)]"#, Tri::False, Tri::False),
+        ] {
+            assert!(!adds_only_harmless(&list(src).tokens), "{src}");
+            assert_eq!(presence(&attrs(src), &lin), on_lin, "{src}");
+            assert_eq!(presence(&attrs(src), &win), on_win, "{src}");
+        }
     }
 
     #[test]

@@ -198,10 +198,12 @@ impl InputArgs {
             }
         })?;
         build.read_whole = self.read_whole;
+        crate::timings::mark("cargo metadata, rustc --print cfg, features");
         if self.check_features {
             check_features(&build, &self.selection())?;
         }
         let mut analysis = crate::engine::analyze_build(&build);
+        crate::timings::mark("layouts delivered");
         dependency_errors_to_notes(&mut analysis, &mut build);
         relative_to_cwd(&mut analysis);
         if !config.exclude.is_empty() {

@@ -23,6 +23,7 @@ pub mod render;
 pub mod reorder;
 pub mod snapshot;
 pub mod source;
+pub mod timings;
 pub mod workspace;
 
 pub use engine::analyze;

@@ -37,6 +37,7 @@ pub fn main() -> ExitCode {
     if exact::wrapper::invoked() {
         return ExitCode::from(u8::try_from(exact::wrapper::main()).unwrap_or(101));
     }
+    layout_cli::timings::init();
     let (argv, name) = args();
     let matches = Cli::command().bin_name(name).get_matches_from(argv);
     let cli = match Cli::from_arg_matches(&matches) {
@@ -84,6 +85,7 @@ fn report(args: &ReportArgs) -> i32 {
         match analyze(&args.input) {
             Ok(mut i) => {
                 diag::diagnose(&mut i.analysis);
+                layout_cli::timings::mark("diagnosed");
                 (i, None)
             }
             Err(code) => return code,
@@ -106,6 +108,7 @@ fn report(args: &ReportArgs) -> i32 {
         },
     };
     let applied = levels::apply(&mut analysis, &config, &flags);
+    layout_cli::timings::mark("levels applied");
     let (changes, baseline_error) = match &args.baseline {
         None => (Vec::new(), false),
         Some(baseline) => match snapshot::compare(baseline, &analysis) {
@@ -116,7 +119,8 @@ fn report(args: &ReportArgs) -> i32 {
             }
         },
     };
-    let grouped = render::model::Report::new(&analysis, applied.allowed);
+    // Text, SARIF and markdown print the grouped model; JSON prints every entry as is.
+    let grouped = || render::model::Report::new(&analysis, applied.allowed);
     let no_color = std::env::var("NO_COLOR").ok();
     let color = render::use_color(args.color, io::stdout().is_terminal(), no_color.as_deref());
     let mode = if args.summary {
@@ -128,7 +132,7 @@ fn report(args: &ReportArgs) -> i32 {
     };
     let text = match args.format {
         Format::Text => {
-            render::text::render(&grouped, render::text::Options { color, mode, exact })
+            render::text::render(&grouped(), render::text::Options { color, mode, exact })
         }
         Format::Json => render::json::render(&analysis),
         Format::Sarif => {
@@ -139,11 +143,17 @@ fn report(args: &ReportArgs) -> i32 {
                 .map(|b| b.workspace_root.clone())
                 .or_else(|| std::env::current_dir().ok())
                 .map(|d| render::sarif::source_root(&d));
-            render::sarif::render(&grouped, &changes, &render::sarif::Options { root, exact })
+            render::sarif::render(
+                &grouped(),
+                &changes,
+                &render::sarif::Options { root, exact },
+            )
         }
-        Format::Markdown => render::markdown::render(&grouped, &changes, exact),
+        Format::Markdown => render::markdown::render(&grouped(), &changes, exact),
     };
+    layout_cli::timings::mark("rendered");
     emit(&text);
+    layout_cli::timings::mark("written");
     // Text and JSON do not carry the changes: they go to stderr (SARIF and markdown
     // have them as results and rows).
     if matches!(args.format, Format::Text | Format::Json) {

@@ -15,7 +15,7 @@
 //!   definition on, in the order rustc reads the module tree. Other macros stay
 //!   unexpanded: the items they would create are not seen.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
@@ -24,6 +24,7 @@ use syn::{Attribute, Item};
 
 use crate::analysis::FileError;
 use crate::cfg::{self, CfgTarget, Tri};
+use crate::source::deferred::Names;
 use crate::source::{self, SourceFile};
 
 /// How deep macro expansions and inline modules nest before the walk stops.
@@ -68,7 +69,7 @@ struct Walk<'a> {
     loading: Vec<PathBuf>,
     /// Reading as needed: the identifiers parsed so far, and whether this crate's
     /// definitions are set aside.
-    noting: Option<(&'a mut HashSet<String>, bool)>,
+    noting: Option<(&'a mut Names, bool)>,
 }
 
 /// Walks the crate whose root file is `root`, for the targets `cfgs` (a declaration
@@ -83,7 +84,7 @@ pub fn walk_as_needed(
     root: &Path,
     cfgs: &[CfgTarget],
     errors: &mut Vec<FileError>,
-    names: Option<(&mut HashSet<String>, bool)>,
+    names: Option<(&mut Names, bool)>,
 ) -> Tree {
     let mut w = Walk {
         cfgs,
@@ -101,7 +102,7 @@ pub fn walk_as_needed(
 /// ([`source::deferred::close`]) into their files; returns (kept, set aside).
 pub fn read_needed(
     tree: &mut Tree,
-    names: &mut HashSet<String>,
+    names: &mut Names,
     errors: &mut Vec<FileError>,
 ) -> (usize, usize) {
     let deferred = std::mem::take(&mut tree.deferred);

@@ -158,7 +158,7 @@ pub fn load_noting(
     path: &Path,
     root: &Path,
     defer: bool,
-    names: &mut std::collections::HashSet<String>,
+    names: &mut deferred::Names,
 ) -> Result<(SourceFile, Option<deferred::Deferred>), FileError> {
     let text = read(path)?;
     let (ast, set_aside) = parse_noting(&text, defer, names)
@@ -191,6 +191,7 @@ fn file_error(
 fn read(path: &Path) -> Result<String, FileError> {
     let bytes = std::fs::read(path)
         .map_err(|e| file_error(path, None, None, format!("cannot read: {e}")))?;
+
     String::from_utf8(bytes).map_err(|e| {
         let upto = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..upto].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -208,6 +209,10 @@ pub fn parse(text: &str) -> Result<syn::File, (Option<usize>, Option<usize>, Str
 
 /// The nesting gate: the tokens, or the error for a text nested too deeply to parse.
 fn gate(text: &str) -> Result<nesting::Lexed, (Option<usize>, Option<usize>, String)> {
+    // Token positions are 32-bit, as rustc's are: it cannot compile such a file either.
+    if u32::try_from(text.len()).is_err() {
+        return Err((None, None, "larger than 4 GiB; not analysed".into()));
+    }
     let lexed = nesting::lex(text);
     if let Some((line, col)) = nesting::scan_lexed(&lexed, MAX_NESTING).too_deep_at {
         return Err((
@@ -224,7 +229,7 @@ fn gate(text: &str) -> Result<nesting::Lexed, (Option<usize>, Option<usize>, Str
 fn parse_noting(
     text: &str,
     defer: bool,
-    names: &mut std::collections::HashSet<String>,
+    names: &mut deferred::Names,
 ) -> Result<(syn::File, Option<deferred::Deferred>), (Option<usize>, Option<usize>, String)> {
     let lexed = gate(text)?;
     let blanked = nesting::blank_fn_bodies(text, &lexed);
@@ -249,20 +254,40 @@ pub fn parse_kept(text: &str) -> Result<Vec<syn::Item>, (Option<usize>, Option<u
 /// spans are read as lines and columns). A skeleton of windows-sys's biggest file is
 /// 99% blanks, which the tokenizer would otherwise walk and index.
 fn squeeze(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() / 4);
-    for line in text.split_inclusive('\n') {
-        if line
-            .bytes()
-            .all(|c| c == b' ' || c == b'\n' || c == b'\r' || c == b'\t')
-        {
-            if line.ends_with('\n') {
-                out.push('\n');
-            }
-        } else {
-            out.push_str(line);
+    let b = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len() / 4);
+    let mut line = 0;
+    while line < b.len() {
+        // The line's leading blanks, runs of spaces eight at a time.
+        let mut j = line + blank_prefix(&b[line..]);
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r') {
+            j += 1;
         }
+        if j == b.len() {
+            break;
+        }
+        if b[j] == b'\n' {
+            out.push(b'\n');
+            line = j + 1;
+            continue;
+        }
+        let end = text[j..].find('\n').map_or(b.len(), |k| j + k + 1);
+        out.extend_from_slice(&b[line..end]);
+        line = end;
     }
-    out
+    // Cut only at line ends and ASCII blanks, so still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// How many leading bytes of `b` are spaces, counted in whole runs of eight.
+fn blank_prefix(b: &[u8]) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    b.as_chunks::<8>()
+        .0
+        .iter()
+        .take_while(|c| u64::from_ne_bytes(**c) == SPACES)
+        .count()
+        * 8
 }
 
 /// [`parse`] without the nesting gate and without blanking bodies and doc comments.
@@ -624,6 +649,29 @@ fn type_position(before: &[proc_macro2::TokenTree]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn squeeze_empties_blank_lines_of_every_length_and_keeps_the_others() {
+        for n in 0..40 {
+            for end in ["\n", "\r\n"] {
+                let blank = format!("{}{end}", " ".repeat(n));
+                let tabbed = format!("{}\t{}{end}", " ".repeat(n), " ".repeat(n % 7));
+                for line in [&blank, &tabbed] {
+                    assert_eq!(squeeze(&format!("a\n{line}b\n")), "a\n\nb\n", "{line:?}");
+                }
+                for at in 0..=n {
+                    let mut kept = blank.clone();
+                    kept.insert(at, 'é');
+                    let text = format!("a\n{kept}b");
+                    assert_eq!(squeeze(&text), text, "{kept:?}");
+                }
+            }
+        }
+        assert_eq!(
+            squeeze("a\n        \n   \t\r\n  b  \n   "),
+            "a\n\n\n  b  \n"
+        );
+    }
 
     /// The items of a parsed file as the engine sees them: each item's tokens without
     /// doc attributes, and where its name is.

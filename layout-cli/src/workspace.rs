@@ -11,7 +11,7 @@
 //! its items has been. Proc-macro crates are reported for the host only; their types
 //! are never a field's.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -147,7 +147,7 @@ pub fn load_reading(
         }
     }
     // Identifiers written in what was read so far (and in the listed instantiations).
-    let mut names: HashSet<String> = HashSet::new();
+    let mut names = crate::source::deferred::Names::default();
     for &p in &build.selected {
         let config = crate::cargo::LayoutConfig::read(&build.packages[p].manifest_path);
         for l in &config.instantiations {
@@ -189,6 +189,7 @@ pub fn load_reading(
             stats.set_aside += set_aside;
             tree
         };
+        crate::timings::mark(&format!("read {} ({} files)", t.name, tree.files.len()));
         // The crate's extern prelude: its dependencies, and for a bin, test or example
         // its own package's library.
         let mut externs: Vec<(String, PkgId, usize)> = Vec::new();

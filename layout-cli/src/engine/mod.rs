@@ -127,11 +127,13 @@ fn on_engine_thread(
 fn analyze_build_here(build: &crate::cargo::Build, deliver: &mut dyn FnMut(Analysis)) {
     let mut errors = Vec::new();
     let loaded = crate::workspace::load(build, &mut errors);
+    crate::timings::mark("crates read and indexed");
     let ix = &loaded.index;
     let rows: Vec<&'static TargetInfo> = build.targets.iter().map(|t| t.row).collect();
     let ctxs: Vec<Ctx<'_>> = rows.iter().map(|t| Ctx::new(ix, t)).collect();
     let mut structs = Vec::new();
     let found = build_instances(build, &loaded, &ctxs, &mut errors);
+    crate::timings::mark("instantiations found");
     let lines: Vec<source::Lines<'_>> = ix
         .files
         .iter()
@@ -171,6 +173,7 @@ fn analyze_build_here(build: &crate::cargo::Build, deliver: &mut dyn FnMut(Analy
         let on: Vec<bool> = (0..ctxs.len()).map(built).collect();
         found.report_on(id, &sid, &ctxs, &on, ignored, &mut structs, &mut errors);
     }
+    crate::timings::mark("layouts computed");
     let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.line, e.column, e.message.clone())));
     deliver(Analysis { structs, errors });

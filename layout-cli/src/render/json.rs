@@ -241,6 +241,7 @@ fn wire_error(e: &FileError) -> Error {
 /// The document, pretty-printed, with a trailing newline.
 pub fn render(a: &Analysis) -> String {
     let doc = Document::from_analysis(a);
+    crate::timings::mark("json: wire document");
     // Serializing plain structs of strings and integers cannot fail.
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');

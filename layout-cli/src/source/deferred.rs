@@ -18,6 +18,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// Identifiers written in what was read (a fast hash: every identifier of every file
+/// read is looked up once).
+pub type Names = HashSet<String, rustc_hash::FxBuildHasher>;
+
 use super::nesting::{self, Kind, Lexed, Word};
 
 /// What a module-level item is.
@@ -115,7 +119,7 @@ pub fn split(
     text: &str,
     lexed: &Lexed,
     defer: bool,
-    names: &mut HashSet<String>,
+    names: &mut Names,
 ) -> Option<(String, Option<Deferred>)> {
     let items = top_items(text, lexed)?;
     let b = text.as_bytes();
@@ -159,13 +163,13 @@ pub fn split(
 
 /// Adds every identifier of `text` (as [`split`] would see it) to `names`: for a file
 /// read whole.
-pub fn note_all(text: &str, lexed: &Lexed, names: &mut HashSet<String>) {
+pub fn note_all(text: &str, lexed: &Lexed, names: &mut Names) {
     for (from, to) in ident_ranges(text, lexed, (0, lexed.toks.len())) {
         note(names, &text[from..to]);
     }
 }
 
-fn note(names: &mut HashSet<String>, w: &str) {
+fn note(names: &mut Names, w: &str) {
     if !w.is_empty() && !names.contains(w) {
         names.insert(w.to_owned());
     }
@@ -176,7 +180,7 @@ fn note(names: &mut HashSet<String>, w: &str) {
 /// of a kept definition is added to `names` (the crates read later depend on this one
 /// and are judged by it). Returns, per file, the indices of its kept definitions.
 /// Linear in the length of the kept definitions plus the number of definitions.
-pub fn close(files: &[&Deferred], names: &mut HashSet<String>) -> Vec<Vec<usize>> {
+pub fn close(files: &[&Deferred], names: &mut Names) -> Vec<Vec<usize>> {
     let mut by_name: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
     for (f, d) in files.iter().enumerate() {
         for (k, def) in d.defs.iter().enumerate() {
@@ -229,7 +233,7 @@ fn ident_ranges<'a>(
     lexed.toks[toks.0..toks.1]
         .iter()
         .filter(|t| t.word == Word::Ident)
-        .map(move |t| (t.pos, word_end(text.as_bytes(), t.pos)))
+        .map(move |t| (t.pos(), word_end(text.as_bytes(), t.pos())))
         .filter(|(a, b)| b > a)
 }
 
@@ -279,20 +283,20 @@ fn top_items(text: &str, lexed: &Lexed) -> Option<Vec<TopItem>> {
     let b = text.as_bytes();
     let word = |k: usize| -> &str {
         match toks.get(k) {
-            Some(t) => &text[t.pos..word_end(b, t.pos)],
+            Some(t) => &text[t.pos()..word_end(b, t.pos())],
             None => "",
         }
     };
-    let is = |k: usize, c: u8| toks.get(k).is_some_and(|t| b[t.pos] == c);
+    let is = |k: usize, c: u8| toks.get(k).is_some_and(|t| b[t.pos()] == c);
     let kind = |k: usize| toks.get(k).map(|t| t.kind);
     // A single `:` (not `::`).
-    let colon = |k: usize| is(k, b':') && b.get(toks[k].pos + 1) != Some(&b':');
+    let colon = |k: usize| is(k, b':') && b.get(toks[k].pos() + 1) != Some(&b':');
     // The token after the `;` ending the item that continues at `k`, brackets skipped.
     let to_semi = |mut k: usize| -> Option<usize> {
         while k < toks.len() {
             match toks[k].kind {
                 Kind::Open(_) => k = close[k]? + 1,
-                Kind::End if b[toks[k].pos] == b';' => return Some(k + 1),
+                Kind::End if b[toks[k].pos()] == b';' => return Some(k + 1),
                 _ => k += 1,
             }
         }
@@ -308,7 +312,7 @@ fn top_items(text: &str, lexed: &Lexed) -> Option<Vec<TopItem>> {
                 Kind::Open(_) => k = close[k]?,
                 Kind::Lt => angle += 1,
                 Kind::Gt => angle = angle.checked_sub(1)?,
-                Kind::End if b[toks[k].pos] == b';' && angle == 0 => return Some(k + 1),
+                Kind::End if b[toks[k].pos()] == b';' && angle == 0 => return Some(k + 1),
                 _ => {}
             }
             k += 1;
@@ -357,7 +361,7 @@ fn top_items(text: &str, lexed: &Lexed) -> Option<Vec<TopItem>> {
         }
         let name_at = |k: usize| -> Option<(usize, usize)> {
             let t = toks.get(k)?;
-            (t.word == Word::Ident).then(|| (t.pos, word_end(b, t.pos)))
+            (t.word == Word::Ident).then(|| (t.pos(), word_end(b, t.pos())))
         };
         let (kind_of, name, end) = match word(k) {
             "struct" | "enum" | "union" | "trait" => {
@@ -469,11 +473,11 @@ fn item(
     // The last token is a one-byte `;` or closing bracket.
     let to = toks
         .get(end.wrapping_sub(1))
-        .map_or(text.len(), |t| t.pos + 1);
+        .map_or(text.len(), |t| t.pos() + 1);
     TopItem {
         kind,
         name,
-        span: (toks[start].pos, to),
+        span: (toks[start].pos(), to),
         toks: (start, end),
     }
 }
@@ -484,10 +488,10 @@ mod tests {
 
     fn run(src: &str, names: &[&str]) -> (String, String, Vec<String>) {
         let lexed = nesting::lex(src);
-        let mut seen = HashSet::new();
+        let mut seen = Names::default();
         let (skeleton, d) = split(src, &lexed, true, &mut seen).expect("understood");
         let d = d.expect("set aside");
-        let mut needed: HashSet<String> = names.iter().map(|s| s.to_string()).collect();
+        let mut needed: Names = names.iter().map(|s| s.to_string()).collect();
         needed.extend(seen);
         let kept = close(&[&d], &mut needed);
         let kept_names = kept[0]
@@ -555,7 +559,7 @@ mod tests {
         let src = "pub struct A { b: B }\nstatic S: u8 = 0;\nconst _: () = ();\n\
                    impl A { fn f(x: Sig) {} }\nfn g(y: Sig2) {}\nextern \"C\" { fn h(z: Sig3); }\n";
         let lexed = nesting::lex(src);
-        let mut names = HashSet::new();
+        let mut names = Names::default();
         let (left, d) = split(src, &lexed, false, &mut names).unwrap();
         assert!(d.is_none());
         for kept in [
@@ -603,7 +607,7 @@ mod tests {
         ] {
             let lexed = nesting::lex(src);
             assert!(
-                split(src, &lexed, true, &mut HashSet::new()).is_none(),
+                split(src, &lexed, true, &mut Names::default()).is_none(),
                 "{src}"
             );
         }

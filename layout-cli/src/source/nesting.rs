@@ -66,15 +66,25 @@ pub(super) enum Kind {
     Prefix,
 }
 
+/// 16 bytes: a file's tokens are the largest transient buffer of a read. Offsets,
+/// lines and columns fit 32 bits because texts over 4 GiB are refused before lexing
+/// (rustc's own source positions are 32-bit).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Tok {
     pub(super) kind: Kind,
-    line: usize,
-    col: usize,
-    /// Byte offset of the token's first byte.
-    pub(super) pos: usize,
     /// What the blanking pass needs to know of a word.
     pub(super) word: Word,
+    line: u32,
+    col: u32,
+    /// Byte offset of the token's first byte.
+    at: u32,
+}
+
+impl Tok {
+    /// Byte offset of the token's first byte.
+    pub(super) fn pos(&self) -> usize {
+        self.at as usize
+    }
 }
 
 /// Words [`blank_fn_bodies`] looks for.
@@ -222,7 +232,7 @@ pub fn scan_lexed(lexed: &Lexed, limit: usize) -> Nesting {
                     total += 1;
                     out.deepest = out.deepest.max(total);
                     if total > limit {
-                        out.too_deep_at = Some((t.line, t.col));
+                        out.too_deep_at = Some((t.line as usize, t.col as usize));
                         return out;
                     }
                 }
@@ -236,7 +246,7 @@ pub fn scan_lexed(lexed: &Lexed, limit: usize) -> Nesting {
         total += add;
         out.deepest = out.deepest.max(total);
         if total > limit {
-            out.too_deep_at = Some((t.line, t.col));
+            out.too_deep_at = Some((t.line as usize, t.col as usize));
             return out;
         }
     }
@@ -337,15 +347,29 @@ fn keyword(word: &[u8]) -> Kind {
     }
 }
 
+/// A byte of an identifier or a number: ASCII letters, digits, `_`, and every byte of
+/// a non-ASCII character. A table: the lexer asks this of nearly every byte it reads.
 pub(super) fn is_ident_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+    const IDENT: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+            c += 1;
+        }
+        t
+    };
+    IDENT[usize::from(c)]
 }
 
 /// Splits `text` into the tokens nesting depends on, skipping comments and the
 /// contents of string and character literals.
 pub fn lex(text: &str) -> Lexed {
     let b = text.as_bytes();
-    let mut toks = Vec::new();
+    // About one token per four bytes of Rust; pages reserved but never written cost
+    // nothing, a reallocation copies every token so far.
+    let mut toks = Vec::with_capacity(text.len() / 4 + 16);
     let mut multiline = Vec::new();
     let mut docs = Vec::new();
     let (mut line, mut line_start) = (1usize, 0usize);
@@ -416,10 +440,10 @@ pub fn lex(text: &str) -> Lexed {
         let pos = i;
         let tok = |kind| Tok {
             kind,
-            line,
-            col,
-            pos,
             word: Word::Other,
+            line: line as u32,
+            col: col as u32,
+            at: pos as u32,
         };
         if c == b'\'' {
             // A char literal (`'"'`, `'\\''`, `'é'`), else a lifetime or label.
@@ -576,21 +600,21 @@ pub fn blank_fn_bodies(text: &str, lexed: &Lexed) -> Option<String> {
             // Past the rules' group.
             let Some(k) = (i + 2..toks.len()).find(|&k| matches!(toks[k].kind, Kind::Open(_)))
             else {
-                rules.push((t.pos, text.len()));
+                rules.push((t.pos(), text.len()));
                 break;
             };
             let Some(c) = close[k] else {
-                rules.push((t.pos, text.len()));
+                rules.push((t.pos(), text.len()));
                 break;
             };
-            rules.push((t.pos, toks[c].pos));
+            rules.push((t.pos(), toks[c].pos()));
             i = c + 1;
             continue;
         }
         if t.word == Word::Fn && toks.get(i + 1).is_some_and(|n| n.word == Word::Ident) {
             match fn_body(toks, &close, i + 2) {
                 Some((open, end)) => {
-                    regions.push((toks[open].pos + 1, toks[end].pos));
+                    regions.push((toks[open].pos() + 1, toks[end].pos()));
                     i = end + 1;
                 }
                 None => i += 1,
