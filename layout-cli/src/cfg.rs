@@ -17,7 +17,9 @@
 //! files built with no features and no extra `--cfg`.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use cfg_expr::targets::get_builtin_target_by_triple;
@@ -129,7 +131,7 @@ pub fn eval_tri(text: &str, t: &CfgTarget) -> Result<Tri, String> {
     MEMO.with(|m| {
         m.borrow_mut()
             .entry(at)
-            .or_insert_with(|| (t.krate.clone(), HashMap::new()))
+            .or_insert_with(|| (t.krate.clone(), HashMap::default()))
             .1
             .insert(text.to_owned(), r.clone());
     });
@@ -232,9 +234,9 @@ type Active = Result<Option<Vec<Attribute>>, syn::Error>;
 /// used with: the crate [`crate::index::Index`] owns both.
 #[derive(Debug, Default)]
 pub struct CfgCache {
-    active: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Active>>,
-    enabled: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), bool>>,
-    presence: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Tri>>,
+    active: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize, usize), Active>>,
+    enabled: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize, usize), bool>>,
+    presence: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize, usize), Tri>>,
 }
 
 fn key(attrs: &[Attribute], t: &CfgTarget) -> (usize, usize, usize) {
@@ -330,17 +332,41 @@ fn harmless(path: &syn::Path) -> bool {
 /// a `cfg`, `repr`, `path` or `layout` attribute. A malformed attribute is `False` (it is
 /// reported where the item is).
 pub fn presence(attrs: &[Attribute], t: &CfgTarget) -> Tri {
-    let mut unknown: Option<String> = None;
-    for a in attrs {
-        match meta_presence(&a.meta, t, 0) {
-            Tri::False => return Tri::False,
-            Tri::Unknown(r) => {
-                unknown.get_or_insert(r);
+    presence_on(attrs, std::slice::from_ref(t))
+        .next()
+        .unwrap_or(Tri::True)
+}
+
+/// [`presence`] on each of `targets`, lazily: a `cfg` attribute's predicate is printed
+/// once for all of them (printing the tokens costs more than evaluating a memoised text).
+pub fn presence_on<'a>(
+    attrs: &'a [Attribute],
+    targets: &'a [CfgTarget],
+) -> impl Iterator<Item = Tri> + 'a {
+    let texts: Vec<Option<String>> = attrs
+        .iter()
+        .map(|a| match &a.meta {
+            Meta::List(l) if l.path.is_ident("cfg") => Some(l.tokens.to_string()),
+            _ => None,
+        })
+        .collect();
+    targets.iter().map(move |t| {
+        let mut unknown: Option<String> = None;
+        for (a, text) in attrs.iter().zip(&texts) {
+            let v = match text {
+                Some(text) => eval_tri(text, t).unwrap_or(Tri::False),
+                None => meta_presence(&a.meta, t, 0),
+            };
+            match v {
+                Tri::False => return Tri::False,
+                Tri::Unknown(r) => {
+                    unknown.get_or_insert(r);
+                }
+                Tri::True => {}
             }
-            Tri::True => {}
         }
-    }
-    unknown.map_or(Tri::True, Tri::Unknown)
+        unknown.map_or(Tri::True, Tri::Unknown)
+    })
 }
 
 fn meta_presence(meta: &Meta, t: &CfgTarget, depth: usize) -> Tri {

@@ -5,8 +5,8 @@
 //! (`src/a/b.rs` is `crate::a::b`, as rustc finds them without `#[path]`) and from
 //! inline `mod x { ... }`; items inside function bodies are not indexed.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use syn::{Attribute, Item, UseTree};

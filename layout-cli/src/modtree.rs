@@ -142,8 +142,8 @@ impl Walk<'_> {
         }
         let all: Vec<Attribute> = outer.iter().chain(attrs).cloned().collect();
         let mut maybe = None;
-        for t in self.cfgs {
-            match cfg::presence(&all, t) {
+        for v in cfg::presence_on(&all, self.cfgs) {
+            match v {
                 Tri::True => return Some(true),
                 Tri::Unknown(_) => maybe = Some(false),
                 Tri::False => {}

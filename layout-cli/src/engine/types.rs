@@ -13,8 +13,8 @@
 //! [`super::std_types`], pointee sizedness in `pointee`, constant evaluation in
 //! `consts`, type printing and field kinds in `display`.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use layout::target::TargetInfo;
