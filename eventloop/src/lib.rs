@@ -71,3 +71,5 @@ pub(crate) struct LineBreak;
 const _: () = layout::verify::<ring::MicrotaskRing<task::RawTask>>();
 #[cfg(not(loom))]
 const _: () = layout::verify::<submit::SubmitQueue<task::TaskBuf>>();
+#[cfg(not(loom))]
+const _: () = layout::verify::<submit::Sharded<task::TaskBuf>>();
