@@ -108,15 +108,18 @@ impl<B: Buffer> SubmitQueue<B> {
         Ok(())
     }
 
-    /// The push of [`Sharded`]: as `push_with`, and takes the item's ticket from `next`
-    /// while holding the lock (which the ordering proof on `Sharded` needs).
+    /// The push of [`Sharded`]: as `push_with`, and gives the item a ticket while holding
+    /// the lock (which the ordering proof on `Sharded` needs): `last`, this thread's
+    /// ticket of its previous push to this loop, again if no ticket was taken since,
+    /// else a new one from `next`. Returns the ticket.
     #[inline]
     fn push_ticketed<T>(
         &self,
         next: &AtomicU64,
+        last: Option<u64>,
         item: T,
         put: impl FnOnce(&mut B, T),
-    ) -> Result<(), T> {
+    ) -> Result<u64, T> {
         let mut b = lock(&self.batch);
         if b.closed {
             return Err(item);
@@ -125,12 +128,17 @@ impl<B: Buffer> SubmitQueue<B> {
         // anything) then takes no ticket. Where in the critical section the ticket is
         // taken does not matter to the proof, only that the lock is held.
         put(&mut b.items, item);
-        // Release: heads a release sequence that every later ticket continues (all
-        // writes of `next` are RMWs), so the loop's Acquire load of any later value
-        // synchronizes with this one. Proof on `Sharded`.
-        let t = next.fetch_add(1, Ordering::Release);
+        // Relaxed, both: the proof on `Sharded` uses the shard lock and the coherence of
+        // this one atomic, never a synchronization through it.
+        let t = match last {
+            Some(t) if next.load(Ordering::Relaxed) == t + 1 => t,
+            _ => next.fetch_add(1, Ordering::Relaxed),
+        };
         b.tickets.push(t);
-        Ok(())
+        b.accepted += 1;
+        // Relaxed: a hint, as in `push_with`.
+        self.accepted_hint.store(b.accepted, Ordering::Relaxed);
+        Ok(t)
     }
 
     /// Moves every queued item into `into` (which should be empty, to keep the capacity
@@ -185,35 +193,45 @@ pub(crate) const MAX_SHARDS: usize = 4;
 ///
 /// # Order across shards (`n >= 2`)
 ///
-/// Every push takes a ticket, `next_ticket.fetch_add(1)`, while holding its shard's lock
-/// ([`SubmitQueue::push_ticketed`]), so a shard's tickets increase in its push order. A
-/// round of the loop ([`Sharded::take_round`]) loads the counter (`C`, Acquire) *before*
-/// it locks any shard, then swaps every shard's batch out; [`merge_below`] runs the tasks
-/// with a ticket below `C` in ticket order and leaves the others (the carry) for the next
-/// round, in front of what that round takes. Why this keeps every happens-before order:
+/// Every push gives its item a ticket while holding its shard's lock
+/// ([`SubmitQueue::push_ticketed`]): a new one, `next_ticket.fetch_add(1)`, or, if the
+/// counter still reads one past the ticket of this thread's previous push to this loop
+/// (no one took a ticket since), that ticket again (*reuse*: a load instead of a write,
+/// so a producer that streams alone, or in turns with others, does not pull the
+/// counter's line from their cores on every submit). A round of the loop
+/// ([`Sharded::take_round`]) loads the counter (`C`) *before* it locks any shard, then
+/// swaps every shard's batch out; [`merge_below`] runs the tasks with a ticket below `C`
+/// in ticket order and leaves the others (the carry) for the next round, in front of what
+/// that round takes. Why this keeps every happens-before order, using only the shard
+/// locks and the coherence of the one counter (every access to it is Relaxed):
 ///
-/// 1. *Tickets follow happens-before.* If submit A happens before submit B, A's
-///    `fetch_add` happens before B's, and the modification order of one atomic is
-///    consistent with happens-before (write-write coherence): A's ticket is smaller.
-/// 2. *A ticket below `C` is visible to the round.* Every write of the counter is an RMW,
-///    so the `fetch_add` that returned `t < C` heads a release sequence containing the
-///    write the loop read `C` from: it synchronizes with the loop's Acquire load. The
-///    producer locked its shard before that `fetch_add`, so its lock happens before the
-///    loop's lock of the same shard, which comes after the load; locks of one mutex are
-///    totally ordered consistently with happens-before, and the producer holds the lock
-///    until its push is complete, so the loop's lock comes after the producer's unlock
-///    and its swap sees the push. Hence after the round's swaps every task with a
-///    ticket below `C` has been taken by this round or an earlier one. (A push that took
-///    a ticket stores it with its item; only a `put` that unwinds before storing
-///    anything could leave a gap, and the merge does not rely on tickets being dense.)
-/// 3. *So ticket order is happens-before order.* A task runs in a round with cutoff `C`
-///    only if its ticket `b < C`; any submit that happened before it has a ticket
-///    `a < b < C` (1), so it is in this round or an earlier one (2), and within a round
-///    the merge runs `a` first.
-/// 4. *The carry runs next round.* A carried ticket `t >= C` was read under its shard's
-///    lock, after its `fetch_add`; the next round's load of the counter comes later, so it
-///    reads at least `t + 1` (write-read coherence) and that round runs it. The loop never
-///    sleeps or finishes with a carry: it counts as queued work (`Lane::is_empty`).
+/// 1. *A shard's tickets never decrease, and a ticket is in one shard only.* A new
+///    ticket is unique (an RMW result); a reused one is its thread's own, and a thread
+///    always uses one shard. A thread reuses `t` only if the counter reads `t + 1`; a
+///    push by another thread to the same shard since this thread's last one accessed
+///    the counter in between (the lock orders them), and either moved it past `t + 1`
+///    (a new ticket) or saw at least `t + 1` and reused its own ticket `u >= t`, where
+///    `u = t` would make it the same ticket, so the same thread. So a reuse repeats the
+///    newest ticket of its shard.
+/// 2. *Tickets follow happens-before across shards.* Let submit A happen before submit B,
+///    on different shards, with tickets `a` and `b`. A's access to the counter (its
+///    `fetch_add`, or the load that saw `a + 1`) happens before B's, so B's sees at
+///    least `a + 1` (coherence). If B takes a new ticket, `b >= a + 1`. If B reuses `b`,
+///    it saw `b + 1 >= a + 1`, so `b >= a`, and `b = a` would make it the same ticket of
+///    the same thread, so the same shard. Either way `a < b`.
+/// 3. *Nothing runs before what happened before it.* Let B run in a round with cutoff `C`
+///    (`b < C`) and A happen before B. Same shard: A's push came first under the lock, so
+///    it was taken with or before B's. Other shard: suppose A was not taken yet. Then the
+///    loop locked A's shard in this round before A did, so the loop's load of `C`
+///    happens before A's access to the counter, which therefore sees at least `C`: a new
+///    ticket is `a >= C`, a reuse `a >= C - 1`. But `a < b < C` (2), so `a <= C - 2`: a
+///    contradiction. So A was taken, in this round or before, and the merge runs it
+///    first (`a < b`).
+/// 4. *The carry runs next round.* A carried task's ticket `t >= C` was read under its
+///    shard's lock after the counter showed `t + 1` (written by that `fetch_add`, or seen
+///    by the reuse); the next round's load comes later, so it reads at least `t + 1`
+///    (coherence) and that round runs it. The loop never sleeps or finishes with a carry:
+///    it counts as queued work (`Lane::is_empty`).
 ///
 /// Shutdown is unchanged: `close` sets each shard's `closed` under its lock, and a push
 /// takes its ticket only after finding its shard open, under the same lock; a push
@@ -233,10 +251,10 @@ pub(crate) struct Sharded<B, const N: usize = MAX_SHARDS> {
     /// Each written by its own producers and swapped by the loop: one aligned block each.
     #[layout(group = "shards")]
     shards: [SubmitQueue<B>; N],
-    /// The next ticket (with two or more shards): one `fetch_add` by every submit, one
-    /// load by the loop per round. On a line of its own, so the producers of one shard
-    /// never pull another shard's lock line to take a ticket. Never written with one
-    /// shard.
+    /// The next ticket (with two or more shards): read by every submit and written by
+    /// those that take a new ticket, read by the loop once per round. On a line of its
+    /// own, so the producers of one shard never pull another shard's lock line to take a
+    /// ticket. Never touched with one shard.
     #[layout(isolated)]
     next_ticket: AtomicU64,
 }
@@ -290,15 +308,19 @@ impl<B: Buffer, const N: usize> Sharded<B, N> {
         &self.shards[i]
     }
 
-    /// The push with two or more shards: to shard `i`, with a ticket.
+    /// The push with two or more shards: to shard `i`, with a ticket. `last`: the
+    /// ticket this thread's previous push to this loop returned, if any (the caller
+    /// keeps it per thread and per loop; a thread must always use the same shard).
+    /// Returns this push's ticket.
     #[inline]
     pub(crate) fn push_ordered_with<T>(
         &self,
         i: usize,
+        last: Option<u64>,
         item: T,
         put: impl FnOnce(&mut B, T),
-    ) -> Result<(), T> {
-        self.shards[i].push_ticketed(&self.next_ticket, item, put)
+    ) -> Result<u64, T> {
+        self.shards[i].push_ticketed(&self.next_ticket, last, item, put)
     }
 
     /// One round's take with two or more shards: reads the cutoff, then swaps each of the
@@ -306,9 +328,9 @@ impl<B: Buffer, const N: usize> Sharded<B, N> {
     /// the cutoff (pass it to [`merge_below`]) and whether every shard was closed when
     /// it was swapped (then nothing more will arrive).
     pub(crate) fn take_round(&self, lanes: &mut [Lane<B>]) -> (u64, bool) {
-        // Acquire: synchronizes with the `fetch_add` of every ticket below the value read
-        // (see the type's docs, point 2). It must come before the first lock below.
-        let cutoff = self.next_ticket.load(Ordering::Acquire);
+        // Relaxed: what matters is that it comes before the first lock below (the type's
+        // docs, point 3).
+        let cutoff = self.next_ticket.load(Ordering::Relaxed);
         let mut closed = true;
         for (q, lane) in self.shards.iter().zip(lanes.iter_mut()) {
             lane.make_room();
@@ -331,22 +353,19 @@ impl<B: Buffer, const N: usize> Sharded<B, N> {
         }
     }
 
-    /// Tasks accepted by a loop with `n` shards (a relaxed snapshot): with one, shard 0's
-    /// count; with more, the tickets taken (every ticket is one accepted push).
+    /// Tasks accepted by the first `n` shards (relaxed snapshots).
     #[inline]
     pub(crate) fn accepted(&self, n: usize) -> u64 {
         if n <= 1 {
             self.shards[0].accepted()
         } else {
-            // Relaxed: spin hints; the round's own load is Acquire.
-            self.next_ticket.load(Ordering::Relaxed)
+            self.shards[..n].iter().map(SubmitQueue::accepted).sum()
         }
     }
 
-    /// Tasks accepted, whatever the shard count (statistics).
+    /// Tasks accepted by any shard (statistics).
     pub(crate) fn submitted(&self) -> u64 {
-        // Relaxed: statistics. Only one of the two counts moves in a given loop.
-        self.shards[0].accepted() + self.next_ticket.load(Ordering::Relaxed)
+        self.accepted(N)
     }
 }
 
@@ -677,17 +696,21 @@ mod loom_tests {
         }
     }
 
-    /// Pushes `x` to shard `i` and wakes the loop if it declared itself asleep.
+    /// Pushes `x` to shard `i` and wakes the loop if it declared itself asleep. `last`:
+    /// the calling thread's last ticket (as `Handle` keeps it per thread).
+    #[allow(clippy::too_many_arguments)]
     fn submit(
         q: &Queue,
         state: &FastState,
         parker: &Parker,
         wakes: &AtomicUsize,
+        last: &mut Option<u64>,
         i: usize,
         x: usize,
     ) -> bool {
-        if q.push_ordered_with(i, x, Vec::push).is_err() {
-            return false;
+        match q.push_ordered_with(i, *last, x, Vec::push) {
+            Ok(t) => *last = Some(t),
+            Err(_) => return false,
         }
         if let Some(tier) = state.claim_wake() {
             assert_eq!(tier, Tier::Park);
@@ -722,7 +745,7 @@ mod loom_tests {
                     flag.clone(),
                 );
                 thread::spawn(move || {
-                    assert!(submit(&q, &state, &parker, &wakes, a, 1));
+                    assert!(submit(&q, &state, &parker, &wakes, &mut None, a, 1));
                     flag.store(true, Ordering::Release);
                 })
             };
@@ -736,7 +759,7 @@ mod loom_tests {
                 );
                 thread::spawn(move || {
                     let saw = flag.load(Ordering::Acquire);
-                    assert!(submit(&q, &state, &parker, &wakes, 1 - a, 2));
+                    assert!(submit(&q, &state, &parker, &wakes, &mut None, 1 - a, 2));
                     saw
                 })
             };
@@ -773,6 +796,70 @@ mod loom_tests {
         two_producers_keep_happens_before(0);
     }
 
+    /// Ticket reuse: producer A submits 1 and then, after reading B's flag, 2, both to
+    /// shard 0 (the second may reuse the first's ticket); B submits 3 to shard 1, then
+    /// raises the flag. 1 runs before 2 always, and when A saw the flag, B's submit
+    /// happened before A's second, so 3 runs before 2: a reuse must never order a
+    /// task before a ticket taken since the one it repeats.
+    #[test]
+    fn loom_two_shards_ticket_reuse_keeps_happens_before() {
+        loom::model(|| {
+            let state = Arc::new(FastState::new());
+            let q = Arc::new(Queue::new());
+            let parker = Arc::new(Parker::current());
+            let wakes = Arc::new(AtomicUsize::new(0));
+            let flag = Arc::new(AtomicBool::new(false));
+            assert!(state.resume());
+            let pa = {
+                let (q, state, parker, wakes, flag) = (
+                    q.clone(),
+                    state.clone(),
+                    parker.clone(),
+                    wakes.clone(),
+                    flag.clone(),
+                );
+                thread::spawn(move || {
+                    let mut last = None;
+                    assert!(submit(&q, &state, &parker, &wakes, &mut last, 0, 1));
+                    let saw = flag.load(Ordering::Acquire);
+                    assert!(submit(&q, &state, &parker, &wakes, &mut last, 0, 2));
+                    saw
+                })
+            };
+            let pb = {
+                let (q, state, parker, wakes, flag) = (
+                    q.clone(),
+                    state.clone(),
+                    parker.clone(),
+                    wakes.clone(),
+                    flag.clone(),
+                );
+                thread::spawn(move || {
+                    assert!(submit(&q, &state, &parker, &wakes, &mut None, 1, 3));
+                    flag.store(true, Ordering::Release);
+                })
+            };
+            let mut c = Consumer::new();
+            while c.got.len() < 3 {
+                c.round(&q);
+                if c.got.len() < 3 {
+                    assert!(c.sleep(&state, &q, &parker));
+                }
+            }
+            let ordered = pa.join().unwrap();
+            pb.join().unwrap();
+            let at = |x| c.got.iter().position(|&y| y == x).unwrap();
+            assert!(at(1) < at(2), "one thread's order: {:?}", c.got);
+            if ordered {
+                assert!(at(3) < at(2), "happens-before across shards: {:?}", c.got);
+            }
+            assert!(
+                wakes.load(Ordering::Relaxed) <= c.sleeps,
+                "at most one wake per sleep"
+            );
+        });
+    }
+
     /// Shutdown racing a producer that submits 1 to shard 0, then 2 to shard 1 (so 2 is
     /// ordered after 1, and the loop may take 2 before 1 is visible: a carry). Each task
     /// is run once or handed back, never both, never neither; what runs runs in order;
@@ -790,8 +877,10 @@ mod loom_tests {
                     (q.clone(), state.clone(), parker.clone(), wakes.clone());
                 thread::spawn(move || {
                     // (Shards close one after the other: 1 may be refused and 2 not.)
-                    let first = submit(&q, &state, &parker, &wakes, 0, 1);
-                    let second = submit(&q, &state, &parker, &wakes, 1, 2);
+                    // Fresh tickets: one thread on two shards (the loop's producers never
+                    // do that) must not reuse.
+                    let first = submit(&q, &state, &parker, &wakes, &mut None, 0, 1);
+                    let second = submit(&q, &state, &parker, &wakes, &mut None, 1, 2);
                     usize::from(first) + usize::from(second)
                 })
             };
