@@ -80,18 +80,22 @@ pub struct Config {
     /// producer on a Zen 5: ~60 -> ~25 ns per task). `Duration::ZERO` takes every batch
     /// at once.
     pub batch_wait: Duration,
-    /// Submit-queue shards, 1 to 4 (clamped). Whatever the count, a task submitted after
-    /// another thread's submit that happened before it runs after it (and one thread's
-    /// tasks run in its submission order). With one, every producer takes the same lock
-    /// and the lock's order is the run order. With more, each producer thread always
-    /// uses the same shard, so a producer preempted while holding a shard's lock stalls
-    /// only that shard's producers; each submit also gets a ticket from one shared
-    /// counter (under the shard's lock), and the loop runs tasks in
+    /// Submit-queue shards, 1 to 4 (clamped; default 1). Whatever the count, a task
+    /// submitted after another thread's submit that happened before it runs after it
+    /// (and one thread's tasks run in its submission order). With one, every producer
+    /// takes the same lock and the lock's order is the run order. With more, each
+    /// producer thread always uses the same shard, so a producer preempted while holding
+    /// a shard's lock stalls only that shard's producers; each submit also gets a ticket
+    /// from one shared counter (under the shard's lock), and the loop runs tasks in
     /// ticket order, holding back for one round any task whose ticket was taken after
     /// the round began. A producer whose last ticket is still the newest reuses it (one
     /// load, no write), so the counter's line moves between cores only when producers
     /// on different shards take turns. The cost on one thread: 176 instead of 125
     /// instructions per submit + run (callgrind, `examples/submit_instructions.rs`).
+    /// The default is one because, measured so far (bench/RESULTS.md, "Ordered submit
+    /// shards"), more were slower at 1 producer and, in the fast machine mode, at 2 and
+    /// 4, and clearly ahead only at 10 producers in the slow mode; try 2-4 when many
+    /// producer threads share few cores.
     pub submit_shards: usize,
 }
 
@@ -266,7 +270,9 @@ impl core::fmt::Debug for Handle {
 
 impl Handle {
     /// Queues `f` to run on the loop thread. Tasks from one producer run in submission
-    /// order. After shutdown the closure is handed back, unrun, in the `Err`.
+    /// order, and after any task whose submit happened before this one (on any thread,
+    /// with any `Config::submit_shards`). After shutdown the closure is handed back,
+    /// unrun, in the `Err`.
     ///
     /// Costs one uncontended lock and no system call while the loop is running; closures
     /// up to [`crate::INLINE_BYTES`] bytes are stored without allocating.
