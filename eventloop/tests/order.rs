@@ -117,7 +117,7 @@ fn submit(h: &Handle, f: impl FnOnce(&mut Cx) + Send + 'static) {
 }
 
 fn assert_in_order(shards: usize, gate: bool) {
-    let rounds = scale(if gate { 300 } else { 3_000 }, 4) as u64;
+    let rounds = scale(if gate { 150 } else { 1_000 }, 4) as u64;
     let (out_of_place, next) = chain(shards, rounds, gate);
     assert_eq!(
         out_of_place, 0,
