@@ -117,7 +117,7 @@ fn submit(h: &Handle, f: impl FnOnce(&mut Cx) + Send + 'static) {
 }
 
 fn assert_in_order(shards: usize, gate: bool) {
-    let rounds = scale(if gate { 150 } else { 1_000 }, 4) as u64;
+    let rounds = scale(if gate { 150 } else { 1_000 }, 2) as u64;
     let (out_of_place, next) = chain(shards, rounds, gate);
     assert_eq!(
         out_of_place, 0,
@@ -156,7 +156,7 @@ fn chained_submits_run_in_order_on_three_shards_with_the_loop_running() {
 /// another loop, the chain still runs in order.
 #[test]
 fn tasks_handed_back_by_an_immediate_stop_keep_the_chain_order() {
-    let per = scale(100, 4) as u64;
+    let per = scale(100, 2) as u64;
     let total = per * THREADS;
     for shards in [2, 4] {
         let mut el = EventLoop::with_config(Config {
