@@ -6,7 +6,9 @@
 #
 # Run it on a quiet machine (nothing else building): every figure is cross-thread.
 # Defaults: 6 runs of 60 cycles of ~0.75 s each (estimated ~45 s per run on a quiet machine;
-# 80 cycles took 123-131 s per run at load 12), plus the build.
+# 80 cycles took 123-131 s per run at load 12), plus the build. Since 2026-12-01 two
+# ordered-shard candidates run in every row but the wakeup (8 executors instead of 6-7
+# per cycle): expect the runs to take longer in proportion (not timed on a quiet machine).
 #
 # Usage: bash bench/record.sh
 # Settings (environment): RUNS (3), EVLOOP_ROUNDS (60 cycles per row), EVLOOP_ROUND_MS

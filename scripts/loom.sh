@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# loom models of eventloop's MicrotaskRing and of its sleep/wake protocol (FastState +
-# submit queue + park/unpark). Under cfg(loom) the crate's `sync` shim swaps in loom's
-# atomics, cells, mutex and park, rings shrink to a few slots, and only the model tests
-# (named `loom_*`, in the lib) are built and run.
+# loom models of eventloop's MicrotaskRing, of its sleep/wake protocol (FastState +
+# submit queue + park/unpark) and of the ordered submit shards (tickets, cutoff, carry).
+# Under cfg(loom) the crate's `sync` shim swaps in loom's atomics, cells, mutex and park,
+# rings shrink to a few slots, and only the model tests (named `loom_*`, in the lib) are
+# built and run.
 # Usage: bash scripts/loom.sh [test-name filter]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

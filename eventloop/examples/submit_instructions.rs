@@ -3,7 +3,8 @@
 //! Two runs with different N cancel the setup: (Ir(2N) - Ir(N)) / N is the instructions
 //! per submit + run of one task.
 //!
-//! `valgrind --tool=callgrind target/release/examples/submit_instructions 100000`
+//! `valgrind --tool=callgrind target/release/examples/submit_instructions 100000 [shards]`
+//! (`shards`: `Config::submit_shards`, default: the default config's).
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +18,11 @@ fn main() -> ExitCode {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let mut el = match EventLoop::with_config(Config::default()) {
+    let mut cfg = Config::default();
+    if let Some(s) = std::env::args().nth(2).and_then(|a| a.parse().ok()) {
+        cfg.submit_shards = s;
+    }
+    let mut el = match EventLoop::with_config(cfg) {
         Ok(el) => el,
         Err(e) => {
             eprintln!("submit_instructions: {e}");

@@ -15,7 +15,21 @@ use crate::LineBreak;
 use crate::io::{Io, IoToken, PollWake, WAKE_TOKEN};
 use crate::microtask::MicrotaskQueue;
 use crate::state::{FastState, SleepDecision, TERMINATING, Tier};
-use crate::submit::{MAX_SHARDS, Sharded, thread_shard};
+use crate::submit::{Lane, MAX_SHARDS, Sharded, merge_below, thread_shard};
+
+thread_local! {
+    /// This thread's last ordered push: (loop id, its ticket), so its next push to the
+    /// same loop can reuse the ticket (see `Sharded`). Loop ids start at 1.
+    static LAST_TICKET: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A number no other loop of this process has: keys `LAST_TICKET` (an address could be
+/// reused by a later loop, whose counter starts again at 0).
+fn new_loop_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    // Relaxed: only uniqueness matters.
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 use crate::sync::thread::Parker;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::task::{RawTask, Rejected, Task, TaskBuf};
@@ -66,14 +80,22 @@ pub struct Config {
     /// producer on a Zen 5: ~60 -> ~25 ns per task). `Duration::ZERO` takes every batch
     /// at once.
     pub batch_wait: Duration,
-    /// Submit-queue shards, 1 to 4 (clamped). With one, every producer takes the same
-    /// lock and tasks run in one acceptance order: a task submitted after another
-    /// thread's submit that happened before it runs after it. With more, each producer
-    /// thread always uses the same shard (its own tasks keep their order) and a producer
-    /// preempted while holding a shard's lock stalls only that shard's producers:
-    /// 10 producers on 2 vCPUs measured ~38 -> ~15 ns per task with 4. The price is that
-    /// order across threads is gone, even between a submit and one that causally
-    /// follows it on another thread. Keep 1 when one thread's task must see another's.
+    /// Submit-queue shards, 1 to 4 (clamped; default 1). Whatever the count, a task
+    /// submitted after another thread's submit that happened before it runs after it
+    /// (and one thread's tasks run in its submission order). With one, every producer
+    /// takes the same lock and the lock's order is the run order. With more, each
+    /// producer thread always uses the same shard, so a producer preempted while holding
+    /// a shard's lock stalls only that shard's producers; each submit also gets a ticket
+    /// from one shared counter (under the shard's lock), and the loop runs tasks in
+    /// ticket order, holding back for one round any task whose ticket was taken after
+    /// the round began. A producer whose last ticket is still the newest reuses it (one
+    /// load, no write), so the counter's line moves between cores only when producers
+    /// on different shards take turns. The cost on one thread: 176 instead of 125
+    /// instructions per submit + run (callgrind, `examples/submit_instructions.rs`).
+    /// The default is one because, measured so far (bench/RESULTS.md, "Ordered submit
+    /// shards"), more were slower at 1 producer and, in the fast machine mode, at 2 and
+    /// 4, and clearly ahead only at 10 producers in the slow mode; try 2-4 when many
+    /// producer threads share few cores.
     pub submit_shards: usize,
 }
 
@@ -133,14 +155,15 @@ pub struct Unrun {
 #[derive(CacheLayout)]
 #[cfg_attr(not(target_arch = "s390x"), repr(C, align(128)))]
 #[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
-#[cfg_attr(not(target_arch = "s390x"), layout(size = 896, align = 128))]
-#[cfg_attr(target_arch = "s390x", layout(size = 1792, align = 256))]
+#[cfg_attr(not(target_arch = "s390x"), layout(size = 1024, align = 128))]
+#[cfg_attr(target_arch = "s390x", layout(size = 2048, align = 256))]
 pub(crate) struct Loop {
     /// Read by every producer after each submit; written only on sleep/wake/shutdown.
     #[layout(isolated)]
     state: FastState,
-    /// The submit lock, its batch and the accepted counter: written by producers only,
-    /// together, once per submit.
+    /// Per shard, the submit lock, its batch and the accepted counter, written together
+    /// by that shard's producers once per submit; then the ticket counter of ordered
+    /// shards on a block of its own (`Sharded`'s own layout keeps them apart).
     #[layout(group = "submit")]
     queue: Sharded<TaskBuf>,
     #[layout(pad)]
@@ -233,6 +256,8 @@ pub struct Handle {
     /// The loop's shard count (`Config::submit_shards`), kept here so a submit reads
     /// nothing shared to pick its shard.
     shards: usize,
+    /// The loop's id (`new_loop_id`), for the ticket reuse of ordered shards.
+    id: u64,
 }
 
 impl core::fmt::Debug for Handle {
@@ -245,7 +270,9 @@ impl core::fmt::Debug for Handle {
 
 impl Handle {
     /// Queues `f` to run on the loop thread. Tasks from one producer run in submission
-    /// order. After shutdown the closure is handed back, unrun, in the `Err`.
+    /// order, and after any task whose submit happened before this one (on any thread,
+    /// with any `Config::submit_shards`). After shutdown the closure is handed back,
+    /// unrun, in the `Err`.
     ///
     /// Costs one uncontended lock and no system call while the loop is running; closures
     /// up to [`crate::INLINE_BYTES`] bytes are stored without allocating.
@@ -264,10 +291,11 @@ impl Handle {
     #[inline]
     fn push<G: FnOnce(&mut Cx) + Send + 'static>(&self, g: G) -> Result<(), G> {
         let shared = &*self.shared;
-        shared
-            .queue
-            .shard(thread_shard(self.shards))
-            .push_with(g, TaskBuf::push_fn)?;
+        if self.shards == 1 {
+            shared.queue.shard(0).push_with(g, TaskBuf::push_fn)?;
+        } else {
+            self.push_ordered(g, TaskBuf::push_fn)?;
+        }
         if let Some(tier) = shared.state.claim_wake() {
             shared.wake(tier);
         }
@@ -277,14 +305,30 @@ impl Handle {
     /// Queues a task handed back by another loop's [`EventLoop::take_unrun`].
     pub fn submit_task(&self, task: Task) -> Result<(), Rejected<Task>> {
         let shared = &*self.shared;
-        shared
-            .queue
-            .shard(thread_shard(self.shards))
-            .push(task)
-            .map_err(Rejected::new)?;
+        if self.shards == 1 {
+            shared.queue.shard(0).push(task)
+        } else {
+            self.push_ordered(task, TaskBuf::push)
+        }
+        .map_err(Rejected::new)?;
         if let Some(tier) = shared.state.claim_wake() {
             shared.wake(tier);
         }
+        Ok(())
+    }
+
+    /// The push with two or more shards: this thread's shard, with a ticket (reusing this
+    /// thread's last one for this loop when it can).
+    #[inline]
+    fn push_ordered<T>(&self, item: T, put: impl FnOnce(&mut TaskBuf, T)) -> Result<(), T> {
+        let (id, t) = LAST_TICKET.get();
+        let last = (id == self.id).then_some(t);
+        let shard = thread_shard(self.shards);
+        let t = self
+            .shared
+            .queue
+            .push_ordered_with(shard, last, item, put)?;
+        LAST_TICKET.set((self.id, t));
         Ok(())
     }
 
@@ -323,7 +367,7 @@ impl Handle {
         // Relaxed loads: independent statistics; exact once `run` has returned (its end
         // happens before the caller's join).
         Stats {
-            submitted: s.queue.accepted(MAX_SHARDS),
+            submitted: s.queue.submitted(),
             executed: s.executed.load(Ordering::Relaxed),
             microtasks_overflowed: s.microtasks_overflowed.load(Ordering::Relaxed),
             wakeups_user_space: s.wakeups_user_space.load(Ordering::Relaxed),
@@ -341,6 +385,7 @@ impl Handle {
 pub struct Cx {
     shared: Arc<Loop>,
     shards: usize,
+    id: u64,
     micro: MicrotaskQueue<RawTask>,
     timers: Timers,
     io: Option<Io>,
@@ -452,6 +497,7 @@ impl Cx {
         Handle {
             shared: Arc::clone(&self.shared),
             shards: self.shards,
+            id: self.id,
         }
     }
 
@@ -496,6 +542,7 @@ impl Cx {
     }
 
     /// Runs one callback, catching a panic so the loop survives it.
+    #[inline]
     fn guarded(&mut self, what: &str, f: impl FnOnce(&mut Cx)) {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(self))) {
             self.panics += 1;
@@ -561,7 +608,14 @@ fn deadline(now: Instant, after: Duration) -> Instant {
 pub struct EventLoop {
     cx: Cx,
     /// The batch being run; swapped with the queue's buffer so both keep their capacity.
+    /// (One shard.)
     batch: TaskBuf,
+    /// Two or more shards: per shard, the tasks taken and not yet run, the carry of the
+    /// last round first (see `Sharded`). Empty with one shard.
+    lanes: Vec<Lane<TaskBuf>>,
+    /// Tasks held in `lanes`; nonzero means queued work (the loop neither sleeps nor
+    /// finishes a graceful shutdown while it is).
+    held: usize,
     /// Tasks taken from the queue so far (compared with the accepted count to spin).
     taken: u64,
     /// `Config::spin_before_sleep`: the most the idle spin grows to.
@@ -611,10 +665,12 @@ impl EventLoop {
             parker: Parker::current(),
             waker: OnceLock::new(),
         });
+        let shards = cfg.submit_shards.clamp(1, MAX_SHARDS);
         Ok(EventLoop {
             cx: Cx {
                 shared,
-                shards: cfg.submit_shards.clamp(1, MAX_SHARDS),
+                shards,
+                id: new_loop_id(),
                 micro: MicrotaskQueue::new(cfg.microtask_capacity),
                 timers: Timers::default(),
                 io: None,
@@ -629,6 +685,12 @@ impl EventLoop {
                 batches: 0,
             },
             batch: TaskBuf::default(),
+            lanes: if shards > 1 {
+                (0..shards).map(|_| Lane::default()).collect()
+            } else {
+                Vec::new()
+            },
+            held: 0,
             taken: 0,
             max_spin: cfg.spin_before_sleep,
             spin: cfg.spin_before_sleep,
@@ -715,7 +777,7 @@ impl EventLoop {
             if shared.state.load() == TERMINATING {
                 // The queue was closed before the state changed (`Loop::shutdown`), so an
                 // empty queue now stays empty.
-                if shared.queue.is_empty() && self.cx.micro.is_empty() {
+                if self.lanes_empty() && shared.queue.is_empty() && self.cx.micro.is_empty() {
                     return Ok(());
                 }
                 continue;
@@ -727,20 +789,20 @@ impl EventLoop {
     }
 
     fn run_tasks(&mut self, shared: &Loop) -> bool {
-        if shared.queue.accepted(self.cx.shards) == self.taken {
+        // After a stop, what is queued is handed back by `finish`.
+        if self.cx.stop_requested() {
+            return false;
+        }
+        if self.cx.shards > 1 {
+            return self.run_ordered(shared);
+        }
+        if shared.queue.accepted(1) == self.taken {
             // Nothing new: leave the lock's line with the producers, whose next submit
             // would otherwise find it on this core (or find it locked). A stale read only
             // defers the batch to the next tick; sleeping re-checks under the lock.
             return false;
         }
-        let mut taken = 0;
-        for i in 0..self.cx.shards {
-            // After a stop, the other shards' tasks are handed back by `finish`.
-            if self.cx.stop_requested() {
-                break;
-            }
-            taken += self.run_shard(shared, i);
-        }
+        let taken = self.run_shard(shared, 0);
         if taken == 0 {
             return false;
         }
@@ -751,6 +813,7 @@ impl EventLoop {
         true
     }
 
+    /// One shard: runs one batch (what was left after a stop goes to `unrun`).
     fn run_shard(&mut self, shared: &Loop, i: usize) -> usize {
         shared.queue.shard(i).swap(&mut self.batch);
         if self.batch.is_empty() {
@@ -780,6 +843,56 @@ impl EventLoop {
             self.batch.shrink_to(BATCH_KEEP_BYTES);
         }
         taken
+    }
+
+    /// Two or more shards: one round (see `Sharded`): take every shard's batch after the
+    /// cutoff read, run what is below the cutoff in ticket order, hold the rest for the
+    /// next round. Returns whether it ran or still holds anything.
+    fn run_ordered(&mut self, shared: &Loop) -> bool {
+        let n = self.cx.shards;
+        if self.held == 0 && shared.queue.accepted(n) == self.taken {
+            // As with one shard: nothing new, leave the lines with the producers.
+            return false;
+        }
+        let lanes = &mut self.lanes[..n];
+        let (cutoff, _closed) = shared.queue.take_round(lanes);
+        let held: usize = lanes.iter().map(Lane::len).sum();
+        self.taken += (held - self.held) as u64;
+        let cx = &mut self.cx;
+        let ran = merge_below(lanes, cutoff, |task| {
+            cx.guarded("task", |cx| task.run(cx));
+            cx.executed += 1;
+            if !cx.micro.is_empty() {
+                cx.drain_microtasks();
+            }
+            // After a stop, what is held is handed back by `finish`, in ticket order.
+            !cx.stop_requested()
+        });
+        self.held = held - ran;
+        if ran == 0 {
+            // Everything taken was at or above the cutoff: the next round runs it.
+            return self.held > 0;
+        }
+        self.cx.batches += 1;
+        for lane in lanes.iter_mut() {
+            lane.trim(BATCH_KEEP_BYTES, |b| {
+                if b.capacity_bytes() > BATCH_KEEP_BYTES {
+                    b.shrink_to(BATCH_KEEP_BYTES);
+                }
+            });
+        }
+        self.cx.publish();
+        if !self.cx.stop_requested() {
+            self.wait_for_stream(shared, ran);
+        }
+        true
+    }
+
+    /// Whether the loop holds no task taken from the shards (always, with one shard).
+    fn lanes_empty(&self) -> bool {
+        let empty = self.lanes.iter().all(Lane::is_empty);
+        debug_assert_eq!(empty, self.held == 0);
+        empty
     }
 
     /// A small batch with two or more tasks already queued behind it means producers
@@ -883,7 +996,12 @@ impl EventLoop {
         } else {
             Tier::Park
         };
-        let decision = shared.state.prepare_sleep(|| shared.queue.is_empty(), tier);
+        // A held carry counts as queued (it is never there when the loop gets here: a
+        // round that holds some reports progress).
+        let lanes_empty = self.lanes_empty();
+        let decision = shared
+            .state
+            .prepare_sleep(|| lanes_empty && shared.queue.is_empty(), tier);
         if decision != SleepDecision::Terminating {
             self.cx.sleeps += 1;
             // Relaxed: a statistic, published now so observers see the loop asleep.
@@ -924,6 +1042,18 @@ impl EventLoop {
     fn finish(&mut self, shared: &Loop) {
         if self.cx.stop_now {
             shared.queue.close();
+            if self.cx.shards > 1 {
+                // Everything held and queued, handed back in ticket order (the queue is
+                // closed: this round takes the rest).
+                let lanes = &mut self.lanes[..self.cx.shards];
+                shared.queue.take_round(lanes);
+                let unrun = &mut self.unrun.tasks;
+                merge_below(lanes, u64::MAX, |task| {
+                    unrun.push(task);
+                    true
+                });
+                self.held = 0;
+            }
             for i in 0..MAX_SHARDS {
                 let mut rest = TaskBuf::default();
                 shared.queue.shard(i).swap(&mut rest);

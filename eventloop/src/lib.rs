@@ -6,6 +6,11 @@
 //! itself asleep, at most one wake per sleep); with sources registered, through mio's
 //! waker. A running loop is never woken: submitting to it makes no system call.
 //!
+//! Tasks run in an order consistent with happens-before between their submits: one
+//! thread's tasks in its submission order, and a task submitted after another thread's
+//! submit that happened before it (through a lock, a channel, an atomic flag, ...) after
+//! that one, with one submit queue or several (`Config::submit_shards`).
+//!
 //! The hot structures — `FastState`, `MicrotaskRing`, `Loop` — declare their cache-line
 //! intent with `#[derive(layout::CacheLayout)]`, so a build for any target fails if they
 //! drift (see [`hot_layouts`]).
@@ -71,3 +76,5 @@ pub(crate) struct LineBreak;
 const _: () = layout::verify::<ring::MicrotaskRing<task::RawTask>>();
 #[cfg(not(loom))]
 const _: () = layout::verify::<submit::SubmitQueue<task::TaskBuf>>();
+#[cfg(not(loom))]
+const _: () = layout::verify::<submit::Sharded<task::TaskBuf>>();

@@ -194,69 +194,6 @@ mod loom_tests {
     use crate::sync::{Arc, AtomicUsize};
     use loom::thread;
 
-    /// The sleep protocol with the submit queue in two shards (`Config::submit_shards`):
-    /// each producer pushes to its own shard, the loop drains both and re-checks both
-    /// under their locks before sleeping. Nothing may be lost and every wake is claimed
-    /// by exactly one sleep.
-    #[test]
-    fn loom_sleep_wake_two_shards_conserves() {
-        loom::model(|| {
-            let state = Arc::new(FastState::new());
-            let shards = Arc::new([
-                SubmitQueue::<Vec<usize>>::new(),
-                SubmitQueue::<Vec<usize>>::new(),
-            ]);
-            let wakes = Arc::new(AtomicUsize::new(0));
-            let loop_thread = Arc::new(Parker::current());
-            assert!(state.resume());
-            let producers: Vec<_> = (0..2)
-                .map(|i| {
-                    let (state, shards, wakes) = (state.clone(), shards.clone(), wakes.clone());
-                    let t = loop_thread.clone();
-                    thread::spawn(move || {
-                        shards[i].push(i).unwrap();
-                        if let Some(tier) = state.claim_wake() {
-                            assert_eq!(tier, Tier::Park);
-                            wakes.fetch_add(1, Ordering::Relaxed);
-                            t.unpark();
-                        }
-                    })
-                })
-                .collect();
-            let mut got = Vec::new();
-            let mut sleeps = 0;
-            let mut batch = Vec::new();
-            while got.len() < 2 {
-                for q in shards.iter() {
-                    q.swap(&mut batch);
-                    got.append(&mut batch);
-                }
-                if got.len() == 2 {
-                    break;
-                }
-                let empty = || shards.iter().all(SubmitQueue::is_empty);
-                match state.prepare_sleep(empty, Tier::Park) {
-                    SleepDecision::Sleep => {
-                        sleeps += 1;
-                        loop_thread.park(None);
-                        assert!(state.resume());
-                    }
-                    SleepDecision::WorkPending => sleeps += 1,
-                    SleepDecision::Terminating => unreachable!(),
-                }
-            }
-            for p in producers {
-                p.join().unwrap();
-            }
-            got.sort_unstable();
-            assert_eq!(got, vec![0, 1], "conservation: submitted == executed");
-            assert!(
-                wakes.load(Ordering::Relaxed) <= sleeps,
-                "at most one wake per sleep"
-            );
-        });
-    }
-
     /// Two producers submit one item each while the loop runs, drains and sleeps with the
     /// real `prepare_sleep` / `claim_wake` / `resume`; the loop must neither sleep forever
     /// (loom reports that as a deadlock) nor miss an item, and every wake must be claimed

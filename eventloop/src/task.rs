@@ -319,6 +319,9 @@ impl crate::submit::Buffer for TaskBuf {
             self.push(t);
         }
     }
+    fn pop(&mut self) -> Option<Task> {
+        TaskBuf::pop(self)
+    }
 }
 
 impl Drop for TaskBuf {

@@ -73,16 +73,20 @@ impl Peer for EventLoopPeer {
     }
 }
 
-/// The event loop with its submit queue in four shards (`Config::submit_shards`), which
-/// gives up order across producer threads; measured next to the default, not instead.
-pub struct EventLoopSharded(EventLoopPeer);
+/// The event loop with its submit queue in `N` shards (`Config::submit_shards`; ordered
+/// across threads like one shard), measured next to the default.
+pub struct EventLoopSharded<const N: usize>(EventLoopPeer);
 
-impl Peer for EventLoopSharded {
-    const NAME: &'static str = "eventloop_4shards";
+impl<const N: usize> Peer for EventLoopSharded<N> {
+    const NAME: &'static str = match N {
+        2 => "eventloop_2shards",
+        3 => "eventloop_3shards",
+        _ => "eventloop_4shards",
+    };
     type S = Handle;
     fn start() -> Self {
         let cfg = Config {
-            submit_shards: 4,
+            submit_shards: N,
             ..Config::default()
         };
         let (handle, join) = EventLoop::spawn(cfg).expect("start the event loop thread");

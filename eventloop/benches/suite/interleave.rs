@@ -182,7 +182,7 @@ impl Settings {
 trait Exec {
     fn name(&self) -> &'static str;
     fn is_peer(&self) -> bool;
-    /// Whether this executor takes part in `work` (the sharded loop: submit rows only).
+    /// Whether this executor takes part in `work` (the sharded loops: not the wakeup).
     fn runs(&self, work: Work) -> bool;
     /// Runs one round of `work` (about `budget` long) and returns (operations, the time
     /// they took), recording per-operation latencies into `hist` where the row has them.
@@ -254,8 +254,9 @@ impl<P: Peer + 'static> Exec for Of<P> {
     }
 
     fn runs(&self, work: Work) -> bool {
-        // The sharded loop differs from the default only in its submit queue.
-        !P::NAME.ends_with("shards") || matches!(work, Work::Submit(p) if p > 1)
+        // The sharded loops differ from the default only in their submit queue: every
+        // row but the wakeup (the sleeping loop's wake path is the same).
+        !P::NAME.ends_with("shards") || work != Work::Wakeup
     }
 
     fn round(
@@ -354,7 +355,8 @@ pub fn run(alloc: &str) {
     let works: Vec<Work> = Work::all().into_iter().filter(|&w| set.wants(w)).collect();
     let mut execs: Vec<Box<dyn Exec>> = Vec::new();
     for_each_executor!(push, &mut execs);
-    push::<super::el::EventLoopSharded>(&mut execs);
+    push::<super::el::EventLoopSharded<2>>(&mut execs);
+    push::<super::el::EventLoopSharded<4>>(&mut execs);
     let n = execs.len();
     println!(
         "interleaved driver: allocator {alloc}, run {}, {} cycles per row, {} ms per round, {} wakeups per round, parked waiter spins {} us",

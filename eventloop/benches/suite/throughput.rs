@@ -24,9 +24,8 @@ pub fn bench(c: &mut Criterion, alloc: &str) {
         let mut g = c.benchmark_group(&group);
         g.throughput(Throughput::Elements(1));
         for_each_executor!(producers, &mut g, &group, p);
-        if p > 1 {
-            producers::<super::el::EventLoopSharded>(&mut g, &group, p);
-        }
+        producers::<super::el::EventLoopSharded<2>>(&mut g, &group, p);
+        producers::<super::el::EventLoopSharded<4>>(&mut g, &group, p);
         g.finish();
     }
     let group = format!("{alloc}_burst{BURST}");
