@@ -10,6 +10,9 @@
 #                on the same tokio source, one target (the peer a user would pick).
 #   metadata     `cargo metadata --format-version 1` alone: the floor of any cargo-faithful
 #                reading.
+#   layout-cli-cold  the layout-cli run with the consumer's target directory removed first
+#                (no cached rustc answers, neither layout-cli's nor cargo's): a fresh
+#                checkout's first run.
 #   rustc        (WITH_RUSTC=1) `cargo +nightly rustc --lib -- -Zprint-type-sizes`, one
 #                target, dependencies built beforehand, non-incremental.
 #
@@ -76,8 +79,14 @@ PADLOCK_CMD="$PADLOCK analyze $SRC/src --json --target x86_64-unknown-linux-gnu"
   | python3 -c "import json,sys; d=json.load(sys.stdin); print('padlock finds:', d.get('total_structs'), 'structs on 1 target')" || true
 META_CMD="cargo metadata --format-version 1 --manifest-path $TMP/consumer/Cargo.toml"
 
-NAMES=(layout-cli padlock metadata)
-CMDS=("$CLI_CMD" "$PADLOCK_CMD" "$META_CMD")
+# The same report with no target directory before it: no cached `rustc --print cfg`
+# answers (layout-cli keeps them in target/layout-cli/rustc-cfg) and no rustc cache of
+# cargo's own (target/.rustc_info.json), as on a fresh CI checkout.
+# It reads a copy of the consumer, so the other peers' caches stay as they are.
+cp -r "$TMP/consumer" "$TMP/consumer-cold"
+COLD_CMD="bash -c 'rm -rf $TMP/consumer-cold/target && exec ${CLI_CMD//consumer\//consumer-cold/}'"
+NAMES=(layout-cli padlock metadata layout-cli-cold)
+CMDS=("$CLI_CMD" "$PADLOCK_CMD" "$META_CMD" "$COLD_CMD")
 if [ "${WITH_RUSTC:-0}" = 1 ]; then
   cp -r "$SRC" "$TMP/crate"
   grep -q '^\[workspace\]' "$TMP/crate/Cargo.toml" || printf '\n[workspace]\n' >> "$TMP/crate/Cargo.toml"
