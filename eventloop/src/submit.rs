@@ -696,28 +696,62 @@ mod loom_tests {
         }
     }
 
-    /// Pushes `x` to shard `i` and wakes the loop if it declared itself asleep. `last`:
-    /// the calling thread's last ticket (as `Handle` keeps it per thread).
-    #[allow(clippy::too_many_arguments)]
-    fn submit(
-        q: &Queue,
-        state: &FastState,
-        parker: &Parker,
-        wakes: &AtomicUsize,
-        last: &mut Option<u64>,
-        i: usize,
-        x: usize,
-    ) -> bool {
-        match q.push_ordered_with(i, *last, x, Vec::push) {
-            Ok(t) => *last = Some(t),
-            Err(_) => return false,
+    /// What the producers and the loop of a model share; cloned into each thread.
+    #[derive(Clone)]
+    struct Shared {
+        state: Arc<FastState>,
+        q: Arc<Queue>,
+        parker: Arc<Parker>,
+        wakes: Arc<AtomicUsize>,
+        /// The happens-before edge between two producers (a Release/Acquire baton).
+        flag: Arc<AtomicBool>,
+    }
+
+    impl Shared {
+        /// A running loop's state, parked on the model's main thread.
+        fn new() -> Self {
+            let s = Shared {
+                state: Arc::new(FastState::new()),
+                q: Arc::new(Queue::new()),
+                parker: Arc::new(Parker::current()),
+                wakes: Arc::new(AtomicUsize::new(0)),
+                flag: Arc::new(AtomicBool::new(false)),
+            };
+            assert!(s.state.resume());
+            s
         }
-        if let Some(tier) = state.claim_wake() {
-            assert_eq!(tier, Tier::Park);
-            wakes.fetch_add(1, Ordering::Relaxed);
-            parker.unpark();
+
+        /// Pushes `x` to shard `i` and wakes the loop if it declared itself asleep.
+        /// `last`: the calling thread's last ticket (as `Handle` keeps it per thread).
+        fn submit(&self, last: &mut Option<u64>, i: usize, x: usize) -> bool {
+            match self.q.push_ordered_with(i, *last, x, Vec::push) {
+                Ok(t) => *last = Some(t),
+                Err(_) => return false,
+            }
+            if let Some(tier) = self.state.claim_wake() {
+                assert_eq!(tier, Tier::Park);
+                self.wakes.fetch_add(1, Ordering::Relaxed);
+                self.parker.unpark();
+            }
+            true
         }
-        true
+
+        /// Runs `f` on a new thread with a clone of the shared state.
+        fn spawn<T: 'static>(
+            &self,
+            f: impl FnOnce(Shared) -> T + 'static,
+        ) -> thread::JoinHandle<T> {
+            let s = self.clone();
+            thread::spawn(move || f(s))
+        }
+
+        fn sleep(&self, c: &mut Consumer) -> bool {
+            c.sleep(&self.state, &self.q, &self.parker)
+        }
+
+        fn wakes(&self) -> usize {
+            self.wakes.load(Ordering::Relaxed)
+        }
     }
 
     /// Producer A submits 1 to shard `a`, then raises a flag (Release); producer B reads
@@ -730,45 +764,22 @@ mod loom_tests {
     /// back). Nothing may be lost, and a sleep is woken at most once.
     fn two_producers_keep_happens_before(a: usize) {
         loom::model(move || {
-            let state = Arc::new(FastState::new());
-            let q = Arc::new(Queue::new());
-            let parker = Arc::new(Parker::current());
-            let wakes = Arc::new(AtomicUsize::new(0));
-            let flag = Arc::new(AtomicBool::new(false));
-            assert!(state.resume());
-            let pa = {
-                let (q, state, parker, wakes, flag) = (
-                    q.clone(),
-                    state.clone(),
-                    parker.clone(),
-                    wakes.clone(),
-                    flag.clone(),
-                );
-                thread::spawn(move || {
-                    assert!(submit(&q, &state, &parker, &wakes, &mut None, a, 1));
-                    flag.store(true, Ordering::Release);
-                })
-            };
-            let pb = {
-                let (q, state, parker, wakes, flag) = (
-                    q.clone(),
-                    state.clone(),
-                    parker.clone(),
-                    wakes.clone(),
-                    flag.clone(),
-                );
-                thread::spawn(move || {
-                    let saw = flag.load(Ordering::Acquire);
-                    assert!(submit(&q, &state, &parker, &wakes, &mut None, 1 - a, 2));
-                    saw
-                })
-            };
+            let s = Shared::new();
+            let pa = s.spawn(move |s| {
+                assert!(s.submit(&mut None, a, 1));
+                s.flag.store(true, Ordering::Release);
+            });
+            let pb = s.spawn(move |s| {
+                let saw = s.flag.load(Ordering::Acquire);
+                assert!(s.submit(&mut None, 1 - a, 2));
+                saw
+            });
             let mut c = Consumer::new();
             while c.got.len() < 2 {
-                c.round(&q);
+                c.round(&s.q);
                 // Also with a carry held: the sleep's re-check must then refuse to park.
                 if c.got.len() < 2 {
-                    assert!(c.sleep(&state, &q, &parker));
+                    assert!(s.sleep(&mut c));
                 }
             }
             pa.join().unwrap();
@@ -779,10 +790,7 @@ mod loom_tests {
             let mut all = c.got.clone();
             all.sort_unstable();
             assert_eq!(all, vec![1, 2], "conservation: submitted == executed");
-            assert!(
-                wakes.load(Ordering::Relaxed) <= c.sleeps,
-                "at most one wake per sleep"
-            );
+            assert!(s.wakes() <= c.sleeps, "at most one wake per sleep");
         });
     }
 
@@ -804,46 +812,23 @@ mod loom_tests {
     #[test]
     fn loom_two_shards_ticket_reuse_keeps_happens_before() {
         loom::model(|| {
-            let state = Arc::new(FastState::new());
-            let q = Arc::new(Queue::new());
-            let parker = Arc::new(Parker::current());
-            let wakes = Arc::new(AtomicUsize::new(0));
-            let flag = Arc::new(AtomicBool::new(false));
-            assert!(state.resume());
-            let pa = {
-                let (q, state, parker, wakes, flag) = (
-                    q.clone(),
-                    state.clone(),
-                    parker.clone(),
-                    wakes.clone(),
-                    flag.clone(),
-                );
-                thread::spawn(move || {
-                    let mut last = None;
-                    assert!(submit(&q, &state, &parker, &wakes, &mut last, 0, 1));
-                    let saw = flag.load(Ordering::Acquire);
-                    assert!(submit(&q, &state, &parker, &wakes, &mut last, 0, 2));
-                    saw
-                })
-            };
-            let pb = {
-                let (q, state, parker, wakes, flag) = (
-                    q.clone(),
-                    state.clone(),
-                    parker.clone(),
-                    wakes.clone(),
-                    flag.clone(),
-                );
-                thread::spawn(move || {
-                    assert!(submit(&q, &state, &parker, &wakes, &mut None, 1, 3));
-                    flag.store(true, Ordering::Release);
-                })
-            };
+            let s = Shared::new();
+            let pa = s.spawn(|s| {
+                let mut last = None;
+                assert!(s.submit(&mut last, 0, 1));
+                let saw = s.flag.load(Ordering::Acquire);
+                assert!(s.submit(&mut last, 0, 2));
+                saw
+            });
+            let pb = s.spawn(|s| {
+                assert!(s.submit(&mut None, 1, 3));
+                s.flag.store(true, Ordering::Release);
+            });
             let mut c = Consumer::new();
             while c.got.len() < 3 {
-                c.round(&q);
+                c.round(&s.q);
                 if c.got.len() < 3 {
-                    assert!(c.sleep(&state, &q, &parker));
+                    assert!(s.sleep(&mut c));
                 }
             }
             let ordered = pa.join().unwrap();
@@ -853,10 +838,7 @@ mod loom_tests {
             if ordered {
                 assert!(at(3) < at(2), "happens-before across shards: {:?}", c.got);
             }
-            assert!(
-                wakes.load(Ordering::Relaxed) <= c.sleeps,
-                "at most one wake per sleep"
-            );
+            assert!(s.wakes() <= c.sleeps, "at most one wake per sleep");
         });
     }
 
@@ -867,41 +849,30 @@ mod loom_tests {
     #[test]
     fn loom_two_shards_shutdown_with_carry_conserves() {
         loom::model(|| {
-            let state = Arc::new(FastState::new());
-            let q = Arc::new(Queue::new());
-            let parker = Arc::new(Parker::current());
-            let wakes = Arc::new(AtomicUsize::new(0));
-            assert!(state.resume());
-            let producer = {
-                let (q, state, parker, wakes) =
-                    (q.clone(), state.clone(), parker.clone(), wakes.clone());
-                thread::spawn(move || {
-                    // (Shards close one after the other: 1 may be refused and 2 not.)
-                    // Fresh tickets: one thread on two shards (the loop's producers never
-                    // do that) must not reuse.
-                    let first = submit(&q, &state, &parker, &wakes, &mut None, 0, 1);
-                    let second = submit(&q, &state, &parker, &wakes, &mut None, 1, 2);
-                    usize::from(first) + usize::from(second)
-                })
-            };
-            let closer = {
-                let (q, state, parker) = (q.clone(), state.clone(), parker.clone());
-                thread::spawn(move || {
-                    q.close();
-                    if state.terminate().is_some() {
-                        parker.unpark();
-                    }
-                })
-            };
+            let s = Shared::new();
+            let producer = s.spawn(|s| {
+                // (Shards close one after the other: 1 may be refused and 2 not.)
+                // Fresh tickets: one thread on two shards (the loop's producers never
+                // do that) must not reuse.
+                let first = s.submit(&mut None, 0, 1);
+                let second = s.submit(&mut None, 1, 2);
+                usize::from(first) + usize::from(second)
+            });
+            let closer = s.spawn(|s| {
+                s.q.close();
+                if s.state.terminate().is_some() {
+                    s.parker.unpark();
+                }
+            });
             let mut c = Consumer::new();
             loop {
-                let closed = c.round(&q);
+                let closed = c.round(&s.q);
                 if closed && c.holds_nothing() {
                     // Every shard was closed when swapped and nothing is held: done.
                     break;
                 }
                 // False once terminating: then keep taking rounds until the above holds.
-                c.sleep(&state, &q, &parker);
+                s.sleep(&mut c);
             }
             let accepted = producer.join().unwrap();
             closer.join().unwrap();
