@@ -18,13 +18,12 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-
-use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use cfg_expr::targets::get_builtin_target_by_triple;
 use cfg_expr::{Expression, Predicate};
 use layout::target::TargetInfo;
+use rustc_hash::FxHashMap as HashMap;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Meta, Token};
 
@@ -234,9 +233,9 @@ type Active = Result<Option<Vec<Attribute>>, syn::Error>;
 /// used with: the crate [`crate::index::Index`] owns both.
 #[derive(Debug, Default)]
 pub struct CfgCache {
-    active: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize, usize), Active>>,
-    enabled: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize, usize), bool>>,
-    presence: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize, usize), Tri>>,
+    active: RefCell<HashMap<(usize, usize, usize), Active>>,
+    enabled: RefCell<HashMap<(usize, usize, usize), bool>>,
+    presence: RefCell<HashMap<(usize, usize, usize), Tri>>,
 }
 
 fn key(attrs: &[Attribute], t: &CfgTarget) -> (usize, usize, usize) {

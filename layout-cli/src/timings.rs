@@ -1,6 +1,7 @@
 //! Wall-clock phase marks on stderr, for profiling a run: set `LAYOUT_CLI_TIMINGS=1` and
-//! every phase prints `timing: <ms since start> <resident MB> <phase>`. Off (one relaxed load per mark)
-//! otherwise. Not an interface: the phase names may change.
+//! every phase prints `timing: <ms since start> <resident MB> <phase>`. Off, a mark is
+//! one check of an initialised cell and formats nothing. Not an interface: the phase
+//! names may change.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -15,8 +16,9 @@ pub fn init() {
     let _ = start();
 }
 
-/// Prints the time since [`init`] and `phase`, when timings are on.
-pub fn mark(phase: &str) {
+/// Prints the time since [`init`] and `phase`, when timings are on (`phase` is only
+/// formatted then: pass `format_args!` for a phase with values in it).
+pub fn mark(phase: impl std::fmt::Display) {
     if let Some(t) = start() {
         eprintln!(
             "timing: {:7.1} ms {:6.1} MB {phase}",

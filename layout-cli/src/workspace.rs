@@ -189,7 +189,7 @@ pub fn load_reading(
             stats.set_aside += set_aside;
             tree
         };
-        crate::timings::mark(&format!("read {} ({} files)", t.name, tree.files.len()));
+        crate::timings::mark(format_args!("read {} ({} files)", t.name, tree.files.len()));
         // The crate's extern prelude: its dependencies, and for a bin, test or example
         // its own package's library.
         let mut externs: Vec<(String, PkgId, usize)> = Vec::new();

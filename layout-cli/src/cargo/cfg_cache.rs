@@ -12,14 +12,16 @@
 //! key, so lookups may try several places and a stale entry is never read. A toolchain
 //! whose driver cannot be found is not cached at all.
 //!
-//! Entries are written to `<target dir>/layout-cli/rustc-cfg/<key>.cfg` (atomically, by
-//! renaming a temporary file); a failure to write only costs the next run a rustc call.
+//! Entries are written to `<target dir>/layout-cli/rustc-cfg/<key>.cfg` the way `--exact`
+//! writes its results (the same 128-bit key and atomic write); a failure to write only
+//! costs the next run a rustc call.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
+
+use crate::exact::cache::{Key, write_entry};
 
 /// Bumped when what an entry holds changes.
 const FORMAT: u32 = 1;
@@ -54,14 +56,13 @@ impl CfgCache {
 
     /// The key of `rustc --print cfg --target triple flags...`, if cached at all.
     pub fn key(&self, triple: &str, flags: &[String]) -> Option<String> {
-        let toolchain = self.toolchain.as_ref()?;
-        let mut a = DefaultHasher::new();
-        let mut b = DefaultHasher::new();
-        0x6366_675f_6361_6368_u64.hash(&mut b);
-        for h in [&mut a, &mut b] {
-            (FORMAT, env!("CARGO_PKG_VERSION"), toolchain, triple, flags).hash(h);
-        }
-        Some(format!("{:016x}{:016x}", a.finish(), b.finish()))
+        let mut key = Key::default();
+        key.add("toolchain", self.toolchain.as_ref()?);
+        key.add("format", FORMAT);
+        key.add("version", env!("CARGO_PKG_VERSION"));
+        key.add("target", triple);
+        key.add("flags", flags);
+        Some(key.hex())
     }
 
     /// The stored answer for `key`.
@@ -89,16 +90,8 @@ impl CfgCache {
             return;
         }
         let dir = subdir(target_dir);
-        if std::fs::create_dir_all(&dir).is_err() {
-            return;
-        }
         for (key, text) in fresh {
-            let tmp = dir.join(format!("{key}.{}.tmp", std::process::id()));
-            if std::fs::write(&tmp, text).is_ok()
-                && std::fs::rename(&tmp, dir.join(format!("{key}.cfg"))).is_err()
-            {
-                let _ = std::fs::remove_file(&tmp);
-            }
+            write_entry(&dir, &format!("{key}.cfg"), text.as_bytes());
         }
     }
 }

@@ -66,13 +66,21 @@ pub fn load(dir: &Path, key: &str) -> Option<TargetOutcome> {
 /// Saves `outcome` under `key` (written to a temporary name, then renamed, so a
 /// concurrent reader never sees half a file). Failures only cost a future cache miss.
 pub fn store(dir: &Path, key: &str, outcome: &TargetOutcome) {
-    let _ = std::fs::create_dir_all(dir);
-    let Ok(text) = serde_json::to_vec(outcome) else {
+    if let Ok(text) = serde_json::to_vec(outcome) {
+        write_entry(dir, &format!("{key}.json"), &text);
+    }
+}
+
+/// Writes `dir/name` (creating `dir`) through a temporary name and a rename, so a
+/// concurrent reader never sees half a file; a failure leaves no file behind and only
+/// costs a future cache miss.
+pub fn write_entry(dir: &Path, name: &str, bytes: &[u8]) {
+    if std::fs::create_dir_all(dir).is_err() {
         return;
-    };
-    let tmp = dir.join(format!("{key}.{}.tmp", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() {
-        let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
+    }
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, dir.join(name)).is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 
