@@ -36,16 +36,21 @@ pub struct Module {
     /// Named items, several per name when `cfg` selects between them.
     pub items: HashMap<String, Vec<Entry>>,
     /// `use path::*;` with the `use`'s cfg attributes.
-    pub globs: Vec<(UseEntry, Vec<Attribute>)>,
+    pub globs: Vec<(UseEntry, CfgAttrs)>,
 }
+
+/// The `cfg`-bearing attributes of an item, shared by every entry the item makes (a
+/// `use` of many names, a macro declaring many items): one copy per item, not per name.
+/// The cfg memo keys on the slice's address, so shared lists are evaluated once.
+pub type CfgAttrs = Rc<[Attribute]>;
 
 /// A named thing in a module.
 #[derive(Clone, Debug)]
 pub struct Entry {
     /// What it is.
     pub def: Def,
-    /// Its attributes (for `cfg`).
-    pub attrs: Vec<Attribute>,
+    /// Its `cfg` attributes.
+    pub attrs: CfgAttrs,
 }
 
 /// A definition.
@@ -287,7 +292,7 @@ impl Index {
                 .or_default()
                 .push(Entry {
                     def: Def::Module(id),
-                    attrs: Vec::new(),
+                    attrs: no_attrs(),
                 });
         }
         id
@@ -350,6 +355,7 @@ impl Index {
             }
             match item {
                 Item::Use(u) => {
+                    let attrs = cfg_attrs(&u.attrs);
                     let mut out = Vec::new();
                     flatten_use(
                         &u.tree,
@@ -360,11 +366,11 @@ impl Index {
                     );
                     for (name, entry) in out {
                         match name {
-                            None => self.modules[m].globs.push((entry, cfg_attrs(&u.attrs))),
+                            None => self.modules[m].globs.push((entry, attrs.clone())),
                             Some(name) => {
                                 self.modules[m].items.entry(name).or_default().push(Entry {
                                     def: Def::Use(entry),
-                                    attrs: cfg_attrs(&u.attrs),
+                                    attrs: attrs.clone(),
                                 })
                             }
                         }
@@ -372,6 +378,7 @@ impl Index {
                 }
                 Item::Macro(mac) if mac.ident.is_none() => {
                     let name = crate::modtree::macro_name(&mac.mac);
+                    let attrs = cfg_attrs(&mac.attrs);
                     for declared in macro_declared_names(&mac.mac.tokens, 0) {
                         self.modules[m]
                             .items
@@ -379,7 +386,7 @@ impl Index {
                             .or_default()
                             .push(Entry {
                                 def: Def::Macro(name.clone()),
-                                attrs: cfg_attrs(&mac.attrs),
+                                attrs: attrs.clone(),
                             });
                     }
                 }
@@ -401,15 +408,15 @@ impl Index {
                     match &mut md.content {
                         Some((_, items)) => {
                             let child = self.module_for(&path);
-                            let mut attrs = cfg_attrs(&md.attrs);
-                            self.modules[child].attrs.append(&mut attrs);
+                            let attrs = md.attrs.iter().filter(|a| is_cfg(a)).cloned();
+                            self.modules[child].attrs.extend(attrs);
                             self.add_items(child, file, items, depth + 1);
                         }
                         None => {
                             self.decls
                                 .entry((self.building, path))
                                 .or_default()
-                                .push(cfg_attrs(&md.attrs));
+                                .push(md.attrs.iter().filter(|a| is_cfg(a)).cloned().collect());
                         }
                     }
                 }
@@ -419,7 +426,7 @@ impl Index {
     }
 
     /// Adds `def` under `ident` to module `m`, with the `cfg`s of its attributes.
-    fn add_cfgd(&mut self, m: ModId, ident: &syn::Ident, def: Def, attrs: Vec<Attribute>) {
+    fn add_cfgd(&mut self, m: ModId, ident: &syn::Ident, def: Def, attrs: CfgAttrs) {
         self.modules[m]
             .items
             .entry(ident.to_string())
@@ -916,8 +923,19 @@ fn is_cfg(a: &Attribute) -> bool {
     a.path().is_ident("cfg") || a.path().is_ident("cfg_attr")
 }
 
-fn cfg_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
+fn cfg_attrs(attrs: &[Attribute]) -> CfgAttrs {
+    if !attrs.iter().any(is_cfg) {
+        return no_attrs();
+    }
     attrs.iter().filter(|a| is_cfg(a)).cloned().collect()
+}
+
+/// The empty list, one allocation per thread.
+fn no_attrs() -> CfgAttrs {
+    thread_local! {
+        static NONE: CfgAttrs = Rc::from(Vec::new());
+    }
+    NONE.with(Rc::clone)
 }
 
 /// Flattens a use tree into `(imported name or None for a glob, path)`.
