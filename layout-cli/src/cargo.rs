@@ -290,6 +290,10 @@ pub struct Build {
     /// Parse every file of every dependency whole instead of as needed (a check of
     /// this tool: the report must not change).
     pub read_whole: bool,
+    /// cargo's target directory.
+    pub target_dir: Option<PathBuf>,
+    /// The files read ahead on the second core ([`crate::source::ahead`]).
+    pub read_ahead: Option<Arc<crate::source::ahead::ReadAhead>>,
 }
 
 /// `[workspace.metadata.layout]` (in the workspace root manifest) and
@@ -440,6 +444,20 @@ pub fn load(
     // Made on this thread while cargo runs (one `rustc --print sysroot`), shared by the
     // target threads: it outlives the scope.
     let cache_cell = std::sync::OnceLock::new();
+    // The files this report read last time, read ahead while cargo runs.
+    let ahead = {
+        let mut key = crate::exact::cache::Key::default();
+        key.add("version", env!("CARGO_PKG_VERSION"));
+        key.add("manifest", &manifest);
+        key.add("selection", format!("{sel:?}"));
+        key.add("targets", rows.iter().map(|r| r.triple).collect::<Vec<_>>());
+        let dirs = cfg_cache::target_dirs(&cwd)
+            .iter()
+            .map(|d| crate::source::ahead::subdir(d))
+            .collect();
+        let name = crate::source::ahead::ReadAhead::list_name(&key.hex());
+        Arc::new(crate::source::ahead::ReadAhead::start(name, dirs))
+    };
     std::thread::scope(|s| {
         let meta = s.spawn(|| metadata(&sel_m));
         let cache = cache_cell.get_or_init(|| cfg_cache::CfgCache::new(rustc, &cwd));
@@ -459,6 +477,7 @@ pub fn load(
             .join()
             .unwrap_or_else(|_| Err(error(Some(&manifest), "cargo metadata thread failed")))?;
         let mut build = from_metadata(&meta, sel)?;
+        build.read_ahead = Some(ahead);
         if let Some(n) = lock_note {
             build.notes.push(n);
         }
@@ -705,6 +724,8 @@ fn from_metadata(meta: &cargo_metadata::Metadata, sel: &Selection) -> Result<Bui
         workspace_metadata: meta.workspace_metadata.clone(),
         notes: Vec::new(),
         read_whole: false,
+        target_dir: Some(meta.target_directory.clone().into_std_path_buf()),
+        read_ahead: None,
     })
 }
 

@@ -70,12 +70,14 @@ struct Walk<'a> {
     /// Reading as needed: the identifiers parsed so far, and whether this crate's
     /// definitions are set aside.
     noting: Option<(&'a mut Names, bool)>,
+    /// Files read ahead on another thread.
+    ahead: Option<&'a source::ahead::ReadAhead>,
 }
 
 /// Walks the crate whose root file is `root`, for the targets `cfgs` (a declaration
 /// false on all of them is not followed; none given: every declaration is followed).
 pub fn walk(root: &Path, cfgs: &[CfgTarget], errors: &mut Vec<FileError>) -> Tree {
-    walk_as_needed(root, cfgs, errors, None)
+    walk_as_needed(root, cfgs, errors, None, None)
 }
 
 /// [`walk`], noting into `names.0` the identifiers of what it parses; with `names.1`,
@@ -85,6 +87,7 @@ pub fn walk_as_needed(
     cfgs: &[CfgTarget],
     errors: &mut Vec<FileError>,
     names: Option<(&mut Names, bool)>,
+    ahead: Option<&source::ahead::ReadAhead>,
 ) -> Tree {
     let mut w = Walk {
         cfgs,
@@ -93,6 +96,7 @@ pub fn walk_as_needed(
         errors,
         loading: Vec::new(),
         noting: names,
+        ahead,
     };
     w.load(root, Vec::new(), true, Vec::new(), &[]);
     w.tree
@@ -167,7 +171,7 @@ impl Walk<'_> {
         }
         let root = path.parent().unwrap_or(Path::new(""));
         let loaded = match &mut self.noting {
-            Some((names, defer)) => source::load_noting(path, root, *defer, names),
+            Some((names, defer)) => source::load_noting(path, root, *defer, names, self.ahead),
             None => source::load(path, root).map(|f| (f, None)),
         };
         let (mut file, set_aside) = match loaded {
@@ -321,7 +325,9 @@ impl Walk<'_> {
         }
         let root = path.parent().unwrap_or(Path::new(""));
         let loaded = match &mut self.noting {
-            Some((names, _)) => source::load_noting(&path, root, false, names).map(|(f, _)| f),
+            Some((names, _)) => {
+                source::load_noting(&path, root, false, names, self.ahead).map(|(f, _)| f)
+            }
             None => source::load(&path, root),
         };
         let f = match loaded {

@@ -14,6 +14,7 @@ use syn::parse::discouraged::Speculative as _;
 
 use crate::analysis::FileError;
 
+pub mod ahead;
 pub mod deferred;
 pub mod nesting;
 
@@ -30,7 +31,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Module path of the file inside its crate (`["a", "b"]` for `src/a/b.rs`).
     pub module: Vec<String>,
-    /// The text, for comments syn does not keep (`// layout:ignore`).
+    /// The text, for comments syn does not keep (`// layout:ignore`, `verify::<T>()`
+    /// calls); empty in a dependency crate, whose files nothing reports on (dropped as
+    /// soon as parsed, so that a report holds only the reported crates' texts).
     pub text: String,
     /// The syntax tree.
     pub ast: syn::File,
@@ -153,25 +156,81 @@ pub fn load(path: &Path, root: &Path) -> Result<SourceFile, FileError> {
 
 /// Reads and parses one file of a crate read as needed: with `defer`, only its
 /// skeleton (see [`deferred`]), the definitions set aside; otherwise whole. Either way
-/// `names` receives the identifiers of what was parsed.
+/// `names` receives the identifiers of what was parsed. With `ahead`, the reading and
+/// splitting may already have been done on the second core ([`ahead`]).
 pub fn load_noting(
     path: &Path,
     root: &Path,
     defer: bool,
     names: &mut deferred::Names,
+    ahead: Option<&ahead::ReadAhead>,
 ) -> Result<(SourceFile, Option<deferred::Deferred>), FileError> {
-    let text = read(path)?;
-    let (ast, set_aside) = parse_noting(&text, defer, names)
+    let pre = match ahead.and_then(|a| a.take(path, defer)) {
+        Some(done) => {
+            let mut pre = done?;
+            names.extend(std::mem::take(&mut pre.names));
+            pre
+        }
+        None => prepare(path, defer, names)?,
+    };
+    let ast = parse_as_is(pre.parse.as_deref().unwrap_or(&pre.text))
         .map_err(|(line, col, msg)| file_error(path, line, col, msg))?;
     Ok((
         SourceFile {
             path: path.to_path_buf(),
             module: module_path(path, root),
-            text,
+            text: if defer { String::new() } else { pre.text },
             ast,
         },
-        set_aside,
+        pre.deferred,
     ))
+}
+
+/// A file read, gated and split, ready for syn: everything [`load_noting`] does before
+/// the parse, which needs no syntax tree and so can run on another thread.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The file's text.
+    text: String,
+    /// What syn parses, when it is not `text` (function bodies blanked, a skeleton).
+    parse: Option<String>,
+    /// The definitions set aside.
+    deferred: Option<deferred::Deferred>,
+    /// Identifiers noted on another thread, for the walk's set.
+    names: deferred::Names,
+}
+
+impl Prepared {
+    /// About how many bytes it holds.
+    fn bytes(&self) -> usize {
+        self.text.len()
+            + self.parse.as_ref().map_or(0, String::len)
+            + self.deferred.as_ref().map_or(0, deferred::Deferred::bytes)
+            + self.names.len() * 24
+    }
+}
+
+/// Reads `path` and prepares it for syn (the nesting gate, function bodies blanked, and
+/// for a deferred file its skeleton split off), noting into `names` the identifiers of
+/// what will be parsed.
+fn prepare(path: &Path, defer: bool, names: &mut deferred::Names) -> Result<Prepared, FileError> {
+    let text = read(path)?;
+    let lexed = gate(&text).map_err(|(line, col, msg)| file_error(path, line, col, msg))?;
+    let blanked = nesting::blank_fn_bodies(&text, &lexed);
+    let body = blanked.as_deref().unwrap_or(&text);
+    let (parse, set_aside) = match deferred::split(body, &lexed, defer, names) {
+        Some((left, set_aside)) => (Some(squeeze(&left)), set_aside),
+        None => {
+            deferred::note_all(body, &lexed, names);
+            (blanked, None)
+        }
+    };
+    Ok(Prepared {
+        text,
+        parse,
+        deferred: set_aside,
+        names: deferred::Names::default(),
+    })
 }
 
 fn file_error(
@@ -222,25 +281,6 @@ fn gate(text: &str) -> Result<nesting::Lexed, (Option<usize>, Option<usize>, Str
         ));
     }
     Ok(lexed)
-}
-
-/// [`parse`], noting the identifiers parsed; with `defer`, of the skeleton only.
-#[allow(clippy::type_complexity)]
-fn parse_noting(
-    text: &str,
-    defer: bool,
-    names: &mut deferred::Names,
-) -> Result<(syn::File, Option<deferred::Deferred>), (Option<usize>, Option<usize>, String)> {
-    let lexed = gate(text)?;
-    let blanked = nesting::blank_fn_bodies(text, &lexed);
-    let text = blanked.as_deref().unwrap_or(text);
-    if let Some((left, set_aside)) = deferred::split(text, &lexed, defer, names) {
-        drop(lexed);
-        return Ok((parse_as_is(&squeeze(&left))?, set_aside));
-    }
-    deferred::note_all(text, &lexed, names);
-    drop(lexed);
-    Ok((parse_as_is(text)?, None))
 }
 
 /// Parses the definitions [`deferred::Deferred`] kept (its text with the others

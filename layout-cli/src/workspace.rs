@@ -178,17 +178,28 @@ pub fn load_reading(
         if cfgs.is_empty() && !build.targets.is_empty() {
             continue;
         }
-        let tree = if whole {
+        let mut tree = if whole {
             modtree::walk(&t.src_path, &cfgs, errors)
         } else {
             let defer = !reported && !unranked[package];
-            let mut tree =
-                modtree::walk_as_needed(&t.src_path, &cfgs, errors, Some((&mut names, defer)));
+            let mut tree = modtree::walk_as_needed(
+                &t.src_path,
+                &cfgs,
+                errors,
+                Some((&mut names, defer)),
+                build.read_ahead.as_deref(),
+            );
             let (parsed, set_aside) = modtree::read_needed(&mut tree, &mut names, errors);
             stats.parsed += parsed;
             stats.set_aside += set_aside;
             tree
         };
+        if !reported {
+            // Nothing reports on a dependency's files (one read as needed has none kept).
+            for f in &mut tree.files {
+                f.text = String::new();
+            }
+        }
         crate::timings::mark(format_args!("read {} ({} files)", t.name, tree.files.len()));
         // The crate's extern prelude: its dependencies, and for a bin, test or example
         // its own package's library.
@@ -236,6 +247,10 @@ pub fn load_reading(
             .into_iter()
             .filter_map(|(n, p, li)| at.get(&(p, li)).map(|&k| (n, k)))
             .collect();
+    }
+    if let Some(ahead) = &build.read_ahead {
+        ahead.finish(build.target_dir.as_deref());
+        crate::timings::mark(format_args!("{} files read ahead", ahead.hits()));
     }
     let loaded = Loaded {
         index: Index::build_crates(inputs),

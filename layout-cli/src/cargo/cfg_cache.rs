@@ -42,11 +42,7 @@ impl CfgCache {
     /// candidate target directories of `cwd` (`CARGO_TARGET_DIR`, then `target/` in
     /// `cwd` and each ancestor).
     pub fn new(rustc: impl Fn() -> Command, cwd: &Path) -> CfgCache {
-        let mut dirs = Vec::new();
-        if let Some(t) = std::env::var_os("CARGO_TARGET_DIR") {
-            dirs.push(subdir(&cwd.join(t)));
-        }
-        dirs.extend(cwd.ancestors().map(|a| subdir(&a.join("target"))));
+        let dirs = target_dirs(cwd).iter().map(|d| subdir(d)).collect();
         CfgCache {
             toolchain: toolchain(rustc, cwd),
             dirs,
@@ -94,6 +90,18 @@ impl CfgCache {
             write_entry(&dir, &format!("{key}.cfg"), text.as_bytes());
         }
     }
+}
+
+/// Where cargo's target directory may be before `cargo metadata` says: `CARGO_TARGET_DIR`,
+/// then `target/` in `cwd` and each ancestor (a `build.target-dir` in a config file is
+/// not looked for; answers are then only stored there, not found).
+pub fn target_dirs(cwd: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(t) = std::env::var_os("CARGO_TARGET_DIR") {
+        dirs.push(cwd.join(t));
+    }
+    dirs.extend(cwd.ancestors().map(|a| a.join("target")));
+    dirs
 }
 
 fn subdir(target_dir: &Path) -> PathBuf {

@@ -275,6 +275,8 @@ fn relocate(build: &Build, copy: &Path) -> Build {
     };
     let mut b = build.clone();
     b.workspace_root = copy.to_path_buf();
+    // The list read ahead names the real files, not the copy's.
+    b.read_ahead = None;
     for p in &mut b.packages {
         moved(&mut p.manifest_path);
         if let Some(s) = &mut p.build_script {

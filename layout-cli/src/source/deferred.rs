@@ -84,6 +84,11 @@ impl Deferred {
         self.defs.is_empty()
     }
 
+    /// About how many bytes it holds.
+    pub fn bytes(&self) -> usize {
+        self.text.len() + self.defs.len() * std::mem::size_of::<Def>()
+    }
+
     fn name(&self, d: &Def) -> &str {
         &self.text[d.name.0 as usize..d.name.1 as usize]
     }
