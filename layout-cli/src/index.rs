@@ -49,7 +49,8 @@ pub type CfgAttrs = Rc<[Attribute]>;
 pub struct Entry {
     /// What it is.
     pub def: Def,
-    /// Its `cfg` attributes.
+    /// Its `cfg` attributes; empty for a definition, whose own item holds them
+    /// ([`Index::entry_attrs`]).
     pub attrs: CfgAttrs,
 }
 
@@ -320,32 +321,32 @@ impl Index {
                 let owned = std::mem::replace(item, Item::Verbatim(Default::default()));
                 match owned {
                     Item::Struct(s) => {
-                        let (ident, attrs) = (s.ident.clone(), cfg_attrs(&s.attrs));
+                        let (ident, attrs) = (s.ident.clone(), no_attrs());
                         let id = push_def(&mut self.structs, s, m, file);
                         self.add_cfgd(m, &ident, Def::Struct(id), attrs);
                     }
                     Item::Enum(e) => {
-                        let (ident, attrs) = (e.ident.clone(), cfg_attrs(&e.attrs));
+                        let (ident, attrs) = (e.ident.clone(), no_attrs());
                         let id = push_def(&mut self.enums, e, m, file);
                         self.add_cfgd(m, &ident, Def::Enum(id), attrs);
                     }
                     Item::Union(u) => {
-                        let (ident, attrs) = (u.ident.clone(), cfg_attrs(&u.attrs));
+                        let (ident, attrs) = (u.ident.clone(), no_attrs());
                         let id = push_def(&mut self.unions, u, m, file);
                         self.add_cfgd(m, &ident, Def::Union(id), attrs);
                     }
                     Item::Type(t) => {
-                        let (ident, attrs) = (t.ident.clone(), cfg_attrs(&t.attrs));
+                        let (ident, attrs) = (t.ident.clone(), no_attrs());
                         let id = push_def(&mut self.aliases, t, m, file);
                         self.add_cfgd(m, &ident, Def::Alias(id), attrs);
                     }
                     Item::Const(c) => {
-                        let (ident, attrs) = (c.ident.clone(), cfg_attrs(&c.attrs));
+                        let (ident, attrs) = (c.ident.clone(), no_attrs());
                         let id = push_def(&mut self.consts, c, m, file);
                         self.add_cfgd(m, &ident, Def::Const(id), attrs);
                     }
                     Item::Trait(tr) => {
-                        let (ident, attrs) = (tr.ident.clone(), cfg_attrs(&tr.attrs));
+                        let (ident, attrs) = (tr.ident.clone(), no_attrs());
                         let id = push_def(&mut self.traits, tr, m, file);
                         self.add_cfgd(m, &ident, Def::Trait(id), attrs);
                     }
@@ -422,6 +423,20 @@ impl Index {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// The attributes whose `cfg`s decide whether entry `e` exists: a definition's own
+    /// (not copied into the entry), otherwise the entry's.
+    pub fn entry_attrs<'a>(&'a self, e: &'a Entry) -> &'a [Attribute] {
+        match e.def {
+            Def::Struct(i) => &self.structs[i].item.attrs,
+            Def::Enum(i) => &self.enums[i].item.attrs,
+            Def::Union(i) => &self.unions[i].item.attrs,
+            Def::Alias(i) => &self.aliases[i].item.attrs,
+            Def::Const(i) => &self.consts[i].item.attrs,
+            Def::Trait(i) => &self.traits[i].item.attrs,
+            _ => &e.attrs,
         }
     }
 
@@ -595,7 +610,7 @@ impl Index {
         let mut value: Option<Res> = None;
         let mut via_use = None;
         for e in entries {
-            if !self.cfg.enabled(&e.attrs, self.crate_cfg(m, t)) {
+            if !self.cfg.enabled(self.entry_attrs(e), self.crate_cfg(m, t)) {
                 continue;
             }
             let r = match &e.def {
