@@ -219,11 +219,21 @@ fn predicate(p: &Predicate<'_>, t: &CfgTarget) -> Result<bool, String> {
 pub fn active(attrs: &[Attribute], t: &CfgTarget) -> Result<Option<Vec<Attribute>>, syn::Error> {
     let mut out = Vec::new();
     for a in attrs {
-        if !expand_into(a.clone(), t, &mut out, 0)? {
+        if !expand_into(a, t, Some(&mut out), 0)? {
             return Ok(None);
         }
     }
     Ok(Some(out))
+}
+
+/// Whether the item is present: [`active`] without making the active list.
+fn present(attrs: &[Attribute], t: &CfgTarget) -> Result<bool, syn::Error> {
+    for a in attrs {
+        if !expand_into(a, t, None, 0)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 type Active = Result<Option<Vec<Attribute>>, syn::Error>;
@@ -277,7 +287,7 @@ impl CfgCache {
         if let Some(&r) = self.enabled.borrow().get(&k) {
             return r;
         }
-        let r = matches!(active(attrs, t), Ok(Some(_)));
+        let r = matches!(present(attrs, t), Ok(true));
         self.enabled.borrow_mut().insert(k, r);
         r
     }
@@ -297,10 +307,22 @@ impl CfgCache {
     }
 }
 
+/// Whether attribute `a` can decide if its item exists: a `cfg`, or a `cfg_attr` that
+/// may add something other than [`harmless`] attributes (a `cfg_attr` adding only those
+/// is present whatever its predicate, so [`presence`] never needs to read it).
+pub fn decides_presence(a: &Attribute) -> bool {
+    match &a.meta {
+        Meta::List(l) if l.path.is_ident("cfg") => true,
+        Meta::List(l) if l.path.is_ident("cfg_attr") => !adds_only_harmless(&l.tokens),
+        m => m.path().is_ident("cfg") || m.path().is_ident("cfg_attr"),
+    }
+}
+
 /// Attributes whose presence cannot change a layout or an item's existence: a
 /// `cfg_attr` with an unknown predicate that only adds these is harmless.
 fn harmless(path: &syn::Path) -> bool {
     [
+        "feature",
         "doc",
         "allow",
         "warn",
@@ -331,7 +353,7 @@ fn harmless(path: &syn::Path) -> bool {
 /// a `cfg`, `repr`, `path` or `layout` attribute. A malformed attribute is `False` (it is
 /// reported where the item is).
 pub fn presence(attrs: &[Attribute], t: &CfgTarget) -> Tri {
-    presence_on(attrs, std::slice::from_ref(t))
+    presence_on(attrs.iter().collect(), std::slice::from_ref(t))
         .next()
         .unwrap_or(Tri::True)
 }
@@ -339,7 +361,7 @@ pub fn presence(attrs: &[Attribute], t: &CfgTarget) -> Tri {
 /// [`presence`] on each of `targets`, lazily: a `cfg` attribute's predicate is printed
 /// once for all of them (printing the tokens costs more than evaluating a memoised text).
 pub fn presence_on<'a>(
-    attrs: &'a [Attribute],
+    attrs: Vec<&'a Attribute>,
     targets: &'a [CfgTarget],
 ) -> impl Iterator<Item = Tri> + 'a {
     let texts: Vec<Option<String>> = attrs
@@ -459,17 +481,18 @@ fn adds_only_harmless(tokens: &proc_macro2::TokenStream) -> bool {
 
 /// Whether the item is present (every `cfg`, also those from `cfg_attr`, holds).
 pub fn enabled(attrs: &[Attribute], t: &CfgTarget) -> Result<bool, syn::Error> {
-    Ok(active(attrs, t)?.is_some())
+    present(attrs, t)
 }
 
+/// Expands `a` on `t` into `out` (when given); `false` when a `cfg` removes the item.
 fn expand_into(
-    a: Attribute,
+    a: &Attribute,
     t: &CfgTarget,
-    out: &mut Vec<Attribute>,
+    mut out: Option<&mut Vec<Attribute>>,
     depth: usize,
 ) -> Result<bool, syn::Error> {
     if depth > 32 {
-        return Err(syn::Error::new_spanned(&a, "cfg_attr nested too deeply"));
+        return Err(syn::Error::new_spanned(a, "cfg_attr nested too deeply"));
     }
     let path = a.path();
     if path.is_ident("cfg") {
@@ -499,13 +522,15 @@ fn expand_into(
                 bracket_token: a.bracket_token,
                 meta,
             };
-            if !expand_into(inner, t, out, depth + 1)? {
+            if !expand_into(&inner, t, out.as_deref_mut(), depth + 1)? {
                 return Ok(false);
             }
         }
         return Ok(true);
     }
-    out.push(a);
+    if let Some(out) = out {
+        out.push(a.clone());
+    }
     Ok(true)
 }
 

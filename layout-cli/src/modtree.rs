@@ -144,9 +144,10 @@ impl Walk<'_> {
         if self.cfgs.is_empty() {
             return Some(true);
         }
-        let all: Vec<Attribute> = outer.iter().chain(attrs).cloned().collect();
+        // Only `cfg` and `cfg_attr` can decide it (the others are present everywhere).
+        let all: Vec<&Attribute> = outer.iter().chain(attrs).filter(|a| is_cfg(a)).collect();
         let mut maybe = None;
-        for v in cfg::presence_on(&all, self.cfgs) {
+        for v in cfg::presence_on(all, self.cfgs) {
             match v {
                 Tri::True => return Some(true),
                 Tri::Unknown(_) => maybe = Some(false),
@@ -186,7 +187,15 @@ impl Walk<'_> {
         let dir = child_dir(path, mod_rs);
         let items = std::mem::take(&mut file.ast.items);
         let mut inner: Vec<Attribute> = union(outer, &extra);
-        inner.extend(file.ast.attrs.iter().filter(|a| is_cfg(a)).cloned());
+        // The file's `#![cfg_attr(docsrs, feature(doc_cfg))]` and the like decide
+        // nothing: left out, they are not re-read for every declaration below.
+        inner.extend(
+            file.ast
+                .attrs
+                .iter()
+                .filter(|a| cfg::decides_presence(a))
+                .cloned(),
+        );
         let mut items = self.items(items, path, &dir, &module, 0, false, &inner);
         if !extra.is_empty() {
             prepend(&mut items, &[], &extra);
@@ -273,7 +282,12 @@ impl Walk<'_> {
                                 .map(|p| dir.join(p))
                                 .unwrap_or_else(|| dir.join(md.ident.to_string()));
                             let mut ctx = outer.to_vec();
-                            ctx.extend(md.attrs.iter().filter(|a| is_cfg(a)).cloned());
+                            ctx.extend(
+                                md.attrs
+                                    .iter()
+                                    .filter(|a| cfg::decides_presence(a))
+                                    .cloned(),
+                            );
                             // Two blocks `#[cfg(a)] mod m { .. }` / `#[cfg(not(a))] mod m
                             // { .. }` make one module: each item keeps its own block's
                             // condition instead of the module holding both (moved before
@@ -296,8 +310,8 @@ impl Walk<'_> {
                             md.content = Some((brace, inner));
                         }
                         None => {
-                            if self.presence(outer, &md.attrs).is_some() {
-                                self.declared(&md, file, dir, child, inline, outer);
+                            if let Some(sure) = self.presence(outer, &md.attrs) {
+                                self.declared(&md, file, dir, child, inline, outer, sure);
                             }
                         }
                     }
@@ -365,7 +379,9 @@ impl Walk<'_> {
         Some(items)
     }
 
-    /// Loads the file(s) of `mod x;`.
+    /// Loads the file(s) of `mod x;`; `sure`: it exists on some target (see
+    /// [`Walk::presence`]).
+    #[allow(clippy::too_many_arguments)]
     fn declared(
         &mut self,
         md: &syn::ItemMod,
@@ -374,6 +390,7 @@ impl Walk<'_> {
         module: Vec<String>,
         inline: bool,
         outer: &[Attribute],
+        sure: bool,
     ) {
         // Inside inline modules `dir` already names them; at file level a `#[path]` is
         // relative to the declaring file's own directory.
@@ -389,7 +406,6 @@ impl Walk<'_> {
                 .filter(|a| a.path().is_ident("cfg"))
                 .cloned(),
         );
-        let sure = self.presence(outer, &md.attrs) == Some(true);
         let variants = path_variants(&md.attrs);
         let plain = path_attr(&md.attrs);
         // `#[cfg(unix)] #[path = "unix/mod.rs"] mod imp;` beside `#[cfg(windows)]
