@@ -426,6 +426,40 @@ pub fn load(
     sel: &Selection,
     rows: &[&'static TargetInfo],
 ) -> Result<Build, Error> {
+    load_reading_ahead(manifest, sel, rows, read_ahead(manifest, sel, rows))
+}
+
+/// The files the last report of this manifest, selection and targets read, read ahead
+/// from now on ([`crate::source::ahead`]).
+pub fn read_ahead(
+    manifest: &Path,
+    sel: &Selection,
+    rows: &[&'static TargetInfo],
+) -> Arc<crate::source::ahead::ReadAhead> {
+    let cwd = manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut key = crate::exact::cache::Key::default();
+    key.add("version", env!("CARGO_PKG_VERSION"));
+    key.add("manifest", manifest);
+    key.add("selection", format!("{sel:?}"));
+    key.add("targets", rows.iter().map(|r| r.triple).collect::<Vec<_>>());
+    let dirs = cfg_cache::target_dirs(cwd)
+        .iter()
+        .map(|d| crate::source::ahead::subdir(d))
+        .collect();
+    let name = crate::source::ahead::ReadAhead::list_name(&key.hex());
+    Arc::new(crate::source::ahead::ReadAhead::start(name, dirs))
+}
+
+/// [`load`], with the files read ahead by `ahead`.
+pub fn load_reading_ahead(
+    manifest: &Path,
+    sel: &Selection,
+    rows: &[&'static TargetInfo],
+    ahead: Arc<crate::source::ahead::ReadAhead>,
+) -> Result<Build, Error> {
     let manifest = manifest.to_path_buf();
     let sel_m = Selection {
         manifest_path: Some(manifest.clone()),
@@ -444,20 +478,6 @@ pub fn load(
     // Made on this thread while cargo runs (one `rustc --print sysroot`), shared by the
     // target threads: it outlives the scope.
     let cache_cell = std::sync::OnceLock::new();
-    // The files this report read last time, read ahead while cargo runs.
-    let ahead = {
-        let mut key = crate::exact::cache::Key::default();
-        key.add("version", env!("CARGO_PKG_VERSION"));
-        key.add("manifest", &manifest);
-        key.add("selection", format!("{sel:?}"));
-        key.add("targets", rows.iter().map(|r| r.triple).collect::<Vec<_>>());
-        let dirs = cfg_cache::target_dirs(&cwd)
-            .iter()
-            .map(|d| crate::source::ahead::subdir(d))
-            .collect();
-        let name = crate::source::ahead::ReadAhead::list_name(&key.hex());
-        Arc::new(crate::source::ahead::ReadAhead::start(name, dirs))
-    };
     std::thread::scope(|s| {
         let meta = s.spawn(|| metadata(&sel_m));
         let cache = cache_cell.get_or_init(|| cfg_cache::CfgCache::new(rustc, &cwd));

@@ -191,18 +191,22 @@ impl InputArgs {
         } else {
             self.target_rows()?
         };
-        let mut build = crate::cargo::load(&manifest, &self.selection(), &rows).map_err(|e| {
-            match &e.manifest {
+        let sel = self.selection();
+        let ahead = crate::cargo::read_ahead(&manifest, &sel, &rows);
+        // Parses what the last such run read while cargo runs.
+        let session = crate::engine::Session::start(Some(ahead.clone()));
+        let mut build = crate::cargo::load_reading_ahead(&manifest, &sel, &rows, ahead).map_err(
+            |e| match &e.manifest {
                 Some(m) => format!("{}: {}", crate::render::display_path(m), e.message),
                 None => e.message.clone(),
-            }
-        })?;
+            },
+        )?;
         build.read_whole = self.read_whole;
         crate::timings::mark("cargo metadata, rustc --print cfg, features");
         if self.check_features {
             check_features(&build, &self.selection())?;
         }
-        let mut analysis = crate::engine::analyze_build(&build);
+        let mut analysis = session.analyze(&build);
         crate::timings::mark("layouts delivered");
         dependency_errors_to_notes(&mut analysis, &mut build);
         relative_to_cwd(&mut analysis);

@@ -165,6 +165,23 @@ pub fn load_noting(
     names: &mut deferred::Names,
     ahead: Option<&ahead::ReadAhead>,
 ) -> Result<(SourceFile, Option<deferred::Deferred>), FileError> {
+    if let Some(a) = ahead {
+        a.asked(path, defer);
+        if let Some(done) = take_parsed(path, defer) {
+            a.parsed_hit();
+            let done = done?;
+            names.extend(done.names);
+            return Ok((
+                SourceFile {
+                    path: path.to_path_buf(),
+                    module: module_path(path, root),
+                    text: if defer { String::new() } else { done.text },
+                    ast: done.ast,
+                },
+                done.deferred,
+            ));
+        }
+    }
     let pre = match ahead.and_then(|a| a.take(path, defer)) {
         Some(done) => {
             let mut pre = done?;
@@ -184,6 +201,54 @@ pub fn load_noting(
         },
         pre.deferred,
     ))
+}
+
+/// A file parsed ahead (see [`parse_ahead`]).
+struct Parsed {
+    text: String,
+    ast: syn::File,
+    deferred: Option<deferred::Deferred>,
+    names: deferred::Names,
+}
+
+type ParsedAhead = std::collections::HashMap<PathBuf, (bool, Result<Parsed, FileError>)>;
+
+thread_local! {
+    /// Files parsed ahead on this thread, by path, with how they were read: syn's trees
+    /// and spans belong to the thread that parsed them, so the walk that takes them
+    /// runs on the same one.
+    static PARSED: std::cell::RefCell<ParsedAhead> = Default::default();
+}
+
+/// The file parsed ahead for `path`, if it was read the way `defer` says.
+fn take_parsed(path: &Path, defer: bool) -> Option<Result<Parsed, FileError>> {
+    let (how, result) = PARSED.with(|m| m.borrow_mut().remove(path))?;
+    (how == defer).then_some(result)
+}
+
+/// Parses the next file `ahead` lists on this thread, for the walk that will run here
+/// ([`load_noting`] takes it); `false` when the list is done.
+pub fn parse_ahead(ahead: &ahead::ReadAhead) -> bool {
+    let Some((path, defer, prepared)) = ahead.next_prepared() else {
+        return false;
+    };
+    let parsed = prepared.and_then(|pre| {
+        let ast = parse_as_is(pre.parse.as_deref().unwrap_or(&pre.text))
+            .map_err(|(line, col, msg)| file_error(&path, line, col, msg))?;
+        Ok(Parsed {
+            text: pre.text,
+            ast,
+            deferred: pre.deferred,
+            names: pre.names,
+        })
+    });
+    PARSED.with(|m| m.borrow_mut().insert(path, (defer, parsed)));
+    true
+}
+
+/// Drops what this thread parsed ahead and the walk did not take.
+pub fn forget_parsed_ahead() {
+    PARSED.with(|m| m.borrow_mut().clear());
 }
 
 /// A file read, gated and split, ready for syn: everything [`load_noting`] does before

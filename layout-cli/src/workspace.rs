@@ -250,7 +250,11 @@ pub fn load_reading(
     }
     if let Some(ahead) = &build.read_ahead {
         ahead.finish(build.target_dir.as_deref());
-        crate::timings::mark(format_args!("{} files read ahead", ahead.hits()));
+        let (read, parsed) = ahead.hits();
+        crate::timings::mark(format_args!(
+            "{} files read ahead, {parsed} of them parsed ahead",
+            read + parsed
+        ));
     }
     let loaded = Loaded {
         index: Index::build_crates(inputs),

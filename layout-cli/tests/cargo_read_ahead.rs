@@ -1,5 +1,6 @@
 //! A report records the files it read (`target/layout-cli/read-ahead/`), and the next
-//! run with the same flags reads them ahead on a second thread. The list decides only
+//! run with the same flags reads them ahead on a second thread (and parses them on the
+//! walk's own thread while cargo metadata runs). The list decides only
 //! what is read early: a later run sees the files as they are then (an edited struct, a
 //! module added or removed), and its report is the one a run without a list gives.
 
@@ -33,10 +34,11 @@ fn report(dir: &Path) -> (String, usize) {
         .expect("run layout-cli");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // `timing: ... MB N files read ahead, P of them parsed ahead`
     let ahead = stderr
         .lines()
-        .find_map(|l| l.strip_suffix(" files read ahead"))
-        .and_then(|l| l.rsplit(' ').next())
+        .find_map(|l| l.split_once(" files read ahead"))
+        .and_then(|(l, _)| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no read-ahead timing in {stderr}"));
     (String::from_utf8(out.stdout).unwrap(), ahead)

@@ -83,6 +83,70 @@ pub fn analyze_build(build: &crate::cargo::Build) -> Analysis {
     })
 }
 
+/// The engine thread of a report on a cargo build, started before `cargo metadata` has
+/// answered: until the build arrives it parses, on the thread that will walk them, the
+/// files the last such run read ([`source::parse_ahead`]); then it analyses the build
+/// as [`analyze_build`] does. Dropped without [`Session::analyze`] (cargo failed), the
+/// thread ends.
+#[derive(Debug)]
+pub struct Session {
+    build: std::sync::mpsc::Sender<crate::cargo::Build>,
+    analysis: std::sync::mpsc::Receiver<Analysis>,
+    started: bool,
+}
+
+impl Session {
+    /// Starts the thread; with `ahead`, it parses what that list reads.
+    pub fn start(ahead: Option<std::sync::Arc<source::ahead::ReadAhead>>) -> Session {
+        use std::sync::mpsc::{TryRecvError, channel};
+        let (build_tx, build_rx) = channel::<crate::cargo::Build>();
+        let (tx, analysis) = channel();
+        let spawned = std::thread::Builder::new()
+            .name("layout-engine".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                let build = loop {
+                    match build_rx.try_recv() {
+                        Ok(b) => break b,
+                        Err(TryRecvError::Disconnected) => return,
+                        Err(TryRecvError::Empty) => {}
+                    }
+                    if !ahead.as_deref().is_some_and(source::parse_ahead) {
+                        match build_rx.recv() {
+                            Ok(b) => break b,
+                            Err(_) => return,
+                        }
+                    }
+                };
+                analyze_build_here(&build, &mut |a| {
+                    let _ = tx.send(a);
+                });
+                source::forget_parsed_ahead();
+            });
+        Session {
+            build: build_tx,
+            analysis,
+            started: spawned.is_ok(),
+        }
+    }
+
+    /// The analysis of `build` (see [`analyze_build`]).
+    pub fn analyze(self, build: &crate::cargo::Build) -> Analysis {
+        if !self.started || self.build.send(build.clone()).is_err() {
+            return analyze_build(build);
+        }
+        self.analysis.recv().unwrap_or_else(|_| Analysis {
+            structs: Vec::new(),
+            errors: vec![FileError {
+                file: build.workspace_root.clone(),
+                line: None,
+                column: None,
+                message: "internal error in the layout engine (please report it)".into(),
+            }],
+        })
+    }
+}
+
 /// Runs `work` on a thread with a large stack and returns the analysis it delivers.
 /// `work` delivers before its index and syntax trees are dropped: freeing millions of
 /// small nodes is a tenth of a run, so that thread frees them while the caller goes on

@@ -5,6 +5,9 @@
 //! Only the work before syn is done there: syn's trees hold `Rc`s and their spans point
 //! into a per-thread source map, so they are made, and stay, on the thread that reads
 //! them. The worker's results are plain texts, token-free splits and identifier sets.
+//! That thread (the engine's) is started before cargo too, and while it waits for the
+//! build it parses the worker's results in list order ([`ReadAhead::next_prepared`],
+//! `source::parse_ahead`), for its walk to take.
 //!
 //! A run records the files it asked for, in order, under the target directory
 //! (`layout-cli/read-ahead/KEY.list`, KEY a digest of the manifest, the cargo flags,
@@ -53,8 +56,13 @@ struct State {
     held: usize,
     /// Files asked for this run, in order, with how.
     asked: Vec<(PathBuf, bool)>,
-    /// Files taken from the worker (for tests and timings).
+    /// Files taken from the worker by the walk, and files the walk found parsed ahead
+    /// (for tests and timings).
     hits: usize,
+    parsed: usize,
+    /// The list, and how far [`ReadAhead::next_prepared`] has taken it.
+    order: Vec<PathBuf>,
+    cursor: usize,
 }
 
 #[derive(Debug)]
@@ -91,6 +99,7 @@ impl ReadAhead {
                 for (p, defer) in &previous {
                     if st.slots.insert(p.clone(), Slot::Pending).is_none() {
                         st.queue.push_back((p.clone(), *defer));
+                        st.order.push(p.clone());
                     }
                 }
             }
@@ -114,11 +123,52 @@ impl ReadAhead {
         format!("{key}.list")
     }
 
+    /// Notes that the walk reads `path` the way `defer` says (the next run's list).
+    pub fn asked(&self, path: &Path, defer: bool) {
+        lock(&self.shared).asked.push((path.to_path_buf(), defer));
+    }
+
+    /// Notes that the walk found a file parsed ahead.
+    pub fn parsed_hit(&self) {
+        lock(&self.shared).parsed += 1;
+    }
+
+    /// The next listed file, prepared, in list order (waiting for the worker to get to
+    /// it); `None` when the list is done. For parsing ahead on the walk's thread while
+    /// cargo runs; the walk asks for what it needs as usual.
+    pub fn next_prepared(&self) -> Option<(PathBuf, bool, Result<Prepared, FileError>)> {
+        let mut st = lock(&self.shared);
+        loop {
+            let path = st.order.get(st.cursor)?.clone();
+            match st.slots.get_mut(&path) {
+                Some(Slot::Pending | Slot::Running) => {
+                    // The worker takes the list in this order and holds nothing past
+                    // this file, so it is not stopped at `AHEAD_BYTES`: it gets here.
+                    st = self
+                        .shared
+                        .changed
+                        .wait(st)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+                Some(slot @ Slot::Done(..)) => {
+                    let Slot::Done(defer, result, bytes) = std::mem::replace(slot, Slot::Gone)
+                    else {
+                        unreachable!("matched Done")
+                    };
+                    st.held -= bytes;
+                    st.cursor += 1;
+                    self.shared.changed.notify_all();
+                    return Some((path, defer, result));
+                }
+                Some(Slot::Gone) | None => st.cursor += 1,
+            }
+        }
+    }
+
     /// The prepared `path`, read the way `defer` says, if the worker has it or is
     /// reading it (then this waits); `None`: read it here (the worker will not).
     pub fn take(&self, path: &Path, defer: bool) -> Option<Result<Prepared, FileError>> {
         let mut st = lock(&self.shared);
-        st.asked.push((path.to_path_buf(), defer));
         loop {
             match st.slots.get_mut(path) {
                 None => return None,
@@ -162,9 +212,10 @@ impl ReadAhead {
         }
     }
 
-    /// How many files were taken from the worker so far.
-    pub fn hits(&self) -> usize {
-        lock(&self.shared).hits
+    /// How many files the walk took from the worker, and found parsed ahead.
+    pub fn hits(&self) -> (usize, usize) {
+        let st = lock(&self.shared);
+        (st.hits, st.parsed)
     }
 
     /// Stores this run's list under `target_dir` (when it differs from the one read) and
@@ -173,6 +224,7 @@ impl ReadAhead {
         let asked = {
             let mut st = lock(&self.shared);
             st.queue.clear();
+            st.order.clear();
             self.shared.changed.notify_all();
             std::mem::take(&mut st.asked)
         };
@@ -289,8 +341,10 @@ mod tests {
         let lists = dir.path().join("lists");
         let first = ReadAhead::start("k.list".into(), vec![lists.clone()]);
         // No list yet: nothing read ahead, everything read by the walk.
-        assert!(first.take(&a, false).is_none());
-        assert!(first.take(&b, true).is_none());
+        for (p, defer) in [(&a, false), (&b, true)] {
+            first.asked(p, defer);
+            assert!(first.take(p, defer).is_none());
+        }
         first.finish(Some(dir.path()));
         let stored = subdir(dir.path());
         let second = ReadAhead::start("k.list".into(), vec![stored]);
@@ -302,6 +356,6 @@ mod tests {
         assert!(second.take(&b, false).is_none());
         // `c` was never listed.
         assert!(second.take(&c, false).is_none());
-        assert_eq!(second.hits(), 1);
+        assert_eq!(second.hits(), (1, 0));
     }
 }
