@@ -11,11 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+mod support;
+use support::write;
 
 /// The real rustc, as the `rustc` on `PATH` (or `RUSTC`) resolves it.
 fn real_rustc() -> String {
@@ -39,22 +36,9 @@ fn cfg_calls(log: &Path) -> Vec<String> {
 }
 
 fn report(dir: &Path, rustc: &Path, rustflags: Option<&str>) -> (String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_layout-cli"));
-    cmd.args([
-        "report",
-        "--manifest-path",
-        "Cargo.toml",
-        "--target",
-        "x86_64-unknown-linux-gnu",
-        "--target",
-        "aarch64-apple-darwin",
-        "--format",
-        "json",
-    ])
-    .current_dir(dir)
-    .env("RUSTC", rustc)
-    .env_remove("CARGO_TARGET_DIR")
-    .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    let mut cmd = support::report_cmd(dir);
+    cmd.env("RUSTC", rustc)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
     match rustflags {
         Some(f) => cmd.env("RUSTFLAGS", f),
         None => cmd.env_remove("RUSTFLAGS"),
@@ -67,16 +51,7 @@ fn report(dir: &Path, rustc: &Path, rustflags: Option<&str>) -> (String, String)
 
 #[test]
 fn cfg_answers_are_reused_and_a_flag_change_asks_again() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    write(
-        &dir,
-        "Cargo.toml",
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    );
-    write(
-        &dir,
-        "src/lib.rs",
+    let (tmp, dir) = support::package(
         "pub struct Always(pub u8);\n\
          #[cfg(layout_cache_probe)]\npub struct Probed(pub u64);\n",
     );

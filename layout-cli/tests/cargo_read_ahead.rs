@@ -5,31 +5,14 @@
 //! module added or removed), and its report is the one a run without a list gives.
 
 use std::path::Path;
-use std::process::Command;
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+mod support;
+use support::write;
 
 /// (stdout, files read ahead as the timings line says).
 fn report(dir: &Path) -> (String, usize) {
-    let out = Command::new(env!("CARGO_BIN_EXE_layout-cli"))
-        .args([
-            "report",
-            "--manifest-path",
-            "Cargo.toml",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--target",
-            "aarch64-apple-darwin",
-            "--format",
-            "json",
-        ])
-        .current_dir(dir)
+    let out = support::report_cmd(dir)
         .env("LAYOUT_CLI_TIMINGS", "1")
-        .env_remove("CARGO_TARGET_DIR")
         .output()
         .expect("run layout-cli");
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -72,16 +55,7 @@ fn without_list(dir: &Path) -> String {
 
 #[test]
 fn the_next_run_reads_ahead_and_sees_the_files_as_they_are() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    write(
-        &dir,
-        "Cargo.toml",
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    );
-    write(
-        &dir,
-        "src/lib.rs",
+    let (_tmp, dir) = support::package(
         "mod a;\n#[cfg(target_os = \"macos\")]\nmod mac;\npub struct Root { pub x: u64, pub a: a::A }\n",
     );
     write(&dir, "src/a.rs", "pub struct A { pub y: u8, pub z: u32 }\n");
