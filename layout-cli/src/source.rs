@@ -167,39 +167,27 @@ pub fn load_noting(
 ) -> Result<(SourceFile, Option<deferred::Deferred>), FileError> {
     if let Some(a) = ahead {
         a.asked(path, defer);
-        if let Some(done) = take_parsed(path, defer) {
-            a.parsed_hit();
-            let done = done?;
-            names.extend(done.names);
-            return Ok((
-                SourceFile {
-                    path: path.to_path_buf(),
-                    module: module_path(path, root),
-                    text: if defer { String::new() } else { done.text },
-                    ast: done.ast,
-                },
-                done.deferred,
-            ));
-        }
     }
-    let pre = match ahead.and_then(|a| a.take(path, defer)) {
-        Some(done) => {
-            let mut pre = done?;
-            names.extend(std::mem::take(&mut pre.names));
-            pre
+    let parsed = ahead.and_then(|a| take_parsed(path, defer).inspect(|_| a.parsed_hit()));
+    let done = match parsed {
+        Some(done) => done?,
+        None => {
+            let pre = match ahead.and_then(|a| a.take(path, defer)) {
+                Some(pre) => pre?,
+                None => prepare(path, defer, names)?,
+            };
+            parse_prepared(path, pre)?
         }
-        None => prepare(path, defer, names)?,
     };
-    let ast = parse_as_is(pre.parse.as_deref().unwrap_or(&pre.text))
-        .map_err(|(line, col, msg)| file_error(path, line, col, msg))?;
+    names.extend(done.names);
     Ok((
         SourceFile {
             path: path.to_path_buf(),
             module: module_path(path, root),
-            text: if defer { String::new() } else { pre.text },
-            ast,
+            text: if defer { String::new() } else { done.text },
+            ast: done.ast,
         },
-        pre.deferred,
+        done.deferred,
     ))
 }
 
@@ -232,18 +220,21 @@ pub fn parse_ahead(ahead: &ahead::ReadAhead) -> bool {
     let Some((path, defer, prepared)) = ahead.next_prepared() else {
         return false;
     };
-    let parsed = prepared.and_then(|pre| {
-        let ast = parse_as_is(pre.parse.as_deref().unwrap_or(&pre.text))
-            .map_err(|(line, col, msg)| file_error(&path, line, col, msg))?;
-        Ok(Parsed {
-            text: pre.text,
-            ast,
-            deferred: pre.deferred,
-            names: pre.names,
-        })
-    });
+    let parsed = prepared.and_then(|pre| parse_prepared(&path, pre));
     PARSED.with(|m| m.borrow_mut().insert(path, (defer, parsed)));
     true
+}
+
+/// syn's parse of a prepared file.
+fn parse_prepared(path: &Path, pre: Prepared) -> Result<Parsed, FileError> {
+    let ast = parse_as_is(pre.parse.as_deref().unwrap_or(&pre.text))
+        .map_err(|(line, col, msg)| file_error(path, line, col, msg))?;
+    Ok(Parsed {
+        text: pre.text,
+        ast,
+        deferred: pre.deferred,
+        names: pre.names,
+    })
 }
 
 /// Drops what this thread parsed ahead and the walk did not take.

@@ -101,28 +101,25 @@ impl Session {
         use std::sync::mpsc::{TryRecvError, channel};
         let (build_tx, build_rx) = channel::<crate::cargo::Build>();
         let (tx, analysis) = channel();
-        let spawned = std::thread::Builder::new()
-            .name("layout-engine".into())
-            .stack_size(STACK)
-            .spawn(move || {
-                let build = loop {
-                    match build_rx.try_recv() {
+        let spawned = spawn_engine(move || {
+            let build = loop {
+                match build_rx.try_recv() {
+                    Ok(b) => break b,
+                    Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => {}
+                }
+                if !ahead.as_deref().is_some_and(source::parse_ahead) {
+                    match build_rx.recv() {
                         Ok(b) => break b,
-                        Err(TryRecvError::Disconnected) => return,
-                        Err(TryRecvError::Empty) => {}
+                        Err(_) => return,
                     }
-                    if !ahead.as_deref().is_some_and(source::parse_ahead) {
-                        match build_rx.recv() {
-                            Ok(b) => break b,
-                            Err(_) => return,
-                        }
-                    }
-                };
-                analyze_build_here(&build, &mut |a| {
-                    let _ = tx.send(a);
-                });
-                source::forget_parsed_ahead();
+                }
+            };
+            analyze_build_here(&build, &mut |a| {
+                let _ = tx.send(a);
             });
+            source::forget_parsed_ahead();
+        });
         Session {
             build: build_tx,
             analysis,
@@ -135,16 +132,35 @@ impl Session {
         if !self.started || self.build.send(build.clone()).is_err() {
             return analyze_build(build);
         }
-        self.analysis.recv().unwrap_or_else(|_| Analysis {
-            structs: Vec::new(),
-            errors: vec![FileError {
-                file: build.workspace_root.clone(),
-                line: None,
-                column: None,
-                message: "internal error in the layout engine (please report it)".into(),
-            }],
-        })
+        self.analysis
+            .recv()
+            .unwrap_or_else(|_| internal(build.workspace_root.clone(), PANICKED.into()))
     }
+}
+
+/// What a worker that panicked before delivering gives.
+const PANICKED: &str = "internal error in the layout engine (please report it)";
+
+/// An analysis that is only the error `message` at `file`.
+fn internal(file: PathBuf, message: String) -> Analysis {
+    Analysis {
+        structs: Vec::new(),
+        errors: vec![FileError {
+            file,
+            line: None,
+            column: None,
+            message,
+        }],
+    }
+}
+
+/// Starts `f` on a thread with the engine's name and large stack.
+fn spawn_engine(f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("layout-engine".into())
+        .stack_size(STACK)
+        .spawn(f)
+        .map(drop)
 }
 
 /// Runs `work` on a thread with a large stack and returns the analysis it delivers.
@@ -156,31 +172,16 @@ fn on_engine_thread(
     file: PathBuf,
     work: impl FnOnce(&mut dyn FnMut(Analysis)) + Send + 'static,
 ) -> Analysis {
-    let internal = |file: PathBuf, message: String| Analysis {
-        structs: Vec::new(),
-        errors: vec![FileError {
-            file,
-            line: None,
-            column: None,
-            message,
-        }],
-    };
     let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("layout-engine".into())
-        .stack_size(STACK)
-        .spawn(move || {
-            work(&mut |a| {
-                let _ = tx.send(a);
-            })
-        });
+    let spawned = spawn_engine(move || {
+        work(&mut |a| {
+            let _ = tx.send(a);
+        })
+    });
     match spawned {
-        Ok(_detached) => rx.recv().unwrap_or_else(|_| {
-            internal(
-                file,
-                "internal error in the layout engine (please report it)".into(),
-            )
-        }),
+        Ok(()) => rx
+            .recv()
+            .unwrap_or_else(|_| internal(file, PANICKED.into())),
         Err(e) => internal(
             file,
             format!("cannot start the layout engine's thread: {e}"),

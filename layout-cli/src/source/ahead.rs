@@ -86,6 +86,29 @@ fn lock(s: &Shared) -> MutexGuard<'_, State> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Waits for the next change to `s`'s state.
+fn wait<'a>(s: &'a Shared, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    s.changed
+        .wait(st)
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl State {
+    /// Takes `path`'s result out of a `Done` slot (leaving it `Gone`): how it was read
+    /// and what it gave.
+    fn take_done(&mut self, path: &Path) -> Option<(bool, Result<Prepared, FileError>)> {
+        let slot = self.slots.get_mut(path)?;
+        if !matches!(slot, Slot::Done(..)) {
+            return None;
+        }
+        let Slot::Done(defer, result, bytes) = std::mem::replace(slot, Slot::Gone) else {
+            unreachable!("matched Done")
+        };
+        self.held -= bytes;
+        Some((defer, result))
+    }
+}
+
 impl ReadAhead {
     /// Starts reading ahead the list stored under `name` in the first of `dirs` that
     /// has one; a run without a list only records one.
@@ -147,18 +170,10 @@ impl ReadAhead {
                 Some(Slot::Pending | Slot::Running) => {
                     // The worker takes the list in this order and holds nothing past
                     // this file, so it is not stopped at `AHEAD_BYTES`: it gets here.
-                    st = self
-                        .shared
-                        .changed
-                        .wait(st)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    st = wait(&self.shared, st);
                 }
-                Some(slot @ Slot::Done(..)) => {
-                    let Slot::Done(defer, result, bytes) = std::mem::replace(slot, Slot::Gone)
-                    else {
-                        unreachable!("matched Done")
-                    };
-                    st.held -= bytes;
+                Some(Slot::Done(..)) => {
+                    let (defer, result) = st.take_done(&path)?;
                     st.cursor += 1;
                     self.shared.changed.notify_all();
                     return Some((path, defer, result));
@@ -175,22 +190,13 @@ impl ReadAhead {
         loop {
             match st.slots.get_mut(path) {
                 None => return None,
-                Some(Slot::Running) => {
-                    st = self
-                        .shared
-                        .changed
-                        .wait(st)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                }
+                Some(Slot::Running) => st = wait(&self.shared, st),
                 Some(slot @ Slot::Pending) | Some(slot @ Slot::Gone) => {
                     *slot = Slot::Gone;
                     return None;
                 }
-                Some(slot @ Slot::Done(..)) => {
-                    let Slot::Done(how, result, bytes) = std::mem::replace(slot, Slot::Gone) else {
-                        unreachable!("matched Done")
-                    };
-                    st.held -= bytes;
+                Some(Slot::Done(..)) => {
+                    let (how, result) = st.take_done(path)?;
                     self.shared.changed.notify_all();
                     if how != defer {
                         return None;
@@ -207,11 +213,7 @@ impl ReadAhead {
     fn settle(&self) {
         let mut st = lock(&self.shared);
         while !st.queue.is_empty() || st.slots.values().any(|s| matches!(s, Slot::Running)) {
-            st = self
-                .shared
-                .changed
-                .wait(st)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            st = wait(&self.shared, st);
         }
     }
 
@@ -292,10 +294,7 @@ fn work(shared: &Shared) {
                     shared.changed.notify_all();
                     return;
                 }
-                st = shared
-                    .changed
-                    .wait(st)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                st = wait(shared, st);
             }
         };
         let mut names = super::deferred::Names::default();
