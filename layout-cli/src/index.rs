@@ -321,34 +321,34 @@ impl Index {
                 let owned = std::mem::replace(item, Item::Verbatim(Default::default()));
                 match owned {
                     Item::Struct(s) => {
-                        let (ident, attrs) = (s.ident.clone(), no_attrs());
+                        let ident = s.ident.clone();
                         let id = push_def(&mut self.structs, s, m, file);
-                        self.add_cfgd(m, &ident, Def::Struct(id), attrs);
+                        self.add_definition(m, &ident, Def::Struct(id));
                     }
                     Item::Enum(e) => {
-                        let (ident, attrs) = (e.ident.clone(), no_attrs());
+                        let ident = e.ident.clone();
                         let id = push_def(&mut self.enums, e, m, file);
-                        self.add_cfgd(m, &ident, Def::Enum(id), attrs);
+                        self.add_definition(m, &ident, Def::Enum(id));
                     }
                     Item::Union(u) => {
-                        let (ident, attrs) = (u.ident.clone(), no_attrs());
+                        let ident = u.ident.clone();
                         let id = push_def(&mut self.unions, u, m, file);
-                        self.add_cfgd(m, &ident, Def::Union(id), attrs);
+                        self.add_definition(m, &ident, Def::Union(id));
                     }
                     Item::Type(t) => {
-                        let (ident, attrs) = (t.ident.clone(), no_attrs());
+                        let ident = t.ident.clone();
                         let id = push_def(&mut self.aliases, t, m, file);
-                        self.add_cfgd(m, &ident, Def::Alias(id), attrs);
+                        self.add_definition(m, &ident, Def::Alias(id));
                     }
                     Item::Const(c) => {
-                        let (ident, attrs) = (c.ident.clone(), no_attrs());
+                        let ident = c.ident.clone();
                         let id = push_def(&mut self.consts, c, m, file);
-                        self.add_cfgd(m, &ident, Def::Const(id), attrs);
+                        self.add_definition(m, &ident, Def::Const(id));
                     }
                     Item::Trait(tr) => {
-                        let (ident, attrs) = (tr.ident.clone(), no_attrs());
+                        let ident = tr.ident.clone();
                         let id = push_def(&mut self.traits, tr, m, file);
-                        self.add_cfgd(m, &ident, Def::Trait(id), attrs);
+                        self.add_definition(m, &ident, Def::Trait(id));
                     }
                     _ => unreachable!("matched above"),
                 }
@@ -440,13 +440,17 @@ impl Index {
         }
     }
 
-    /// Adds `def` under `ident` to module `m`, with the `cfg`s of its attributes.
-    fn add_cfgd(&mut self, m: ModId, ident: &syn::Ident, def: Def, attrs: CfgAttrs) {
+    /// Adds definition `def` under `ident` to module `m` (its cfgs are read from its
+    /// item, [`Index::entry_attrs`]).
+    fn add_definition(&mut self, m: ModId, ident: &syn::Ident, def: Def) {
         self.modules[m]
             .items
             .entry(ident.to_string())
             .or_default()
-            .push(Entry { def, attrs });
+            .push(Entry {
+                def,
+                attrs: no_attrs(),
+            });
     }
 
     /// Whether module `m` exists on this target, three-valued (its and its ancestors'
