@@ -179,17 +179,48 @@ impl core::fmt::Debug for Task {
     }
 }
 
+/// Closure words of the entry a [`TaskBuf`] keeps inline ([`TaskBuf`]'s `first`).
+const FIRST_WORDS: usize = 3;
+const _: () = assert!(
+    FIRST_WORDS <= INLINE_BYTES / 8,
+    "an inline entry must fit in Storage"
+);
+
 /// A FIFO of [`Task`]s packed as words: each entry is the task's vtable pointer (in a
 /// word of its own, also on 32-bit targets) followed by the closure's `words`. The submit
 /// queue's batches are `TaskBuf`s; the loop pops tasks until it is empty, then the
 /// buffer is reset and keeps its capacity.
-#[derive(Default)]
+///
+/// An entry pushed into an empty buffer whose closure fits in [`FIRST_WORDS`] words is
+/// kept in the buffer itself (`first`), not in `words`' heap block. In the submit queue
+/// the buffer sits next to the lock, so a producer that submits one task and waits for
+/// its answer writes only the lock's cache line, and the loop reads only that line:
+/// the heap line an entry would otherwise go to crossed cores twice per round trip.
+/// `repr(C)` keeps that entry and `len` at the front (the queue's layout relies on it).
+#[repr(C)]
 pub(crate) struct TaskBuf {
-    words: Vec<MaybeUninit<u64>>,
-    /// Word index of the next entry to pop.
-    head: usize,
-    /// Entries pushed and not popped.
+    /// The inline entry's vtable; `None` when there is no inline entry. When `Some`, it
+    /// is the oldest entry (it is only ever pushed into an empty buffer).
+    first_vt: Option<&'static VTable>,
+    /// Entries pushed and not popped, the inline one included.
     len: usize,
+    /// The inline entry's closure words (`first_vt.words` of them).
+    first: [MaybeUninit<u64>; FIRST_WORDS],
+    words: Vec<MaybeUninit<u64>>,
+    /// Word index of the next entry to pop from `words`.
+    head: usize,
+}
+
+impl Default for TaskBuf {
+    fn default() -> Self {
+        Self {
+            first_vt: None,
+            len: 0,
+            first: [MaybeUninit::uninit(); FIRST_WORDS],
+            words: Vec::new(),
+            head: 0,
+        }
+    }
 }
 
 impl TaskBuf {
@@ -235,10 +266,19 @@ impl TaskBuf {
         unsafe { dst.cast::<P>().write(payload) };
     }
 
-    /// Appends an entry's header word and room for its `vt.words` closure words, and
-    /// returns where those go; the caller fills them before anything can `pop`.
+    /// Counts a new entry and returns where its `vt.words` closure words go: `first`
+    /// if the buffer is empty and they fit there (the vtable is stored now), else after
+    /// a header word appended to `words`. The caller fills them before anything can
+    /// `pop`.
     #[inline]
     fn push_header(&mut self, vt: &'static VTable) -> *mut MaybeUninit<u64> {
+        if self.len == 0 && vt.words <= FIRST_WORDS {
+            // Empty: no inline entry (popping the last entry took it) and no words.
+            debug_assert!(self.first_vt.is_none() && self.words.is_empty());
+            self.first_vt = Some(vt);
+            self.len = 1;
+            return self.first.as_mut_ptr();
+        }
         let at = self.words.len();
         self.words.reserve(1 + vt.words);
         self.len += 1;
@@ -258,22 +298,28 @@ impl TaskBuf {
         if self.len == 0 {
             return None;
         }
-        let at = self.head;
         let mut data = Storage(MaybeUninit::uninit());
-        // SAFETY: `len > 0`, so an entry written by `push` starts at `head`: a vtable
-        // pointer, then `vt.words` words of the closure, which fit in `Storage`. Advancing
-        // `head` past them before anything else runs makes this the entry's only owner.
-        let vt = unsafe {
-            let src = self.words.as_ptr().add(at);
-            let vt = src.cast::<&'static VTable>().read();
-            core::ptr::copy_nonoverlapping(
-                src.add(1),
-                data.0.as_mut_ptr().cast::<MaybeUninit<u64>>(),
-                vt.words,
-            );
+        let dst = data.0.as_mut_ptr().cast::<MaybeUninit<u64>>();
+        let vt = if let Some(vt) = self.first_vt.take() {
+            // SAFETY: `push_header` stored this vtable with its `vt.words <= FIRST_WORDS`
+            // closure words in `first`, which fit in `Storage`; `take` made this the
+            // entry's only owner.
+            unsafe { core::ptr::copy_nonoverlapping(self.first.as_ptr(), dst, vt.words) };
             vt
+        } else {
+            let at = self.head;
+            // SAFETY: `len > 0` and no inline entry, so an entry written by
+            // `push_header` starts at `head`: a vtable pointer, then `vt.words` words of
+            // the closure, which fit in `Storage`. Advancing `head` past them before
+            // anything else runs makes this the entry's only owner.
+            unsafe {
+                let src = self.words.as_ptr().add(at);
+                let vt = src.cast::<&'static VTable>().read();
+                core::ptr::copy_nonoverlapping(src.add(1), dst, vt.words);
+                self.head = at + 1 + vt.words;
+                vt
+            }
         };
-        self.head = at + 1 + vt.words;
         self.len -= 1;
         if self.len == 0 {
             // Everything was popped: reuse the words from the start.
@@ -289,6 +335,14 @@ impl TaskBuf {
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The addresses a push into an empty buffer reads or writes when its closure fits
+    /// inline (`first_vt`, `len`, `first`: the front, by `repr(C)`), for layout tests.
+    #[cfg(test)]
+    pub(crate) fn inline_push_bytes(&self) -> core::ops::Range<usize> {
+        let start = core::ptr::from_ref(self) as usize;
+        start..core::ptr::from_ref(&self.first) as usize + size_of_val(&self.first)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -397,10 +451,12 @@ mod tests {
         buf.push(task::<300>(Rec(2, log.clone())));
         buf.push(task::<1>(Rec(3, log.clone())));
         assert_eq!(buf.len(), 4);
-        // A header word each, then the closure in words: `Rec` alone is 16 bytes (2
-        // words), 46 bytes with 30 of padding (6), boxed (1), 17 bytes (3).
+        // The first, `Rec` alone (16 bytes, 2 words), is kept inline; then a header word
+        // each and the closure in words: 46 bytes with 30 of padding (6), boxed (1), 17
+        // bytes (3).
+        assert!(buf.first_vt.is_some());
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(buf.words.len(), (1 + 2) + (1 + 6) + (1 + 1) + (1 + 3));
+        assert_eq!(buf.words.len(), (1 + 6) + (1 + 1) + (1 + 3));
         let cap = buf.capacity_bytes();
         while let Some(t) = buf.pop() {
             drop(t);
@@ -428,13 +484,49 @@ mod tests {
         });
         buf.push(task::<0>(Rec(3, log.clone())));
         assert_eq!(buf.len(), 4);
-        // vtable + Rec (2 words); vtable + 46 bytes (6); vtable + box (1); vtable + Rec (2).
+        // Rec inline; vtable + 46 bytes (6); vtable + box (1); vtable + Rec (2).
+        assert!(buf.first_vt.is_some());
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(buf.words.len(), (1 + 2) + (1 + 6) + (1 + 1) + (1 + 2));
+        assert_eq!(buf.words.len(), (1 + 6) + (1 + 1) + (1 + 2));
         while let Some(t) = buf.pop() {
             drop(t);
         }
         assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(Arc::strong_count(&log), 1, "every closure dropped once");
+    }
+
+    #[test]
+    fn only_an_entry_pushed_into_an_empty_buffer_is_kept_inline() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let popped = |buf: &mut TaskBuf| {
+            drop(buf.pop().expect("an entry"));
+            log.lock().unwrap().pop().expect("it dropped its Rec")
+        };
+        let mut buf = TaskBuf::default();
+        // Into an empty buffer: inline, and the words stay untouched.
+        buf.push(task::<0>(Rec(0, log.clone())));
+        assert!(buf.first_vt.is_some());
+        assert_eq!(buf.words.len(), 0);
+        // Behind it: in the words, even though it would fit inline.
+        buf.push(task::<0>(Rec(1, log.clone())));
+        assert_eq!(popped(&mut buf), 0);
+        assert!(buf.first_vt.is_none());
+        // Not empty (1 is queued): 2 goes behind 1, not into the free inline slot.
+        buf.push(task::<0>(Rec(2, log.clone())));
+        assert!(buf.first_vt.is_none());
+        assert_eq!(popped(&mut buf), 1);
+        assert_eq!(popped(&mut buf), 2);
+        assert!(buf.is_empty() && buf.words.is_empty());
+        // Empty again: inline again. A closure over 3 words never is.
+        buf.push(task::<8>(Rec(3, log.clone())));
+        assert!(buf.first_vt.is_some(), "Rec + 8 bytes: 3 words");
+        assert_eq!(popped(&mut buf), 3);
+        buf.push(task::<16>(Rec(4, log.clone())));
+        assert!(buf.first_vt.is_none(), "Rec + 16 bytes: 4 words");
+        buf.push(task::<0>(Rec(5, log.clone())));
+        assert_eq!(popped(&mut buf), 4);
+        assert_eq!(popped(&mut buf), 5);
+        assert!(buf.pop().is_none());
         assert_eq!(Arc::strong_count(&log), 1, "every closure dropped once");
     }
 
@@ -446,12 +538,17 @@ mod tests {
             buf.push(task::<16>(Rec(i, log.clone())));
         }
         drop(buf.pop());
+        // An inline entry that is never popped is dropped too.
+        let mut inline = TaskBuf::default();
+        inline.push(task::<0>(Rec(7, log.clone())));
+        assert!(inline.first_vt.is_some());
+        drop(inline);
         let mut other = TaskBuf::default();
         other.push(task::<100>(Rec(9, log.clone())));
         crate::submit::Buffer::append(&mut buf, &mut other);
         assert!(other.is_empty());
         drop(buf);
-        assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4, 9]);
+        assert_eq!(*log.lock().unwrap(), vec![0, 7, 1, 2, 3, 4, 9]);
         assert_eq!(Arc::strong_count(&log), 1, "every closure dropped once");
     }
 }
