@@ -510,6 +510,14 @@ impl<B: Buffer> Lane<B> {
     }
 }
 
+#[cfg(test)]
+impl Lane<crate::task::TaskBuf> {
+    /// Bytes reserved by the lane's two item buffers.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.carry.items.capacity_bytes() + self.fresh.items.capacity_bytes()
+    }
+}
+
 /// Runs, in ticket order, every task held by `lanes` whose ticket is below `cutoff`: a
 /// k-way merge of the lanes, whose tickets each increase. From the lane with the
 /// smallest front it runs every task whose ticket is below both the cutoff and every
