@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Miri over eventloop's unsafe code: the MicrotaskRing, the inline task storage and the
 # loop in its user-space wakeup tier. Miri cannot drive epoll through mio, so tests that
-# register an I/O source are `#[cfg_attr(miri, ignore)]`; everything else runs here.
+# register an I/O source are `#[cfg_attr(miri, ignore)]`, and so is the batch-capacity test
+# (a million submits one by one, safe code only); everything else runs here.
 # Usage: bash scripts/miri.sh [extra test-name filters / libtest args after --]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

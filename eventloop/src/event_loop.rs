@@ -1224,6 +1224,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "submits 1 Mi tasks one by one (minutes under Miri); no unsafe code of its own"
+    )]
     fn batch_capacity_is_kept_while_batches_are_large_and_given_back_after_a_quiet_spell() {
         for shards in [1, 2] {
             let mut el = EventLoop::with_config(Config {

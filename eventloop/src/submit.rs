@@ -1,5 +1,5 @@
-//! The cross-thread submit queue: a mutex over a buffer that the loop swaps for an empty
-//! one (batch swap). Producers hold the lock for one push of an inline task (a few words
+//! The cross-thread submit queue: a lock ([`SpinLock`]) over a buffer that the loop swaps
+//! for an empty one (batch swap). Producers hold the lock for one push of an inline task (a few words
 //! into a [`crate::task::TaskBuf`]); the loop takes a whole batch per lock. Both buffers
 //! keep their capacity, so a steady stream of small tasks allocates nothing.
 //!
@@ -12,7 +12,7 @@
 
 use layout::CacheLayout;
 
-use crate::sync::{AtomicU64, Mutex, Ordering, lock};
+use crate::sync::{AtomicU64, Ordering, SpinLock};
 
 /// What a batch is stored in: a `TaskBuf` in the loop, a `Vec` in the loom models.
 pub(crate) trait Buffer: Default {
@@ -79,14 +79,14 @@ pub(crate) struct SubmitQueue<B> {
     #[layout(group = "submit")]
     accepted: AtomicU64,
     #[layout(group = "submit")]
-    batch: Mutex<Batch<B>>,
+    batch: SpinLock<Batch<B>>,
 }
 
 impl<B: Buffer> SubmitQueue<B> {
     pub(crate) fn new() -> Self {
         Self {
             accepted: AtomicU64::new(0),
-            batch: Mutex::new(Batch {
+            batch: SpinLock::new(Batch {
                 closed: false,
                 items: B::default(),
                 tickets: Vec::new(),
@@ -103,7 +103,7 @@ impl<B: Buffer> SubmitQueue<B> {
     /// closed (`put` is not called then). The one-shard push: no ticket.
     #[inline]
     pub(crate) fn push_with<T>(&self, item: T, put: impl FnOnce(&mut B, T)) -> Result<(), T> {
-        let mut b = lock(&self.batch);
+        let mut b = self.batch.lock();
         if b.closed {
             return Err(item);
         }
@@ -124,7 +124,7 @@ impl<B: Buffer> SubmitQueue<B> {
         item: T,
         put: impl FnOnce(&mut B, T),
     ) -> Result<u64, T> {
-        let mut b = lock(&self.batch);
+        let mut b = self.batch.lock();
         if b.closed {
             return Err(item);
         }
@@ -147,7 +147,7 @@ impl<B: Buffer> SubmitQueue<B> {
     /// so a load and a store count without a locked instruction).
     #[inline]
     fn count_accepted(&self) {
-        // Relaxed: a count for the loop's spin and `stats`; the mutex orders the queue
+        // Relaxed: a count for the loop's spin and `stats`; the lock orders the queue
         // itself (its unlock pairs with the lock in `swap` / `is_empty`).
         let n = self.accepted.load(Ordering::Relaxed);
         self.accepted.store(n + 1, Ordering::Relaxed);
@@ -156,7 +156,7 @@ impl<B: Buffer> SubmitQueue<B> {
     /// Moves every queued item into `into` (which should be empty, to keep the capacity
     /// recycling) and returns whether the queue is closed.
     pub(crate) fn swap(&self, into: &mut B) -> bool {
-        let mut b = lock(&self.batch);
+        let mut b = self.batch.lock();
         if into.is_empty() {
             std::mem::swap(&mut b.items, into);
         } else {
@@ -169,7 +169,7 @@ impl<B: Buffer> SubmitQueue<B> {
     /// batch and its tickets, and the queue gets `into`'s buffers (their capacity).
     fn swap_ticketed(&self, into: &mut Run<B>) -> bool {
         debug_assert!(into.is_empty() && into.tickets.is_empty());
-        let mut b = lock(&self.batch);
+        let mut b = self.batch.lock();
         let b = &mut *b;
         std::mem::swap(&mut b.items, &mut into.items);
         std::mem::swap(&mut b.tickets, &mut into.tickets);
@@ -179,12 +179,12 @@ impl<B: Buffer> SubmitQueue<B> {
 
     /// Whether nothing is queued; takes the lock, which is what the sleep protocol needs.
     pub(crate) fn is_empty(&self) -> bool {
-        lock(&self.batch).items.is_empty()
+        self.batch.lock().items.is_empty()
     }
 
     /// Stops accepting. Returns whether this call closed it.
     pub(crate) fn close(&self) -> bool {
-        let mut b = lock(&self.batch);
+        let mut b = self.batch.lock();
         !std::mem::replace(&mut b.closed, true)
     }
 
@@ -510,7 +510,7 @@ impl<B: Buffer> Lane<B> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 impl Lane<crate::task::TaskBuf> {
     /// Bytes reserved by the lane's two item buffers.
     pub(crate) fn capacity_bytes(&self) -> usize {
@@ -642,12 +642,11 @@ mod tests {
     fn a_push_into_an_empty_queue_touches_only_the_first_64_bytes() {
         let q = SubmitQueue::<crate::task::TaskBuf>::new();
         let base = core::ptr::from_ref(&q) as usize;
-        let b = lock(&q.batch);
+        let b = q.batch.lock();
         let closed = core::ptr::from_ref(&b.closed) as usize - base;
         let inline = b.items.inline_push_bytes();
-        let lock_word = core::ptr::from_ref(&q.batch) as usize - base;
-        // The counter, the lock (its word is at the mutex's start on every std target
-        // this crate is built for), `closed`, and the buffer's inline entry and count.
+        let lock_word = q.batch.flag_addr() - base;
+        // The counter, the lock's flag, `closed`, and the buffer's inline entry and count.
         assert_eq!(core::ptr::from_ref(&q.accepted) as usize - base, 0);
         assert!(lock_word < 64 && closed < 64, "{lock_word} {closed}");
         assert!(
