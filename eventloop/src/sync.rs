@@ -158,7 +158,10 @@ impl<T> SpinLock<T> {
     #[inline]
     pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
         self.raw.lock();
-        SpinGuard { lock: self }
+        SpinGuard {
+            lock: self,
+            _value: core::marker::PhantomData,
+        }
     }
 
     /// The flag's address (layout tests).
@@ -179,6 +182,9 @@ impl<T> core::fmt::Debug for SpinLock<T> {
 #[cfg(not(loom))]
 pub(crate) struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    /// Shared between threads only if `T` is `Sync` (the guard hands out `&T`), as
+    /// `&mut T` is; `&SpinLock<T>` alone would be `Sync` for any `T: Send`.
+    _value: core::marker::PhantomData<&'a mut T>,
 }
 
 #[cfg(not(loom))]
