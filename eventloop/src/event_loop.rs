@@ -647,6 +647,12 @@ impl core::fmt::Debug for EventLoop {
 }
 
 impl EventLoop {
+    /// The loop's context, for tests that run tasks by hand.
+    #[cfg(test)]
+    pub(crate) fn cx_mut(&mut self) -> &mut Cx {
+        &mut self.cx
+    }
+
     /// A loop with the default [`Config`], bound to the calling thread.
     pub fn new() -> io::Result<EventLoop> {
         Self::with_config(Config::default())
@@ -832,8 +838,8 @@ impl EventLoop {
         let taken = self.batch.len();
         self.taken += taken as u64;
         let cx = &mut self.cx;
-        while let Some(task) = self.batch.pop() {
-            cx.guarded("task", |cx| task.run(cx));
+        while let Some(entry) = self.batch.pop_entry() {
+            cx.guarded("task", |cx| entry.run(cx));
             cx.executed += 1;
             // Most tasks queue no microtask: two index loads instead of a stop check and
             // a pop attempt on the ring and on its overflow queue.

@@ -293,6 +293,43 @@ impl TaskBuf {
         }
     }
 
+    /// The oldest entry, to run where it lies: what the loop's batch loop does, saving
+    /// the copy of its words into a `Task` (a `memcpy` call of variable length). It
+    /// counts as taken at once; the entry runs or drops its closure exactly once.
+    #[inline]
+    pub(crate) fn pop_entry(&mut self) -> Option<Entry<'_>> {
+        if self.len == 0 {
+            return None;
+        }
+        let (vt, p) = if let Some(vt) = self.first_vt.take() {
+            (vt, self.first.as_mut_ptr())
+        } else {
+            let at = self.head;
+            // SAFETY: `len > 0` and no inline entry, so an entry written by
+            // `push_header` starts at `head`: a vtable pointer, then `vt.words` words of
+            // the closure. Advancing `head` past them hands the entry to the `Entry`.
+            unsafe {
+                let src = self.words.as_mut_ptr().add(at);
+                let vt = src.cast::<&'static VTable>().read();
+                self.head = at + 1 + vt.words;
+                (vt, src.add(1))
+            }
+        };
+        self.len -= 1;
+        if self.len == 0 {
+            // Everything was taken: the words are reused from the start by the next
+            // push. Clearing keeps the allocation, so the entry's words stay valid for
+            // as long as the `Entry` borrows this buffer (no push can happen until then).
+            self.words.clear();
+            self.head = 0;
+        }
+        Some(Entry {
+            vt,
+            p: p.cast::<u8>(),
+            _buf: PhantomData,
+        })
+    }
+
     /// The oldest task, moved out of the buffer.
     pub(crate) fn pop(&mut self) -> Option<Task> {
         if self.len == 0 {
@@ -357,6 +394,35 @@ impl TaskBuf {
     /// Gives back reserved space above `bytes` (after a burst).
     pub(crate) fn shrink_to(&mut self, bytes: usize) {
         self.words.shrink_to(bytes / 8);
+    }
+}
+
+/// An entry taken from a [`TaskBuf`] and still lying in it (`TaskBuf::pop_entry`): runs
+/// its closure (`run`) or, if dropped unrun, drops it; the buffer stays borrowed until
+/// then.
+pub(crate) struct Entry<'a> {
+    vt: &'static VTable,
+    /// The closure's words, in the buffer.
+    p: *mut u8,
+    _buf: PhantomData<&'a mut TaskBuf>,
+}
+
+impl Entry<'_> {
+    #[inline]
+    pub(crate) fn run(self, cx: &mut Cx) {
+        let me = ManuallyDrop::new(self);
+        // SAFETY: `pop_entry` handed over an entry written by `push_header`, whose
+        // vtable consumes the closure at `p`; the buffer is borrowed, so the words are
+        // still there; `ManuallyDrop` keeps `Drop` from consuming it a second time, even
+        // if the closure panics.
+        unsafe { (me.vt.invoke)(me.p, Some(cx)) }
+    }
+}
+
+impl Drop for Entry<'_> {
+    fn drop(&mut self) {
+        // SAFETY: as in `run`: the closure is still at `p` and consumed only here.
+        unsafe { (self.vt.invoke)(self.p, None) }
     }
 }
 
@@ -528,6 +594,39 @@ mod tests {
         assert_eq!(popped(&mut buf), 5);
         assert!(buf.pop().is_none());
         assert_eq!(Arc::strong_count(&log), 1, "every closure dropped once");
+    }
+
+    #[test]
+    fn entries_run_or_drop_in_place_once_each_in_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut buf = TaskBuf::default();
+        // Inline first, then words: small, large, boxed.
+        buf.push(task::<0>(Rec(0, log.clone())));
+        buf.push(task::<30>(Rec(1, log.clone())));
+        buf.push(task::<300>(Rec(2, log.clone())));
+        buf.push(task::<1>(Rec(3, log.clone())));
+        let mut el = crate::EventLoop::new().unwrap();
+        let cx = el.cx_mut();
+        // Run the first, drop the second unrun, run one that panics, run the last.
+        buf.pop_entry().unwrap().run(cx);
+        drop(buf.pop_entry().unwrap());
+        buf.pop_entry().unwrap().run(cx);
+        assert_eq!(buf.len(), 1);
+        buf.push_fn(|_: &mut Cx| panic!("in the task"));
+        buf.pop_entry().unwrap().run(cx);
+        let panicking = buf.pop_entry().unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            panicking.run(cx);
+        }));
+        assert!(caught.is_err(), "the closure's panic reaches the caller");
+        assert!(buf.pop_entry().is_none() && buf.is_empty());
+        assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(Arc::strong_count(&log), 1, "every closure dropped once");
+        // Empty again: the next push goes inline, and the words start over.
+        buf.push(task::<0>(Rec(4, log.clone())));
+        assert!(buf.first_vt.is_some() && buf.words.is_empty());
+        drop(buf);
+        assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4]);
     }
 
     #[test]
