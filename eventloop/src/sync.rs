@@ -284,9 +284,11 @@ impl RawSpin {
 }
 
 /// Checks a contended waiter makes, spinning, before it yields its core on each further
-/// check.
+/// check. Few: with more runnable producer threads than cores, the holder may be waiting
+/// for the very core a spinner keeps (interleaved A/B, ten producers under mimalloc:
+/// 0-16 checks 0.28-0.35 of the best peer, 64 checks 0.58, 512 checks 0.79).
 #[cfg(not(loom))]
-const SPINS_BEFORE_YIELD: u32 = 64;
+const SPINS_BEFORE_YIELD: u32 = 16;
 
 #[cfg(not(loom))]
 #[inline]
