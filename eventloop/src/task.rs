@@ -508,14 +508,21 @@ mod tests {
         })
     }
 
-    #[test]
-    fn task_buf_pops_mixed_sizes_in_order_and_reuses_its_words() {
-        let log = Arc::new(Mutex::new(Vec::new()));
+    /// Four tasks logging 0-3: inline first, then in the words a large one, a boxed one
+    /// and a small one.
+    fn mixed_sizes(log: &Arc<Mutex<Vec<u32>>>) -> TaskBuf {
         let mut buf = TaskBuf::default();
         buf.push(task::<0>(Rec(0, log.clone())));
         buf.push(task::<30>(Rec(1, log.clone())));
         buf.push(task::<300>(Rec(2, log.clone())));
         buf.push(task::<1>(Rec(3, log.clone())));
+        buf
+    }
+
+    #[test]
+    fn task_buf_pops_mixed_sizes_in_order_and_reuses_its_words() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut buf = mixed_sizes(&log);
         assert_eq!(buf.len(), 4);
         // The first, `Rec` alone (16 bytes, 2 words), is kept inline; then a header word
         // each and the closure in words: 46 bytes with 30 of padding (6), boxed (1), 17
@@ -599,12 +606,7 @@ mod tests {
     #[test]
     fn entries_run_or_drop_in_place_once_each_in_order() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut buf = TaskBuf::default();
-        // Inline first, then words: small, large, boxed.
-        buf.push(task::<0>(Rec(0, log.clone())));
-        buf.push(task::<30>(Rec(1, log.clone())));
-        buf.push(task::<300>(Rec(2, log.clone())));
-        buf.push(task::<1>(Rec(3, log.clone())));
+        let mut buf = mixed_sizes(&log);
         let mut el = crate::EventLoop::new().unwrap();
         let cx = el.cx_mut();
         // Run the first, drop the second unrun, run one that panics, run the last.
