@@ -184,7 +184,7 @@ pub struct InstanceOf {
     pub line: usize,
     /// 1-based column there.
     pub column: usize,
-    /// For one implied by another instantiation (a field `Mutex<Batch<B>>` of
+    /// For one implied by another instantiation (a field `SpinLock<Batch<B>>` of
     /// `SubmitQueue<TaskBuf>` implies `Batch<TaskBuf>`): that one's text; the position is
     /// then the field type's in the generic definition.
     pub via: Option<String>,

@@ -40,7 +40,7 @@ pub struct Instance {
     /// 1-based column where it is named.
     pub column: usize,
     /// For an instantiation implied by another (`Batch<TaskBuf>` from a field
-    /// `Mutex<Batch<B>>` of `SubmitQueue<TaskBuf>`): that one's text. Its position is the
+    /// `SpinLock<Batch<B>>` of `SubmitQueue<TaskBuf>`): that one's text. Its position is the
     /// field type's in the generic definition.
     pub via: Option<String>,
     /// The module in whose scope `text`'s arguments are written: `module` for one named
@@ -248,7 +248,7 @@ fn listed_struct(ctx: &Ctx<'_>, l: &Listed) -> Result<Type, String> {
 
 /// Adds the instantiations implied by those found: a field type of an instantiated
 /// struct that names another generic struct with the struct's own parameters
-/// (`Mutex<Batch<B>>` in `SubmitQueue<TaskBuf>` gives `Batch<TaskBuf>`), bound in the
+/// (`SpinLock<Batch<B>>` in `SubmitQueue<TaskBuf>` gives `Batch<TaskBuf>`), bound in the
 /// definition's scope with the parameters' values.
 fn implied(ctx: &Ctx<'_>, c: &mut Collector<'_, '_>) {
     // An implied instantiation is the one already found when it binds the same values
