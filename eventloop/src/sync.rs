@@ -289,14 +289,25 @@ impl RawSpin {
 /// 0-16 checks 0.28-0.35 of the best peer, 64 checks 0.58, 512 checks 0.79).
 #[cfg(not(loom))]
 const SPINS_BEFORE_YIELD: u32 = 16;
+/// Checks after which a waiter sleeps between checks instead of yielding (about a
+/// millisecond of yields). `yield_now` only gives the core to threads of the same
+/// priority: a real-time waiter above a preempted holder on its core would otherwise
+/// yield to nobody until the holder ran elsewhere. A short sleep lets anything run.
+#[cfg(not(loom))]
+const CHECKS_BEFORE_SLEEP: u32 = 1024;
+/// How long such a waiter sleeps between checks.
+#[cfg(not(loom))]
+const SLEEP_BETWEEN_CHECKS: std::time::Duration = std::time::Duration::from_micros(50);
 
 #[cfg(not(loom))]
 #[inline]
 fn backoff(checks: u32) {
     if checks < SPINS_BEFORE_YIELD {
         std::hint::spin_loop();
-    } else {
+    } else if checks < CHECKS_BEFORE_SLEEP {
         std::thread::yield_now();
+    } else {
+        std::thread::sleep(SLEEP_BETWEEN_CHECKS);
     }
 }
 
@@ -333,6 +344,28 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(*lock.lock(), 4 * per_thread);
+    }
+
+    #[test]
+    fn a_waiter_outlasting_its_spins_and_yields_still_gets_the_lock() {
+        // Held for longer than the spinning and yielding checks take, so the waiter ends
+        // up sleeping between checks; it must still take the lock once it is free, and
+        // see what the holder wrote.
+        let hold = std::time::Duration::from_millis(if cfg!(miri) { 2 } else { 30 });
+        let lock = std::sync::Arc::new(SpinLock::new(0u32));
+        let mut g = lock.lock();
+        let waiter = {
+            let lock = std::sync::Arc::clone(&lock);
+            std::thread::spawn(move || {
+                let mut g = lock.lock();
+                *g += 1;
+                *g
+            })
+        };
+        std::thread::sleep(hold);
+        *g = 10;
+        drop(g);
+        assert_eq!(waiter.join().unwrap(), 11);
     }
 }
 
