@@ -856,7 +856,7 @@ impl EventLoop {
         self.cx.batches += 1;
         // A burst can grow the batch to any size; once it has ended, keep a working size,
         // not the peak.
-        if self.stream_ended(taken) && self.batch.capacity_bytes() > BATCH_KEEP_BYTES {
+        if self.stream_ended(taken) {
             self.batch.shrink_to(BATCH_KEEP_BYTES);
         }
         taken
@@ -904,11 +904,7 @@ impl EventLoop {
         self.cx.batches += 1;
         if self.stream_ended(ran) {
             for lane in &mut self.lanes[..n] {
-                lane.trim(BATCH_KEEP_BYTES, |b| {
-                    if b.capacity_bytes() > BATCH_KEEP_BYTES {
-                        b.shrink_to(BATCH_KEEP_BYTES);
-                    }
-                });
+                lane.trim(BATCH_KEEP_BYTES, |b| b.shrink_to(BATCH_KEEP_BYTES));
             }
         }
         self.cx.publish();

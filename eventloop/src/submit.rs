@@ -1,7 +1,7 @@
 //! The cross-thread submit queue: a lock ([`SpinLock`]) over a buffer that the loop swaps
-//! for an empty one (batch swap). Producers hold the lock for one push of an inline task (a few words
-//! into a [`crate::task::TaskBuf`]); the loop takes a whole batch per lock. Both buffers
-//! keep their capacity, so a steady stream of small tasks allocates nothing.
+//! for an empty one (batch swap). Producers hold the lock for one push of an inline task
+//! (a few words into a [`crate::task::TaskBuf`]); the loop takes a whole batch per lock.
+//! Both buffers keep their capacity, so a steady stream of small tasks allocates nothing.
 //!
 //! With two or more shards ([`Sharded`]) each submit also takes a *ticket*, and the loop
 //! runs tasks in ticket order, which keeps every happens-before order between submits

@@ -132,7 +132,6 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// flag there (the submit queue's layout). The flag and the value share a line on
 /// purpose: only the holder writes either, and taking the lock brings the value's first
 /// line along.
-// layout:allow(possible-false-sharing)
 #[cfg(not(loom))]
 #[repr(C)]
 pub(crate) struct SpinLock<T> {
@@ -245,13 +244,17 @@ impl RawSpin {
 
     #[inline]
     pub(crate) fn lock(&self) {
-        if self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        if !self.try_lock() {
             self.lock_contended();
         }
+    }
+
+    /// One attempt to set the flag from clear (acquire).
+    #[inline]
+    fn try_lock(&self) -> bool {
+        self.locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     #[cold]
@@ -264,11 +267,7 @@ impl RawSpin {
                 checks = checks.saturating_add(1);
                 backoff(checks);
             }
-            if self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
+            if self.try_lock() {
                 return;
             }
         }

@@ -332,39 +332,21 @@ impl TaskBuf {
 
     /// The oldest task, moved out of the buffer.
     pub(crate) fn pop(&mut self) -> Option<Task> {
-        if self.len == 0 {
-            return None;
-        }
+        // The entry's closure moves into the task: `ManuallyDrop` keeps the entry from
+        // dropping it as well.
+        let entry = ManuallyDrop::new(self.pop_entry()?);
         let mut data = Storage(MaybeUninit::uninit());
-        let dst = data.0.as_mut_ptr().cast::<MaybeUninit<u64>>();
-        let vt = if let Some(vt) = self.first_vt.take() {
-            // SAFETY: `push_header` stored this vtable with its `vt.words <= FIRST_WORDS`
-            // closure words in `first`, which fit in `Storage`; `take` made this the
-            // entry's only owner.
-            unsafe { core::ptr::copy_nonoverlapping(self.first.as_ptr(), dst, vt.words) };
-            vt
-        } else {
-            let at = self.head;
-            // SAFETY: `len > 0` and no inline entry, so an entry written by
-            // `push_header` starts at `head`: a vtable pointer, then `vt.words` words of
-            // the closure, which fit in `Storage`. Advancing `head` past them before
-            // anything else runs makes this the entry's only owner.
-            unsafe {
-                let src = self.words.as_ptr().add(at);
-                let vt = src.cast::<&'static VTable>().read();
-                core::ptr::copy_nonoverlapping(src.add(1), dst, vt.words);
-                self.head = at + 1 + vt.words;
-                vt
-            }
-        };
-        self.len -= 1;
-        if self.len == 0 {
-            // Everything was popped: reuse the words from the start.
-            self.words.clear();
-            self.head = 0;
+        // SAFETY: the entry's `vt.words` closure words lie at `p` (8-aligned, in this
+        // buffer, which it still borrows) and fit in `Storage` (`fits_inline`).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                entry.p.cast::<MaybeUninit<u64>>(),
+                data.0.as_mut_ptr().cast::<MaybeUninit<u64>>(),
+                entry.vt.words,
+            );
         }
         Some(Task(RawTask {
-            vt,
+            vt: entry.vt,
             data,
             _not_send: PhantomData,
         }))
@@ -386,12 +368,14 @@ impl TaskBuf {
         self.len == 0
     }
 
-    /// Bytes reserved for entries.
+    /// Bytes reserved for entries (tests: the loop only calls `shrink_to`).
+    #[cfg(test)]
     pub(crate) fn capacity_bytes(&self) -> usize {
         self.words.capacity() * 8
     }
 
-    /// Gives back reserved space above `bytes` (after a burst).
+    /// Gives back reserved space above `bytes` (after a burst); nothing when no more
+    /// than that is reserved.
     pub(crate) fn shrink_to(&mut self, bytes: usize) {
         self.words.shrink_to(bytes / 8);
     }
