@@ -2,10 +2,10 @@
 
 mod common;
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::scale;
@@ -142,34 +142,75 @@ fn deeply_nested_zero_delay_timers_are_clamped() {
 
 #[test]
 fn a_self_rescheduling_timer_does_not_starve_tasks() {
-    // A zero-delay interval-like chain kept alive by the loop itself, and a task submitted
-    // from another thread: the task must run while the chain is still going.
+    // A zero-delay chain kept alive by the loop itself, and a task submitted from another
+    // thread once the chain is running (the producer waits for it, so the test does not
+    // depend on how fast the loop starts: under emulation that can take longer than any
+    // fixed sleep). The task must run while the chain is still going; if it is starved,
+    // the chain gives up after a bound and the test fails instead of hanging.
+    const HOPS_BEFORE_SUBMIT: u64 = 3;
+    const GIVE_UP_AFTER: u64 = 5_000; // hops after the submit; clamped to >= 1 ms each
     let mut el = EventLoop::new().unwrap();
     let h = el.handle();
     let task_ran = Arc::new(AtomicBool::new(false));
-    let chain_len = Rc::new(RefCell::new(0u64));
-    let (tr, cl) = (task_ran.clone(), chain_len.clone());
+    let hops = Arc::new(AtomicU64::new(0));
+    let submitted_at = Arc::new(AtomicU64::new(u64::MAX));
+    let starved = Rc::new(Cell::new(false));
+    let (tr, hp, sa, st) = (
+        task_ran.clone(),
+        hops.clone(),
+        submitted_at.clone(),
+        starved.clone(),
+    );
     el.cx().set_timeout(Duration::ZERO, move |cx| {
-        fn again(cx: &mut Cx, tr: Arc<AtomicBool>, cl: Rc<RefCell<u64>>) {
-            *cl.borrow_mut() += 1;
-            if tr.load(Ordering::Relaxed) {
+        struct Chain {
+            tr: Arc<AtomicBool>,
+            hops: Arc<AtomicU64>,
+            submitted_at: Arc<AtomicU64>,
+            starved: Rc<Cell<bool>>,
+        }
+        fn again(cx: &mut Cx, c: Chain) {
+            let n = c.hops.fetch_add(1, Ordering::SeqCst) + 1;
+            if c.tr.load(Ordering::SeqCst) {
+                cx.handle().shutdown();
+            } else if n > c
+                .submitted_at
+                .load(Ordering::SeqCst)
+                .saturating_add(GIVE_UP_AFTER)
+            {
+                c.starved.set(true);
                 cx.handle().shutdown();
             } else {
                 // Immediate microtask + zero-delay timer: the hardest case.
                 cx.queue_microtask(|_| {});
-                cx.set_timeout(Duration::ZERO, move |cx| again(cx, tr, cl));
+                cx.set_timeout(Duration::ZERO, move |cx| again(cx, c));
             }
         }
-        again(cx, tr, cl);
+        again(
+            cx,
+            Chain {
+                tr,
+                hops: hp,
+                submitted_at: sa,
+                starved: st,
+            },
+        );
     });
     let producer = std::thread::spawn(move || {
-        std::thread::sleep(ms(5));
+        while hops.load(Ordering::SeqCst) < HOPS_BEFORE_SUBMIT {
+            std::thread::sleep(ms(1));
+        }
+        submitted_at.store(hops.load(Ordering::SeqCst), Ordering::SeqCst);
         let t = task_ran.clone();
-        h.submit(move |_| t.store(true, Ordering::Relaxed)).unwrap();
+        h.submit(move |_| t.store(true, Ordering::SeqCst)).unwrap();
+        task_ran
     });
     el.run().unwrap();
-    producer.join().unwrap();
-    assert!(*chain_len.borrow() >= 2);
+    let task_ran = producer.join().unwrap();
+    assert!(
+        !starved.get(),
+        "the task did not run within {GIVE_UP_AFTER} timer hops of its submit"
+    );
+    assert!(task_ran.load(Ordering::SeqCst));
 }
 
 /// Deadlines count from the tick's cached clock (libuv's `uv_now`), not from the call:
