@@ -78,6 +78,12 @@ rows=(round_trip parked parked_at_once submit_p1 submit_p2 submit_p4 submit_p10 
 ratio_rows() {
     awk '/^### Ratio table/{on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt
 }
+pair_rows() {
+    awk '/^### Pairwise/{on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt
+}
+pair_head() {
+    awk '/^### Pairwise/{on=1; next} on && /^\| alloc \|/{print; getline; print; exit}' "$OUT"/*.raw.txt
+}
 detail_rows() {
     awk '/^### Per executor/{on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt
 }
@@ -94,6 +100,16 @@ detail_rows() {
     echo "ns/op: median [p10, p90] over the cycles of that mode. ratio per cycle: executor /"
     echo "fastest peer of the same cycle, median [p10, p90]; ahead: cycles with ratio < 1;"
     echo ">= 2x: cycles with ratio <= 0.5."
+    echo
+    echo "## Pairwise (every run)"
+    echo
+    pair_head
+    for r in "${rows[@]}"; do
+        pair_rows | awk -F' \\| ' -v r="$r" '$3 == r'
+    done
+    echo
+    echo "probe ns: the cycles' line RTT probe, median [p10, p90]. vs P: executor / P in the"
+    echo "same cycle, median [p10, p90], then the cycles with ratio < 1."
     echo
     echo "## Per executor (every run)"
     echo

@@ -7,9 +7,12 @@
 //! *cycle* is one round of every executor on one workload (~`EVLOOP_ROUND_MS` each), the
 //! starting executor rotating from cycle to cycle so none always runs first after a probe.
 //! Two threads bouncing one cache line (the *line RTT probe*) run before and after every
-//! cycle; a cycle whose two probes agree is labelled `fast` or `slow`, otherwise `mixed`.
-//! Every cycle gives one ratio, event loop / best peer *of that cycle*, so a ratio never
-//! mixes modes, and the table reports those ratios per mode with their spread.
+//! cycle. The run's probes are grouped into the host's spells (see [`Spells`]: `fast` and
+//! `slow` when there are two, `vfast`, `fast` and `slow` when three); a cycle whose two
+//! probes lie in one spell gets its name, otherwise it is `mixed`. Every cycle gives one
+//! ratio, event loop / best peer *of that cycle*, so a ratio never mixes modes, and the
+//! ratio table reports those ratios per mode with their spread; the pairwise table gives
+//! the ratio to each peer on its own.
 //!
 //! Rows: `round_trip` (spinning waiter), `parked` (the waiter of
 //! [`round_trip::wait_parked`]: spin up to [`WAIT_SPIN`], then park), `parked_at_once`
@@ -26,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::peers::Peer;
-use super::report::{Hist, process_cpu_time};
+use super::report::{Hist, SparseHist, process_cpu_time};
 use super::round_trip::{self, WAIT_SPIN, Wake};
 use super::throughput::{self, Counters, PRODUCERS, Pool};
 
@@ -68,32 +71,107 @@ impl Work {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Mode {
-    Fast,
-    Slow,
-    Mixed,
+/// A cycle's mode: the index of the host spell both its probes fall in (0 = fastest), or
+/// [`MIXED`].
+type Mode = usize;
+const MIXED: Mode = usize::MAX;
+
+/// Two consecutive probes (sorted) this far apart, as a ratio, separate two spells.
+const SPELL_GAP: f64 = 1.3;
+
+/// The host's spells in one run, found from the run's own probes, so that no threshold
+/// fixed in advance can cut through a spell. This host's line round trip has sat at ~35,
+/// ~45-70, ~125-200 and ~340-410 ns on different days, two or three of them in one run.
+/// The sorted probes are split wherever one is [`SPELL_GAP`] times the previous; a group
+/// smaller than a twentieth of the probes (at least 3) is merged into the neighbour it is
+/// closer to, so an odd probe (a preemption) does not become a spell of its own.
+struct Spells {
+    /// (lowest probe, highest probe, probes) per spell, fastest first.
+    groups: Vec<(f64, f64, usize)>,
 }
 
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Fast => "fast",
-            Mode::Slow => "slow",
-            Mode::Mixed => "mixed",
+impl Spells {
+    fn find(probes: &[f64]) -> Spells {
+        let mut v: Vec<f64> = probes.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let mut groups: Vec<(f64, f64, usize)> = Vec::new();
+        for &x in &v {
+            match groups.last_mut() {
+                Some(g) if x < g.1 * SPELL_GAP => {
+                    g.1 = x;
+                    g.2 += 1;
+                }
+                _ => groups.push((x, x, 1)),
+            }
+        }
+        let min = (v.len() / 20).max(3);
+        while groups.len() > 1 {
+            let Some(i) = (0..groups.len())
+                .filter(|&i| groups[i].2 < min)
+                .min_by_key(|&i| groups[i].2)
+            else {
+                break;
+            };
+            // Merge into the neighbour across the smaller gap.
+            let left = (i > 0).then(|| groups[i].0 / groups[i - 1].1);
+            let right = (i + 1 < groups.len()).then(|| groups[i + 1].0 / groups[i].1);
+            let j = match (left, right) {
+                (Some(l), Some(r)) if l <= r => i - 1,
+                (Some(_), None) => i - 1,
+                _ => i + 1,
+            };
+            let (lo, hi) = (i.min(j), i.max(j));
+            let merged = (groups[lo].0, groups[hi].1, groups[lo].2 + groups[hi].2);
+            groups[lo] = merged;
+            groups.remove(hi);
+        }
+        Spells { groups }
+    }
+
+    /// The spell of one probe: the one whose range holds it, else the nearest.
+    fn of(&self, x: f64) -> usize {
+        (0..self.groups.len())
+            .min_by(|&a, &b| self.distance(a, x).total_cmp(&self.distance(b, x)))
+            .unwrap_or(0)
+    }
+
+    /// How far `x` lies outside spell `i`'s range, as a log ratio (0 inside).
+    fn distance(&self, i: usize, x: f64) -> f64 {
+        let (lo, hi, _) = self.groups[i];
+        if x < lo {
+            (lo / x).ln()
+        } else if x > hi {
+            (x / hi).ln()
+        } else {
+            0.0
         }
     }
-}
 
-/// Probes at or above this are the slow mode. The two modes measured here are ~45-70 ns
-/// and ~340-410 ns per line round trip; this sits between them with a wide margin.
-const SLOW_PROBE_NS: f64 = 150.0;
+    fn mode(&self, before: f64, after: f64) -> Mode {
+        let (a, b) = (self.of(before), self.of(after));
+        if a == b { a } else { MIXED }
+    }
 
-fn mode_of(before: f64, after: f64) -> Mode {
-    match (before < SLOW_PROBE_NS, after < SLOW_PROBE_NS) {
-        (true, true) => Mode::Fast,
-        (false, false) => Mode::Slow,
-        _ => Mode::Mixed,
+    /// Every mode, fastest spell first, then `MIXED`.
+    fn all(&self) -> impl Iterator<Item = Mode> {
+        (0..self.groups.len()).chain(std::iter::once(MIXED))
+    }
+
+    /// `fast`/`slow` when there are two spells, `vfast`/`fast`/`slow` for three, `steady`
+    /// for one, `spell1`... otherwise; always `mixed` for [`MIXED`].
+    fn name(&self, m: Mode) -> String {
+        if m == MIXED {
+            return "mixed".into();
+        }
+        let named: &[&str] = match self.groups.len() {
+            1 => &["steady"],
+            2 => &["fast", "slow"],
+            3 => &["vfast", "fast", "slow"],
+            _ => &[],
+        };
+        named
+            .get(m)
+            .map_or_else(|| format!("spell{}", m + 1), |s| (*s).to_string())
     }
 }
 
@@ -345,9 +423,23 @@ struct Sample {
 
 struct Cycle {
     work: Work,
+    round: u32,
+    /// The line RTT probes before and after, ns.
+    before: f64,
+    after: f64,
+    /// Set once the run's spells are known.
     mode: Mode,
     /// Indexed like the executors.
     samples: Vec<Sample>,
+    /// Per-operation latencies of each executor's round (per-op rows only).
+    hists: Vec<Option<SparseHist>>,
+}
+
+impl Cycle {
+    /// The mean of the two probes, ns.
+    fn probe(&self) -> f64 {
+        (self.before + self.after) / 2.0
+    }
 }
 
 pub fn run(alloc: &str) {
@@ -374,11 +466,7 @@ pub fn run(alloc: &str) {
             e.round(w, set.round / 2, 1, &mut scratch);
         }
     }
-    println!(
-        "raw\talloc\trun\tcycle\trow\tmode\tprobe_before_ns\tprobe_after_ns\texecutor\tops\tns_per_op\tcpu_ns_per_op\tsleeps_per_op"
-    );
     let mut cycles: Vec<Cycle> = Vec::new();
-    let mut hists: BTreeMap<(Work, Mode, usize), Hist> = BTreeMap::new();
     let started = Instant::now();
     for r in 0..set.rounds {
         for &w in &works {
@@ -392,7 +480,7 @@ pub fn run(alloc: &str) {
                 };
                 n
             ];
-            let mut round_hists: Vec<Option<Hist>> = (0..n).map(|_| None).collect();
+            let mut round_hists: Vec<Option<SparseHist>> = (0..n).map(|_| None).collect();
             for k in 0..n {
                 let i = (k + r as usize) % n;
                 let e = &mut execs[i];
@@ -418,41 +506,18 @@ pub fn run(alloc: &str) {
                     sleeps_per_op: sleeps,
                 };
                 if w.per_op_latency() {
-                    let mut h = Hist::new();
-                    h.merge(&scratch);
-                    round_hists[i] = Some(h);
+                    round_hists[i] = Some(scratch.sparse());
                 }
             }
             let after = line_rtt_ns();
-            let mode = mode_of(before, after);
-            for (i, s) in samples.iter().enumerate() {
-                if s.ops == 0 {
-                    continue;
-                }
-                println!(
-                    "raw\t{alloc}\t{}\t{r}\t{}\t{}\t{before:.0}\t{after:.0}\t{}\t{}\t{:.1}\t{}\t{}",
-                    set.run,
-                    w.name(),
-                    mode.name(),
-                    execs[i].name(),
-                    s.ops,
-                    s.ns_per_op,
-                    s.cpu_per_op.map_or("-".into(), |c| format!("{c:.1}")),
-                    s.sleeps_per_op.map_or("-".into(), |c| format!("{c:.4}")),
-                );
-            }
-            for (i, h) in round_hists.into_iter().enumerate() {
-                if let Some(h) = h {
-                    hists
-                        .entry((w, mode, i))
-                        .or_insert_with(Hist::new)
-                        .merge(&h);
-                }
-            }
             cycles.push(Cycle {
                 work: w,
-                mode,
+                round: r,
+                before,
+                after,
+                mode: MIXED,
                 samples,
+                hists: round_hists,
             });
         }
     }
@@ -463,10 +528,59 @@ pub fn run(alloc: &str) {
     for e in execs {
         e.stop();
     }
+    let probes: Vec<f64> = cycles.iter().flat_map(|c| [c.before, c.after]).collect();
+    let spells = Spells::find(&probes);
+    for c in &mut cycles {
+        c.mode = spells.mode(c.before, c.after);
+    }
+    println!(
+        "raw\talloc\trun\tcycle\trow\tmode\tprobe_before_ns\tprobe_after_ns\texecutor\tops\tns_per_op\tcpu_ns_per_op\tsleeps_per_op"
+    );
+    for c in &cycles {
+        for (i, s) in c.samples.iter().enumerate() {
+            if s.ops == 0 {
+                continue;
+            }
+            println!(
+                "raw\t{alloc}\t{}\t{}\t{}\t{}\t{:.0}\t{:.0}\t{}\t{}\t{:.1}\t{}\t{}",
+                set.run,
+                c.round,
+                c.work.name(),
+                spells.name(c.mode),
+                c.before,
+                c.after,
+                names[i],
+                s.ops,
+                s.ns_per_op,
+                s.cpu_per_op.map_or("-".into(), |c| format!("{c:.1}")),
+                s.sleeps_per_op.map_or("-".into(), |c| format!("{c:.4}")),
+            );
+        }
+    }
+    let mut hists: BTreeMap<(Work, Mode, usize), Hist> = BTreeMap::new();
+    for c in &cycles {
+        for (i, h) in c.hists.iter().enumerate() {
+            if let Some(h) = h {
+                hists
+                    .entry((c.work, c.mode, i))
+                    .or_insert_with(Hist::new)
+                    .merge_sparse(h);
+            }
+        }
+    }
     println!("\nmeasured for {:.1} s\n", elapsed.as_secs_f64());
+    println!(
+        "spells (line RTT probe, from this run's {} probes):",
+        probes.len()
+    );
+    for (m, &(lo, hi, k)) in spells.groups.iter().enumerate() {
+        println!("  {}: {lo:.0}-{hi:.0} ns, {k} probes", spells.name(m));
+    }
+    println!();
     print_tables(
         alloc,
         &set,
+        &spells,
         &works,
         &cycles,
         &hists,
@@ -513,6 +627,7 @@ fn ratio(x: f64) -> String {
 fn print_tables(
     alloc: &str,
     set: &Settings,
+    spells: &Spells,
     works: &[Work],
     cycles: &[Cycle],
     hists: &BTreeMap<(Work, Mode, usize), Hist>,
@@ -527,7 +642,7 @@ fn print_tables(
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut detail = Vec::new();
     for &w in works {
-        for mode in [Mode::Fast, Mode::Slow, Mode::Mixed] {
+        for mode in spells.all() {
             let cs: Vec<&Cycle> = cycles
                 .iter()
                 .filter(|c| c.work == w && c.mode == mode)
@@ -573,7 +688,7 @@ fn print_tables(
                     "| {alloc} | {} | {} | {} | {k} | {} | {} | {} | {} | {} | {ahead}/{k} | {twice}/{k} |",
                     set.run,
                     w.name(),
-                    mode.name(),
+                    spells.name(mode),
                     names[el],
                     spread(&mut col(el), ns),
                     names[best],
@@ -605,7 +720,7 @@ fn print_tables(
                     "| {alloc} | {} | {} | {} | {name} | {} | {p50} | {p99} | {} | {} |",
                     set.run,
                     w.name(),
-                    mode.name(),
+                    spells.name(mode),
                     spread(&mut col(i), ns),
                     spread(&mut cpu, ns),
                     spread(&mut sl, |x| format!("{x:.3}")),
@@ -616,9 +731,11 @@ fn print_tables(
     println!(
         "\nns/op: median [p10, p90] over the cycles of that mode (one round per cycle). ratio per cycle: \
          eventloop / fastest peer of the same cycle, median [p10, p90]; ahead: cycles with ratio < 1; \
-         >= 2x: cycles with ratio <= 0.5. Modes: line RTT probe before and after the cycle, both \
-         < {SLOW_PROBE_NS} ns (fast), both >= (slow), else mixed.\n"
+         >= 2x: cycles with ratio <= 0.5. Modes: the host spells found from this run's line RTT \
+         probes (listed above the table); a cycle whose probes before and after lie in one \
+         spell gets its name, else mixed.\n"
     );
+    print_pairwise(alloc, set, spells, works, cycles, names, candidates, peers);
     println!("### Per executor ({alloc}, run {})\n", set.run);
     println!("| alloc | run | row | mode | executor | ns/op | p50 | p99 | CPU ns/op | sleeps/op |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
@@ -629,5 +746,75 @@ fn print_tables(
         "\np50/p99: every operation of the rows timed per operation (1 ns buckets up to 200 us). \
          CPU ns/op: process CPU time (all threads) over the round / operations. sleeps/op: \
          the event loop's own count of declared sleeps."
+    );
+}
+
+/// Each candidate against each peer on its own: per cycle, candidate / that peer. The
+/// ratio table's denominator is the fastest of all peers in each cycle, a minimum that
+/// favours the peers on rows where every figure is the host's (the wakeup); this table
+/// shows the comparison a user choosing between two executors makes.
+#[allow(clippy::too_many_arguments)]
+fn print_pairwise(
+    alloc: &str,
+    set: &Settings,
+    spells: &Spells,
+    works: &[Work],
+    cycles: &[Cycle],
+    names: &[&str],
+    candidates: &[usize],
+    peers: &[usize],
+) {
+    println!("### Pairwise ({alloc}, run {})\n", set.run);
+    let mut head = String::from("| alloc | run | row | mode | cycles | probe ns | executor |");
+    let mut rule = String::from("|---|---|---|---|---|---|---|");
+    for &p in peers {
+        head.push_str(&format!(" vs {} |", names[p]));
+        rule.push_str("---|");
+    }
+    println!("{head}\n{rule}");
+    for &w in works {
+        for mode in spells.all() {
+            let cs: Vec<&Cycle> = cycles
+                .iter()
+                .filter(|c| c.work == w && c.mode == mode)
+                .collect();
+            if cs.is_empty() {
+                continue;
+            }
+            let mut probes: Vec<f64> = cs.iter().map(|c| c.probe()).collect();
+            let probe = spread(&mut probes, |x| format!("{x:.0}"));
+            for &el in candidates {
+                if cs.iter().all(|c| c.samples[el].ops == 0) {
+                    continue;
+                }
+                let mut line = format!(
+                    "| {alloc} | {} | {} | {} | {} | {probe} | {} |",
+                    set.run,
+                    w.name(),
+                    spells.name(mode),
+                    cs.len(),
+                    names[el]
+                );
+                for &p in peers {
+                    let mut r: Vec<f64> = cs
+                        .iter()
+                        .map(|c| c.samples[el].ns_per_op / c.samples[p].ns_per_op)
+                        .filter(|r| r.is_finite())
+                        .collect();
+                    let ahead = r.iter().filter(|&&x| x < 1.0).count();
+                    let k = r.len();
+                    if k == 0 {
+                        line.push_str(" - |");
+                    } else {
+                        line.push_str(&format!(" {} {ahead}/{k} |", spread(&mut r, ratio)));
+                    }
+                }
+                println!("{line}");
+            }
+        }
+    }
+    println!(
+        "\nprobe ns: the cycles' line RTT probe (mean of before and after), median [p10, p90]. \
+         vs P: executor / P in the same cycle, median [p10, p90], then the cycles with ratio < 1.\n"
     );
 }

@@ -69,6 +69,37 @@ impl Hist {
         self.overflow += other.overflow;
         self.count += other.count;
     }
+
+    /// The non-empty buckets, for keeping many small histograms until they are merged.
+    pub fn sparse(&self) -> SparseHist {
+        SparseHist {
+            buckets: self
+                .buckets
+                .iter()
+                .enumerate()
+                .filter(|&(_, &n)| n != 0)
+                .map(|(ns, &n)| (ns as u32, n))
+                .collect(),
+            overflow: self.overflow,
+            count: self.count,
+        }
+    }
+
+    pub fn merge_sparse(&mut self, other: &SparseHist) {
+        for &(ns, n) in &other.buckets {
+            let b = &mut self.buckets[ns as usize];
+            *b = b.saturating_add(n);
+        }
+        self.overflow += other.overflow;
+        self.count += other.count;
+    }
+}
+
+/// A [`Hist`] as its non-empty buckets (nanoseconds, count).
+pub struct SparseHist {
+    buckets: Vec<(u32, u32)>,
+    overflow: u64,
+    count: u64,
 }
 
 #[derive(Default)]
