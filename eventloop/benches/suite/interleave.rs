@@ -83,8 +83,10 @@ const SPELL_GAP: f64 = 1.3;
 /// fixed in advance can cut through a spell. This host's line round trip has sat at ~35,
 /// ~45-70, ~125-200 and ~340-410 ns on different days, two or three of them in one run.
 /// The sorted probes are split wherever one is [`SPELL_GAP`] times the previous; a group
-/// smaller than a twentieth of the probes (at least 3) is merged into the neighbour it is
-/// closer to, so an odd probe (a preemption) does not become a spell of its own.
+/// smaller than a hundredth of the probes (at least 3) is merged into the neighbour it is
+/// closer to, so an odd probe (a preemption) does not become a spell of its own. (A
+/// twentieth was too coarse: a ~37 ns spell of 12 probes out of 960 was merged into a
+/// ~110-200 ns one.)
 struct Spells {
     /// (lowest probe, highest probe, probes) per spell, fastest first.
     groups: Vec<(f64, f64, usize)>,
@@ -104,7 +106,7 @@ impl Spells {
                 _ => groups.push((x, x, 1)),
             }
         }
-        let min = (v.len() / 20).max(3);
+        let min = (v.len() / 100).max(3);
         while groups.len() > 1 {
             let Some(i) = (0..groups.len())
                 .filter(|&i| groups[i].2 < min)
