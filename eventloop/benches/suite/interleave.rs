@@ -81,16 +81,20 @@ const SPELL_GAP: f64 = 1.3;
 
 /// The host's spells in one run, found from the run's own probes, so that no threshold
 /// fixed in advance can cut through a spell. This host's line round trip has sat at ~35,
-/// ~45-70, ~125-200 and ~340-410 ns on different days, two or three of them in one run.
-/// The sorted probes are split wherever one is [`SPELL_GAP`] times the previous; a group
-/// smaller than a hundredth of the probes (at least 3) is merged into the neighbour it is
-/// closer to, so an odd probe (a preemption) does not become a spell of its own. (A
-/// twentieth was too coarse: a ~37 ns spell of 12 probes out of 960 was merged into a
-/// ~110-200 ns one.)
+/// ~45-70, ~105-220 and ~340-410 ns on different days, two of them in one run.
+/// The sorted probes are split wherever one is [`SPELL_GAP`] times the previous. A group
+/// of fewer than a hundredth of the probes (at least [`MIN_SPELL_PROBES`]) is no spell but
+/// odd probes (a preemption, or a spell too brief to tell), and a cycle with such a probe
+/// is `mixed`. (Merging small
+/// groups into a neighbour instead put cycles whose probes read ~37 ns into a
+/// ~110-200 ns spell.)
 struct Spells {
     /// (lowest probe, highest probe, probes) per spell, fastest first.
     groups: Vec<(f64, f64, usize)>,
 }
+
+/// The fewest probes that make a spell, however few the run has.
+const MIN_SPELL_PROBES: usize = 3;
 
 impl Spells {
     fn find(probes: &[f64]) -> Spells {
@@ -106,52 +110,28 @@ impl Spells {
                 _ => groups.push((x, x, 1)),
             }
         }
-        let min = (v.len() / 100).max(3);
-        while groups.len() > 1 {
-            let Some(i) = (0..groups.len())
-                .filter(|&i| groups[i].2 < min)
-                .min_by_key(|&i| groups[i].2)
-            else {
-                break;
-            };
-            // Merge into the neighbour across the smaller gap.
-            let left = (i > 0).then(|| groups[i].0 / groups[i - 1].1);
-            let right = (i + 1 < groups.len()).then(|| groups[i + 1].0 / groups[i].1);
-            let j = match (left, right) {
-                (Some(l), Some(r)) if l <= r => i - 1,
-                (Some(_), None) => i - 1,
-                _ => i + 1,
-            };
-            let (lo, hi) = (i.min(j), i.max(j));
-            let merged = (groups[lo].0, groups[hi].1, groups[lo].2 + groups[hi].2);
-            groups[lo] = merged;
-            groups.remove(hi);
-        }
+        let min = (v.len() / 100).max(MIN_SPELL_PROBES);
+        groups.retain(|g| g.2 >= min);
         Spells { groups }
     }
 
-    /// The spell of one probe: the one whose range holds it, else the nearest.
-    fn of(&self, x: f64) -> usize {
-        (0..self.groups.len())
-            .min_by(|&a, &b| self.distance(a, x).total_cmp(&self.distance(b, x)))
-            .unwrap_or(0)
+    /// The spell of one probe, or `None` for an odd one.
+    fn of(&self, x: f64) -> Option<usize> {
+        self.groups
+            .iter()
+            .position(|&(lo, hi, _)| lo <= x && x <= hi)
     }
 
-    /// How far `x` lies outside spell `i`'s range, as a log ratio (0 inside).
-    fn distance(&self, i: usize, x: f64) -> f64 {
-        let (lo, hi, _) = self.groups[i];
-        if x < lo {
-            (lo / x).ln()
-        } else if x > hi {
-            (x / hi).ln()
-        } else {
-            0.0
-        }
+    /// The probes in no spell.
+    fn odd(&self, total: usize) -> usize {
+        total - self.groups.iter().map(|g| g.2).sum::<usize>()
     }
 
     fn mode(&self, before: f64, after: f64) -> Mode {
-        let (a, b) = (self.of(before), self.of(after));
-        if a == b { a } else { MIXED }
+        match (self.of(before), self.of(after)) {
+            (Some(a), Some(b)) if a == b => a,
+            _ => MIXED,
+        }
     }
 
     /// Every mode, fastest spell first, then `MIXED`.
@@ -578,6 +558,10 @@ pub fn run(alloc: &str) {
     for (m, &(lo, hi, k)) in spells.groups.iter().enumerate() {
         println!("  {}: {lo:.0}-{hi:.0} ns, {k} probes", spells.name(m));
     }
+    println!(
+        "  odd probes (in no spell; their cycles count as mixed): {}",
+        spells.odd(probes.len())
+    );
     println!();
     print_tables(
         alloc,
@@ -735,7 +719,7 @@ fn print_tables(
          eventloop / fastest peer of the same cycle, median [p10, p90]; ahead: cycles with ratio < 1; \
          >= 2x: cycles with ratio <= 0.5. Modes: the host spells found from this run's line RTT \
          probes (listed above the table); a cycle whose probes before and after lie in one \
-         spell gets its name, else mixed.\n"
+         spell gets its name, else mixed (also when a probe is odd, in no spell).\n"
     );
     print_pairwise(alloc, set, spells, works, cycles, names, candidates, peers);
     println!("### Per executor ({alloc}, run {})\n", set.run);
