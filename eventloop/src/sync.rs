@@ -132,6 +132,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// flag there (the submit queue's layout). The flag and the value share a line on
 /// purpose: only the holder writes either, and taking the lock brings the value's first
 /// line along.
+// layout:allow(possible-false-sharing)
 #[cfg(not(loom))]
 #[repr(C)]
 pub(crate) struct SpinLock<T> {

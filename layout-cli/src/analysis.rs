@@ -195,7 +195,9 @@ pub struct InstanceOf {
     pub written: String,
 }
 
-/// What kind of thing a field holds, for the `possible-false-sharing` heuristic.
+/// What kind of thing a field holds, for the `possible-false-sharing` heuristic. A
+/// field of one of the crate's own structs has the strongest kind among that struct's
+/// fields (atomic, then lock, then cell).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {
     /// `Atomic*` (also inside `CachePadded`/arrays).

@@ -157,7 +157,8 @@ fn padding_waste(s: &StructReport, l: &StructLayout<'_>) -> Option<Finding> {
 
 /// `possible-false-sharing`: a struct without line intent that holds an atomic or a
 /// lock (so threads plausibly share it) and has two or more atomics, locks or cells on
-/// one cache line. One finding per such line, at the second field that lands there.
+/// one cache line. A field's kind looks into the crate's own structs
+/// (`Ctx::kind_of`). One finding per such line, at the second field that lands there.
 fn possible_false_sharing(s: &StructReport, l: &StructLayout<'_>) -> Vec<Finding> {
     if l.has_line_intent() {
         return Vec::new();

@@ -110,9 +110,10 @@ codes! {
     PossibleFalseSharing = "possible-false-sharing", Warning,
         "several atomics or locks of an unannotated struct share a cache line",
         "A heuristic for structs without #[layout] intent: two or more atomics, locks \
-         or cells that different threads likely write sit on one cache line. If one \
-         thread writes them all, mark them with one group to silence this; otherwise \
-         separate them.";
+         or cells that different threads likely write sit on one cache line. A field \
+         of one of the crate's own structs counts by what that struct holds (a lock \
+         type wrapping an AtomicBool is an atomic). If one thread writes them all, mark \
+         them with one group to silence this; otherwise separate them.";
     UnalignedBase = "unaligned-base", Warning,
         "line rules are relative to the struct's start, which may not be line-aligned",
         "Line rules count lines from the struct's first byte, as pahole does. A struct \

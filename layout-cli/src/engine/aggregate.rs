@@ -6,10 +6,14 @@ use syn::{GenericArgument, Type};
 
 use super::layout::{self as lay, Kind, Layout, Over, Placed, ReprOpts};
 use super::types::{
-    Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, field_kind, syn_err, type_string,
-    unknown,
+    Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, field_kind, generic_args, path_segs,
+    syn_err, type_string, unknown,
 };
-use crate::index::ModId;
+use crate::analysis::FieldKind;
+use crate::index::{ModId, Res};
+
+/// How deep [`Ctx::kind_of`] looks into nested structs of the crate.
+const KIND_DEPTH: usize = 16;
 
 impl Ctx<'_> {
     pub(super) fn struct_layout(
@@ -263,10 +267,65 @@ impl Ctx<'_> {
                     None => self.layout_of(sc, &f.ty, d),
                 },
                 attrs: fattrs,
-                kind: field_kind(&f.ty),
+                kind: self.kind_of(module, &f.ty, 0),
             });
         }
         (fields, errors)
+    }
+
+    /// What a field of type `ty`, written in `module`, holds, for the false-sharing
+    /// heuristic: by the type's name (`Atomic*`, locks, cells; through arrays and
+    /// `CachePadded`), else, for one of the crate's own structs, what its fields present
+    /// on this target hold, the strongest of atomic, lock, cell. So a field of type
+    /// `RawSpin` where `struct RawSpin { locked: AtomicBool }` counts as an atomic one.
+    /// Generic parameters, enums and types from other crates count as plain; past
+    /// [`KIND_DEPTH`] nested structs (and around a cycle) too.
+    pub(super) fn kind_of(&self, module: ModId, ty: &Type, d: usize) -> FieldKind {
+        let k = field_kind(ty);
+        if k != FieldKind::Plain || d >= KIND_DEPTH {
+            return k;
+        }
+        let Some(path) = named_path(ty) else {
+            return k;
+        };
+        let segs = path_segs(path);
+        match self
+            .ix
+            .resolve(module, &segs, path.leading_colon.is_some(), &self.t)
+        {
+            Some(Res::Struct(id)) => self.struct_kind(id, d + 1),
+            _ => k,
+        }
+    }
+
+    fn struct_kind(&self, id: usize, d: usize) -> FieldKind {
+        if let Some(&k) = self.kinds.borrow().get(&id) {
+            return k;
+        }
+        // Around a cycle (only in code rustc rejects) the struct counts as plain.
+        self.kinds.borrow_mut().insert(id, FieldKind::Plain);
+        let s = &self.ix.structs[id];
+        let rank = |k: FieldKind| match k {
+            FieldKind::Atomic => 3,
+            FieldKind::Lock => 2,
+            FieldKind::Cell => 1,
+            FieldKind::Plain => 0,
+        };
+        let mut best = FieldKind::Plain;
+        for f in &s.item.fields {
+            if !matches!(self.active_attrs(&f.attrs, s.module), Ok(Some(_))) {
+                continue;
+            }
+            let k = self.kind_of(s.module, &f.ty, d);
+            if rank(k) > rank(best) {
+                best = k;
+            }
+            if best == FieldKind::Atomic {
+                break;
+            }
+        }
+        self.kinds.borrow_mut().insert(id, best);
+        best
     }
 
     pub(super) fn union_layout(
@@ -524,4 +583,25 @@ pub(super) fn field_over(fields: &[FieldOut], item: &syn::ItemStruct, sc: &Scope
         out = Over::Nested;
     }
     out
+}
+
+/// The path a field type names once arrays, parentheses and the wrappers
+/// [`field_kind`] looks through are peeled off.
+fn named_path(ty: &Type) -> Option<&syn::Path> {
+    match ty {
+        Type::Array(a) => named_path(&a.elem),
+        Type::Paren(p) => named_path(&p.elem),
+        Type::Group(g) => named_path(&g.elem),
+        Type::Path(tp) if tp.qself.is_none() => {
+            let last = tp.path.segments.last()?;
+            let name = last.ident.to_string();
+            if matches!(name.as_str(), "CachePadded" | "ManuallyDrop" | "Wrapping")
+                && let Some(GenericArgument::Type(inner)) = generic_args(&last.arguments).first()
+            {
+                return named_path(inner);
+            }
+            Some(&tp.path)
+        }
+        _ => None,
+    }
 }

@@ -305,6 +305,49 @@ fn packed_with_an_atomic_is_e0588() {
 }
 
 #[test]
+fn field_kinds_look_into_the_crates_own_structs() {
+    let src = r#"
+use std::sync::atomic::AtomicBool;
+mod raw {
+    pub struct Flag { pub set: std::sync::atomic::AtomicBool }
+    pub struct Guarded { pub m: std::sync::Mutex<u8>, pub c: std::cell::Cell<u8> }
+}
+pub struct Lock { raw: raw::Flag, value: std::cell::UnsafeCell<u64> }
+pub struct Outer { locks: [Lock; 2], n: u64 }
+pub struct Held { g: raw::Guarded }
+pub struct Quiet { w: Words, v: Vec<u8> }
+pub struct Words { a: u64, b: u32 }
+pub struct Gated {
+    #[cfg(target_os = "windows")]
+    a: AtomicBool,
+    b: u64,
+}
+pub struct HoldsGated { g: Gated }
+pub struct Loop1 { a: Loop2 }
+pub struct Loop2 { b: Loop1 }
+"#;
+    let (a, _d) = run(&[("lib.rs", src)], &[&X86_64_LINUX, &X86_64_WINDOWS_MSVC]);
+    let kinds = |name: &str, t: &TargetInfo| -> Vec<FieldKind> {
+        get(&a, name, t).fields.iter().map(|f| f.kind).collect()
+    };
+    let l = &X86_64_LINUX;
+    // An atomic one struct down, and through an array of such structs.
+    assert_eq!(kinds("Lock", l), [FieldKind::Atomic, FieldKind::Cell]);
+    assert_eq!(kinds("Outer", l), [FieldKind::Atomic, FieldKind::Plain]);
+    // The strongest of what the fields hold: a lock over a cell.
+    assert_eq!(kinds("Held", l), [FieldKind::Lock]);
+    assert_eq!(kinds("Quiet", l), [FieldKind::Plain, FieldKind::Plain]);
+    // Fields absent on a target do not count there.
+    assert_eq!(kinds("HoldsGated", l), [FieldKind::Plain]);
+    assert_eq!(
+        kinds("HoldsGated", &X86_64_WINDOWS_MSVC),
+        [FieldKind::Atomic]
+    );
+    // A cycle (rustc rejects it) ends as plain instead of recursing.
+    assert_eq!(kinds("Loop1", l), [FieldKind::Plain]);
+}
+
+#[test]
 fn long_chains_do_not_overflow_the_stack() {
     let mut src = String::new();
     for i in 0..3000 {

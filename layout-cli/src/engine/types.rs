@@ -152,6 +152,8 @@ pub struct Ctx<'a> {
     pub(super) paths: RefCell<HashMap<(ModId, String), R<Layout>>>,
     /// Rows of [`super::std_types::STD_DEFS`], parsed on first use.
     pub(super) std_items: RefCell<HashMap<usize, Rc<syn::Item>>>,
+    /// What the crate's own structs hold, for the false-sharing heuristic, by struct.
+    pub(super) kinds: RefCell<HashMap<usize, FieldKind>>,
 }
 
 /// An item being laid out (the cycle stack) or memoised (with its arguments).
@@ -205,6 +207,7 @@ impl<'a> Ctx<'a> {
             stack: RefCell::default(),
             std_items: RefCell::default(),
             paths: RefCell::default(),
+            kinds: RefCell::default(),
         }
     }
 
