@@ -576,6 +576,27 @@ pub fn run(alloc: &str) {
     );
 }
 
+/// The cycles of each row and mode that has any, rows in order, modes fastest first.
+fn by_row_and_mode<'c>(
+    works: &[Work],
+    spells: &Spells,
+    cycles: &'c [Cycle],
+) -> Vec<(Work, Mode, Vec<&'c Cycle>)> {
+    let mut out = Vec::new();
+    for &w in works {
+        for mode in spells.all() {
+            let cs: Vec<&Cycle> = cycles
+                .iter()
+                .filter(|c| c.work == w && c.mode == mode)
+                .collect();
+            if !cs.is_empty() {
+                out.push((w, mode, cs));
+            }
+        }
+    }
+    out
+}
+
 /// The value at quantile `q` (nearest rank) of `v`, which must be sorted.
 fn q(v: &[f64], q: f64) -> f64 {
     let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
@@ -627,91 +648,81 @@ fn print_tables(
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut detail = Vec::new();
-    for &w in works {
-        for mode in spells.all() {
-            let cs: Vec<&Cycle> = cycles
+    for (w, mode, cs) in by_row_and_mode(works, spells, cycles) {
+        let col = |i: usize| -> Vec<f64> { cs.iter().map(|c| c.samples[i].ns_per_op).collect() };
+        let median = |i: usize| {
+            let mut v = col(i);
+            v.retain(|x| x.is_finite());
+            v.sort_by(f64::total_cmp);
+            if v.is_empty() {
+                f64::INFINITY
+            } else {
+                q(&v, 0.5)
+            }
+        };
+        let best = *peers
+            .iter()
+            .min_by(|&&a, &&b| median(a).total_cmp(&median(b)))
+            .expect("at least one peer");
+        for &el in candidates {
+            let mut ratios: Vec<f64> = cs
                 .iter()
-                .filter(|c| c.work == w && c.mode == mode)
+                .map(|c| {
+                    let b = peers
+                        .iter()
+                        .map(|&p| c.samples[p].ns_per_op)
+                        .fold(f64::INFINITY, f64::min);
+                    c.samples[el].ns_per_op / b
+                })
+                .filter(|r| r.is_finite())
                 .collect();
-            if cs.is_empty() {
+            if ratios.is_empty() {
                 continue;
             }
-            let col =
-                |i: usize| -> Vec<f64> { cs.iter().map(|c| c.samples[i].ns_per_op).collect() };
-            let median = |i: usize| {
-                let mut v = col(i);
-                v.retain(|x| x.is_finite());
-                v.sort_by(f64::total_cmp);
-                if v.is_empty() {
-                    f64::INFINITY
-                } else {
-                    q(&v, 0.5)
+            let ahead = ratios.iter().filter(|&&r| r < 1.0).count();
+            let twice = ratios.iter().filter(|&&r| r <= 0.5).count();
+            let k = ratios.len();
+            println!(
+                "| {alloc} | {} | {} | {} | {k} | {} | {} | {} | {} | {} | {ahead}/{k} | {twice}/{k} |",
+                set.run,
+                w.name(),
+                spells.name(mode),
+                names[el],
+                spread(&mut col(el), ns),
+                names[best],
+                spread(&mut col(best), ns),
+                spread(&mut ratios, ratio),
+            );
+        }
+        for (i, name) in names.iter().enumerate() {
+            if cs.iter().all(|c| c.samples[i].ops == 0) {
+                continue;
+            }
+            let (p50, p99) = match hists.get(&(w, mode, i)) {
+                Some(h) => {
+                    let f = |x: f64| match h.quantile(x) {
+                        Some(Some(v)) => ns(v as f64),
+                        Some(None) => ">200 us".into(),
+                        None => "-".into(),
+                    };
+                    (f(0.5), f(0.99))
                 }
+                None => ("-".into(), "-".into()),
             };
-            let best = *peers
+            let mut cpu: Vec<f64> = cs.iter().filter_map(|c| c.samples[i].cpu_per_op).collect();
+            let mut sl: Vec<f64> = cs
                 .iter()
-                .min_by(|&&a, &&b| median(a).total_cmp(&median(b)))
-                .expect("at least one peer");
-            for &el in candidates {
-                let mut ratios: Vec<f64> = cs
-                    .iter()
-                    .map(|c| {
-                        let b = peers
-                            .iter()
-                            .map(|&p| c.samples[p].ns_per_op)
-                            .fold(f64::INFINITY, f64::min);
-                        c.samples[el].ns_per_op / b
-                    })
-                    .filter(|r| r.is_finite())
-                    .collect();
-                if ratios.is_empty() {
-                    continue;
-                }
-                let ahead = ratios.iter().filter(|&&r| r < 1.0).count();
-                let twice = ratios.iter().filter(|&&r| r <= 0.5).count();
-                let k = ratios.len();
-                println!(
-                    "| {alloc} | {} | {} | {} | {k} | {} | {} | {} | {} | {} | {ahead}/{k} | {twice}/{k} |",
-                    set.run,
-                    w.name(),
-                    spells.name(mode),
-                    names[el],
-                    spread(&mut col(el), ns),
-                    names[best],
-                    spread(&mut col(best), ns),
-                    spread(&mut ratios, ratio),
-                );
-            }
-            for (i, name) in names.iter().enumerate() {
-                if cs.iter().all(|c| c.samples[i].ops == 0) {
-                    continue;
-                }
-                let (p50, p99) = match hists.get(&(w, mode, i)) {
-                    Some(h) => {
-                        let f = |x: f64| match h.quantile(x) {
-                            Some(Some(v)) => ns(v as f64),
-                            Some(None) => ">200 us".into(),
-                            None => "-".into(),
-                        };
-                        (f(0.5), f(0.99))
-                    }
-                    None => ("-".into(), "-".into()),
-                };
-                let mut cpu: Vec<f64> = cs.iter().filter_map(|c| c.samples[i].cpu_per_op).collect();
-                let mut sl: Vec<f64> = cs
-                    .iter()
-                    .filter_map(|c| c.samples[i].sleeps_per_op)
-                    .collect();
-                detail.push(format!(
-                    "| {alloc} | {} | {} | {} | {name} | {} | {p50} | {p99} | {} | {} |",
-                    set.run,
-                    w.name(),
-                    spells.name(mode),
-                    spread(&mut col(i), ns),
-                    spread(&mut cpu, ns),
-                    spread(&mut sl, |x| format!("{x:.3}")),
-                ));
-            }
+                .filter_map(|c| c.samples[i].sleeps_per_op)
+                .collect();
+            detail.push(format!(
+                "| {alloc} | {} | {} | {} | {name} | {} | {p50} | {p99} | {} | {} |",
+                set.run,
+                w.name(),
+                spells.name(mode),
+                spread(&mut col(i), ns),
+                spread(&mut cpu, ns),
+                spread(&mut sl, |x| format!("{x:.3}")),
+            ));
         }
     }
     println!(
@@ -758,45 +769,36 @@ fn print_pairwise(
         rule.push_str("---|");
     }
     println!("{head}\n{rule}");
-    for &w in works {
-        for mode in spells.all() {
-            let cs: Vec<&Cycle> = cycles
-                .iter()
-                .filter(|c| c.work == w && c.mode == mode)
-                .collect();
-            if cs.is_empty() {
+    for (w, mode, cs) in by_row_and_mode(works, spells, cycles) {
+        let mut probes: Vec<f64> = cs.iter().map(|c| c.probe()).collect();
+        let probe = spread(&mut probes, |x| format!("{x:.0}"));
+        for &el in candidates {
+            if cs.iter().all(|c| c.samples[el].ops == 0) {
                 continue;
             }
-            let mut probes: Vec<f64> = cs.iter().map(|c| c.probe()).collect();
-            let probe = spread(&mut probes, |x| format!("{x:.0}"));
-            for &el in candidates {
-                if cs.iter().all(|c| c.samples[el].ops == 0) {
-                    continue;
+            let mut line = format!(
+                "| {alloc} | {} | {} | {} | {} | {probe} | {} |",
+                set.run,
+                w.name(),
+                spells.name(mode),
+                cs.len(),
+                names[el]
+            );
+            for &p in peers {
+                let mut r: Vec<f64> = cs
+                    .iter()
+                    .map(|c| c.samples[el].ns_per_op / c.samples[p].ns_per_op)
+                    .filter(|r| r.is_finite())
+                    .collect();
+                let ahead = r.iter().filter(|&&x| x < 1.0).count();
+                let k = r.len();
+                if k == 0 {
+                    line.push_str(" - |");
+                } else {
+                    line.push_str(&format!(" {} {ahead}/{k} |", spread(&mut r, ratio)));
                 }
-                let mut line = format!(
-                    "| {alloc} | {} | {} | {} | {} | {probe} | {} |",
-                    set.run,
-                    w.name(),
-                    spells.name(mode),
-                    cs.len(),
-                    names[el]
-                );
-                for &p in peers {
-                    let mut r: Vec<f64> = cs
-                        .iter()
-                        .map(|c| c.samples[el].ns_per_op / c.samples[p].ns_per_op)
-                        .filter(|r| r.is_finite())
-                        .collect();
-                    let ahead = r.iter().filter(|&&x| x < 1.0).count();
-                    let k = r.len();
-                    if k == 0 {
-                        line.push_str(" - |");
-                    } else {
-                        line.push_str(&format!(" {} {ahead}/{k} |", spread(&mut r, ratio)));
-                    }
-                }
-                println!("{line}");
             }
+            println!("{line}");
         }
     }
     println!(
