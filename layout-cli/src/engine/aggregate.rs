@@ -6,14 +6,11 @@ use syn::{GenericArgument, Type};
 
 use super::layout::{self as lay, Kind, Layout, Over, Placed, ReprOpts};
 use super::types::{
-    Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, field_kind, generic_args, path_segs,
+    Arg, Ctx, FieldOut, Item, Ptr, R, Scope, StructOut, Why, field_kind, path_segs, peeled,
     syn_err, type_string, unknown,
 };
 use crate::analysis::FieldKind;
 use crate::index::{ModId, Res};
-
-/// How deep [`Ctx::kind_of`] looks into nested structs of the crate.
-const KIND_DEPTH: usize = 16;
 
 impl Ctx<'_> {
     pub(super) fn struct_layout(
@@ -267,7 +264,7 @@ impl Ctx<'_> {
                     None => self.layout_of(sc, &f.ty, d),
                 },
                 attrs: fattrs,
-                kind: self.kind_of(module, &f.ty, 0),
+                kind: self.kind_of(module, &f.ty),
             });
         }
         (fields, errors)
@@ -278,54 +275,113 @@ impl Ctx<'_> {
     /// `CachePadded`), else, for one of the crate's own structs, what its fields present
     /// on this target hold, the strongest of atomic, lock, cell. So a field of type
     /// `RawSpin` where `struct RawSpin { locked: AtomicBool }` counts as an atomic one.
-    /// Generic parameters, enums and types from other crates count as plain; past
-    /// [`KIND_DEPTH`] nested structs (and around a cycle) too.
-    pub(super) fn kind_of(&self, module: ModId, ty: &Type, d: usize) -> FieldKind {
-        let k = field_kind(ty);
-        if k != FieldKind::Plain || d >= KIND_DEPTH {
-            return k;
-        }
-        let Some(path) = named_path(ty) else {
-            return k;
-        };
-        let segs = path_segs(path);
-        match self
-            .ix
-            .resolve(module, &segs, path.leading_colon.is_some(), &self.t)
-        {
-            Some(Res::Struct(id)) => self.struct_kind(id, d + 1),
-            _ => k,
+    /// Generic parameters, enums and types from other crates count as plain.
+    pub(super) fn kind_of(&self, module: ModId, ty: &Type) -> FieldKind {
+        match field_kind(ty) {
+            FieldKind::Plain => self
+                .struct_named(module, ty)
+                .map_or(FieldKind::Plain, |id| self.struct_kind(id)),
+            k => k,
         }
     }
 
-    fn struct_kind(&self, id: usize, d: usize) -> FieldKind {
-        if let Some(&k) = self.kinds.borrow().get(&id) {
+    /// The crate's struct a field type names (after [`peeled`]), if it is one.
+    fn struct_named(&self, module: ModId, ty: &Type) -> Option<usize> {
+        let Type::Path(tp) = peeled(ty) else {
+            return None;
+        };
+        if tp.qself.is_some() {
+            return None;
+        }
+        let segs = path_segs(&tp.path);
+        match self
+            .ix
+            .resolve(module, &segs, tp.path.leading_colon.is_some(), &self.t)
+        {
+            Some(Res::Struct(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// [`Ctx::kind_of`] for a struct: a depth-first walk with its own stack (a chain of
+    /// thousands of nested structs does not recurse), every struct memoised once its
+    /// fields are done, so the answer does not depend on which struct is asked first.
+    /// A struct met again while its own fields are being walked (a cycle, which rustc
+    /// rejects) counts as plain there.
+    fn struct_kind(&self, root: usize) -> FieldKind {
+        fn rank(k: FieldKind) -> u8 {
+            match k {
+                FieldKind::Atomic => 3,
+                FieldKind::Lock => 2,
+                FieldKind::Cell => 1,
+                FieldKind::Plain => 0,
+            }
+        }
+        struct Frame<'s> {
+            id: usize,
+            fields: Vec<&'s syn::Field>,
+            next: usize,
+            best: FieldKind,
+        }
+        let frame = |id: usize| Frame {
+            id,
+            fields: self.ix.structs[id].item.fields.iter().collect(),
+            next: 0,
+            best: FieldKind::Plain,
+        };
+        if let Some(&k) = self.kinds.borrow().get(&root) {
             return k;
         }
-        // Around a cycle (only in code rustc rejects) the struct counts as plain.
-        self.kinds.borrow_mut().insert(id, FieldKind::Plain);
-        let s = &self.ix.structs[id];
-        let rank = |k: FieldKind| match k {
-            FieldKind::Atomic => 3,
-            FieldKind::Lock => 2,
-            FieldKind::Cell => 1,
-            FieldKind::Plain => 0,
-        };
-        let mut best = FieldKind::Plain;
-        for f in &s.item.fields {
-            if !matches!(self.active_attrs(&f.attrs, s.module), Ok(Some(_))) {
+        let mut in_walk = std::collections::HashSet::from([root]);
+        let mut stack = vec![frame(root)];
+        while let Some(top) = stack.last_mut() {
+            let module = self.ix.structs[top.id].module;
+            let Some(f) = top
+                .fields
+                .get(top.next)
+                .copied()
+                .filter(|_| top.best != FieldKind::Atomic)
+            else {
+                let (id, best) = (top.id, top.best);
+                stack.pop();
+                in_walk.remove(&id);
+                self.kinds.borrow_mut().insert(id, best);
+                if let Some(parent) = stack.last_mut()
+                    && rank(best) > rank(parent.best)
+                {
+                    parent.best = best;
+                }
+                continue;
+            };
+            top.next += 1;
+            if !matches!(self.active_attrs(&f.attrs, module), Ok(Some(_))) {
                 continue;
             }
-            let k = self.kind_of(s.module, &f.ty, d);
-            if rank(k) > rank(best) {
-                best = k;
-            }
-            if best == FieldKind::Atomic {
-                break;
+            let k = match field_kind(&f.ty) {
+                FieldKind::Plain => match self.struct_named(module, &f.ty) {
+                    Some(id) if in_walk.contains(&id) => FieldKind::Plain,
+                    Some(id) => match self.kinds.borrow().get(&id) {
+                        Some(&k) => k,
+                        None => {
+                            in_walk.insert(id);
+                            stack.push(frame(id));
+                            continue;
+                        }
+                    },
+                    None => FieldKind::Plain,
+                },
+                k => k,
+            };
+            let top = stack.last_mut().expect("the frame being walked");
+            if rank(k) > rank(top.best) {
+                top.best = k;
             }
         }
-        self.kinds.borrow_mut().insert(id, best);
-        best
+        self.kinds
+            .borrow()
+            .get(&root)
+            .copied()
+            .unwrap_or(FieldKind::Plain)
     }
 
     pub(super) fn union_layout(
@@ -583,25 +639,4 @@ pub(super) fn field_over(fields: &[FieldOut], item: &syn::ItemStruct, sc: &Scope
         out = Over::Nested;
     }
     out
-}
-
-/// The path a field type names once arrays, parentheses and the wrappers
-/// [`field_kind`] looks through are peeled off.
-fn named_path(ty: &Type) -> Option<&syn::Path> {
-    match ty {
-        Type::Array(a) => named_path(&a.elem),
-        Type::Paren(p) => named_path(&p.elem),
-        Type::Group(g) => named_path(&g.elem),
-        Type::Path(tp) if tp.qself.is_none() => {
-            let last = tp.path.segments.last()?;
-            let name = last.ident.to_string();
-            if matches!(name.as_str(), "CachePadded" | "ManuallyDrop" | "Wrapping")
-                && let Some(GenericArgument::Type(inner)) = generic_args(&last.arguments).first()
-            {
-                return named_path(inner);
-            }
-            Some(&tp.path)
-        }
-        _ => None,
-    }
 }

@@ -5,23 +5,39 @@ use syn::{GenericArgument, Type};
 use super::types::generic_args;
 use crate::analysis::FieldKind;
 
-/// What a field holds, for the `possible-false-sharing` heuristic: looks through arrays,
-/// `CachePadded`, `Arc`-less wrappers; by the type's name.
-pub fn field_kind(ty: &Type) -> FieldKind {
+/// A field type with arrays, parentheses and the wrappers that hold their content
+/// in place (`CachePadded`, `ManuallyDrop`, `Wrapping`) peeled off: what the field
+/// holds, for the `possible-false-sharing` heuristic.
+pub fn peeled(ty: &Type) -> &Type {
     match ty {
-        Type::Array(a) => field_kind(&a.elem),
-        Type::Paren(p) => field_kind(&p.elem),
-        Type::Group(g) => field_kind(&g.elem),
+        Type::Array(a) => peeled(&a.elem),
+        Type::Paren(p) => peeled(&p.elem),
+        Type::Group(g) => peeled(&g.elem),
+        Type::Path(tp) => {
+            if let Some(last) = tp.path.segments.last()
+                && matches!(
+                    last.ident.to_string().as_str(),
+                    "CachePadded" | "ManuallyDrop" | "Wrapping"
+                )
+                && let Some(GenericArgument::Type(inner)) = generic_args(&last.arguments).first()
+            {
+                return peeled(inner);
+            }
+            ty
+        }
+        _ => ty,
+    }
+}
+
+/// What a field holds, for the `possible-false-sharing` heuristic: the [`peeled`]
+/// type, by its name.
+pub fn field_kind(ty: &Type) -> FieldKind {
+    match peeled(ty) {
         Type::Path(tp) => {
             let Some(last) = tp.path.segments.last() else {
                 return FieldKind::Plain;
             };
             let name = last.ident.to_string();
-            if matches!(name.as_str(), "CachePadded" | "ManuallyDrop" | "Wrapping")
-                && let Some(GenericArgument::Type(inner)) = generic_args(&last.arguments).first()
-            {
-                return field_kind(inner);
-            }
             if name.starts_with("Atomic") {
                 FieldKind::Atomic
             } else if matches!(

@@ -348,6 +348,26 @@ pub struct Loop2 { b: Loop1 }
 }
 
 #[test]
+fn field_kinds_see_an_atomic_at_the_end_of_a_long_chain() {
+    // C0 { next: C1 } ... C2999 { flag: AtomicBool }: every link holds the atomic,
+    // whichever struct is reported first, and the walk does not recurse 3,000 deep.
+    let mut src = String::new();
+    for i in 0..2999 {
+        src.push_str(&format!("pub struct C{i} {{ next: C{}, v: u8 }}\n", i + 1));
+    }
+    src.push_str("pub struct C2999 { flag: std::sync::atomic::AtomicBool }\n");
+    let (a, _d) = run(&[("lib.rs", &src)], &[&X86_64_LINUX]);
+    for name in ["C0", "C17", "C1500", "C2998"] {
+        let s = get(&a, name, &X86_64_LINUX);
+        assert_eq!(
+            (s.fields[0].kind, s.fields[1].kind),
+            (FieldKind::Atomic, FieldKind::Plain),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn long_chains_do_not_overflow_the_stack() {
     let mut src = String::new();
     for i in 0..3000 {

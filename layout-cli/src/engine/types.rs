@@ -20,7 +20,7 @@ use std::rc::Rc;
 use layout::target::TargetInfo;
 use syn::{Expr, GenericArgument, PathArguments, Type};
 
-pub use super::display::{field_kind, tokens_string, type_string};
+pub use super::display::{field_kind, peeled, tokens_string, type_string};
 use super::pointee::maybe_unsized;
 pub use super::std_types::known_extern_name;
 
