@@ -73,19 +73,19 @@ for n in $(seq 1 "$RUNS"); do
 done
 
 # The ratio tables of all runs, grouped by row (in the driver's row order), then the
-# per-executor tables.
+# pairwise and per-executor tables.
 rows=(round_trip parked parked_at_once submit_p1 submit_p2 submit_p4 submit_p10 wakeup)
-ratio_rows() {
-    awk '/^### Ratio table/{on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt
+# The data rows of every run's section whose heading starts with "### $1", by row.
+by_row() {
+    local r
+    for r in "${rows[@]}"; do
+        awk -v h="### $1" 'index($0, h) == 1 {on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt |
+            awk -F' \\| ' -v r="$r" '$3 == r'
+    done
 }
-pair_rows() {
-    awk '/^### Pairwise/{on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt
-}
+# The header and rule of the first run's pairwise table (one column per peer).
 pair_head() {
     awk '/^### Pairwise/{on=1; next} on && /^\| alloc \|/{print; getline; print; exit}' "$OUT"/*.raw.txt
-}
-detail_rows() {
-    awk '/^### Per executor/{on=1; next} /^### /{on=0} on && /^\| (glibc|mimalloc) \|/' "$OUT"/*.raw.txt
 }
 {
     echo
@@ -93,9 +93,7 @@ detail_rows() {
     echo
     echo "| alloc | run | row | mode | cycles | executor | ns/op | best peer | its ns/op | ratio per cycle | ahead | >= 2x |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    for r in "${rows[@]}"; do
-        ratio_rows | awk -F' \\| ' -v r="$r" '$3 == r'
-    done
+    by_row "Ratio table"
     echo
     echo "ns/op: median [p10, p90] over the cycles of that mode. ratio per cycle: executor /"
     echo "fastest peer of the same cycle, median [p10, p90]; ahead: cycles with ratio < 1;"
@@ -104,9 +102,7 @@ detail_rows() {
     echo "## Pairwise (every run)"
     echo
     pair_head
-    for r in "${rows[@]}"; do
-        pair_rows | awk -F' \\| ' -v r="$r" '$3 == r'
-    done
+    by_row "Pairwise"
     echo
     echo "probe ns: the cycles' line RTT probe, median [p10, p90]. vs P: executor / P in the"
     echo "same cycle, median [p10, p90], then the cycles with ratio < 1."
@@ -115,9 +111,7 @@ detail_rows() {
     echo
     echo "| alloc | run | row | mode | executor | ns/op | p50 | p99 | CPU ns/op | sleeps/op |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
-    for r in "${rows[@]}"; do
-        detail_rows | awk -F' \\| ' -v r="$r" '$3 == r'
-    done
+    by_row "Per executor"
 } >>"$OUT/summary.md"
 
 cat "$OUT/summary.md"

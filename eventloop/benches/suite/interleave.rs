@@ -85,9 +85,8 @@ const SPELL_GAP: f64 = 1.3;
 /// The sorted probes are split wherever one is [`SPELL_GAP`] times the previous. A group
 /// of fewer than a hundredth of the probes (at least [`MIN_SPELL_PROBES`]) is no spell but
 /// odd probes (a preemption, or a spell too brief to tell), and a cycle with such a probe
-/// is `mixed`. (Merging small
-/// groups into a neighbour instead put cycles whose probes read ~37 ns into a
-/// ~110-200 ns spell.)
+/// is `mixed`. (Merging small groups into a neighbour instead put cycles whose probes
+/// read ~37 ns into a ~110-200 ns spell.)
 struct Spells {
     /// (lowest probe, highest probe, probes) per spell, fastest first.
     groups: Vec<(f64, f64, usize)>,
